@@ -1,0 +1,127 @@
+"""Playbooks: which checks run on which hosts, with which parameters.
+
+    name: baseline
+    params: {av_max_signature_age_days: 7, log_server: null}
+    plays:
+      - hosts: [all]                 # groups, host names or "all"
+        checks: ["LNX-*"]            # check ids or glob patterns
+        plan: [PT-AV, PT-LOG]        # optional: only checks serving these plan tasks
+        params: {...}                # optional: override for these hosts
+
+Parameters, weakest first: playbook ``params`` < play ``params`` < inventory
+variables (group, then host) < ``--param`` on the command line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.catalog import Catalog
+from auditor.catalog.yamlsource import load_yaml
+from auditor.errors import PlaybookError
+from auditor.evaluate import params_used
+from auditor.inventory import Inventory
+from auditor.model import Check, Host
+from auditor.paths import playbooks_dir
+
+_PLAY_KEYS = {"hosts", "checks", "plan", "params"}
+_TOP_KEYS = {"name", "title", "description", "params", "plays"}
+
+
+@dataclass
+class Play:
+    hosts: list[str]
+    checks: list[str]
+    plan: list[str] | None
+    params: dict[str, Any]
+
+
+@dataclass
+class Playbook:
+    name: str
+    params: dict[str, Any]
+    plays: list[Play]
+    source: str
+    title: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class HostPlan:
+    host: Host
+    checks: list[Check]
+    params: dict[str, Any]
+
+
+def resolve_playbook_path(name_or_file: str) -> Path:
+    path = Path(name_or_file)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return playbooks_dir() / f"{name_or_file}.yaml"
+
+
+def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
+    path = resolve_playbook_path(name_or_file)
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in playbooks_dir().glob("*.yaml")))
+        raise PlaybookError(f"no playbook {name_or_file!r} (built in: {known})", file=str(path))
+    doc = load_yaml(path, PlaybookError)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error(PlaybookError, (), "a playbook is a mapping with 'plays:'")
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise doc.error(PlaybookError, (key,), f"unknown key {key!r} (allowed: {', '.join(sorted(_TOP_KEYS))})")
+    if not isinstance(data.get("plays"), list) or not data["plays"]:
+        raise doc.error(PlaybookError, ("plays",), "'plays' must be a non-empty list")
+    params = data.get("params") or {}
+    if not isinstance(params, dict):
+        raise doc.error(PlaybookError, ("params",), "expected a mapping")
+    plays = []
+    for i, raw in enumerate(data["plays"]):
+        if not isinstance(raw, dict):
+            raise doc.error(PlaybookError, ("plays", i), "a play is a mapping")
+        for key in raw:
+            if key not in _PLAY_KEYS:
+                raise doc.error(PlaybookError, ("plays", i, key),
+                                f"unknown key {key!r} (allowed: {', '.join(sorted(_PLAY_KEYS))})")
+        hosts = raw.get("hosts", ["all"])
+        hosts = [hosts] if isinstance(hosts, str) else hosts
+        patterns = raw.get("checks", ["*"])
+        patterns = [patterns] if isinstance(patterns, str) else patterns
+        for j, pattern in enumerate(patterns):
+            if not fnmatch.filter(catalog.checks, pattern):
+                raise doc.error(PlaybookError, ("plays", i, "checks", j), f"{pattern!r} matches no check")
+        plan = raw.get("plan")
+        for j, task in enumerate(plan or []):
+            if task not in catalog.plan_tasks:
+                raise doc.error(PlaybookError, ("plays", i, "plan", j), f"unknown plan task {task!r}")
+        plays.append(Play(hosts=list(hosts), checks=list(patterns), plan=plan, params=dict(raw.get("params") or {})))
+    return Playbook(name=str(data.get("name", path.stem)), params=dict(params), plays=plays, source=str(path),
+                    title=data.get("title") or {})
+
+
+def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_params: dict[str, Any]) -> list[HostPlan]:
+    """Which checks run on which host, with the parameters each host gets. Raises on missing parameters."""
+    plans: dict[str, HostPlan] = {}
+    for play in playbook.plays:
+        selected = [c for cid, c in catalog.checks.items()
+                    if any(fnmatch.fnmatchcase(cid, p) for p in play.checks)
+                    and (play.plan is None or set(c.plan) & set(play.plan))]
+        for host in inventory.select(play.hosts):
+            params = {**playbook.params, **play.params, **host.vars, **cli_params}
+            plan = plans.setdefault(host.name, HostPlan(host, [], params))
+            plan.params = {**plan.params, **play.params, **host.vars, **cli_params}
+            plan.checks += [c for c in selected if c.applies["os"] == host.os and c not in plan.checks]
+    for plan in plans.values():
+        for check in plan.checks:
+            needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})
+            needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
+            missing = sorted(p for p in needed if plan.params.get(p) is None)
+            if missing:
+                raise PlaybookError(f"check {check.id} needs parameter(s) {', '.join(missing)} for host "
+                                    f"{plan.host.name}: set them in the playbook, the inventory or with --param",
+                                    file=playbook.source)
+    return list(plans.values())

@@ -1,0 +1,94 @@
+"""Safe YAML loading that remembers where every value came from.
+
+The data is loaded with ``yaml.safe_load`` semantics; alongside it we keep the
+composed node tree, so an error about ``checks[3].expect.lte`` can name its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.errors import InputError
+
+PathPart = str | int
+
+
+@dataclass
+class YamlDoc:
+    file: str
+    data: Any
+    root: yaml.Node | None
+
+    def line_of(self, path: tuple[PathPart, ...] | list[PathPart]) -> int | None:
+        """1-based line of the value at ``path`` (or of its nearest existing parent)."""
+        node = self.root
+        line = node.start_mark.line + 1 if node is not None else None
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == str(part):
+                        node = value_node
+                        line = key_node.start_mark.line + 1
+                        break
+                else:
+                    return line
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+    def error(self, error_type: type[InputError], path: tuple[PathPart, ...] | list[PathPart], message: str) -> InputError:
+        return error_type(message, file=self.file, line=self.line_of(path), field=format_path(path) or None)
+
+
+def format_path(path: tuple[PathPart, ...] | list[PathPart]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml(path: Path, error_type: type[InputError] = InputError, display: str | None = None) -> YamlDoc:
+    name = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error_type(f"cannot read: {exc.strerror}", file=name) from None
+    except UnicodeDecodeError as exc:
+        raise error_type(f"not UTF-8 text ({exc.reason})", file=name) from None
+    return parse_yaml(text, name, error_type)
+
+
+def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) -> YamlDoc:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise error_type(f"invalid YAML: {exc.problem or exc.context}", file=name, line=line) from None
+    except yaml.YAMLError as exc:
+        raise error_type(f"invalid YAML: {exc}", file=name) from None
+    _reject_duplicate_keys(root, name, error_type)
+    return YamlDoc(file=name, data=data, root=root)
+
+
+def _reject_duplicate_keys(node: yaml.Node | None, name: str, error_type: type[InputError]) -> None:
+    # PyYAML silently keeps the last of two equal keys; in a security catalog that hides mistakes.
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in seen:
+                raise error_type(f"duplicate key {key!r}", file=name, line=key_node.start_mark.line + 1)
+            seen.add(key)
+            _reject_duplicate_keys(value_node, name, error_type)
+    elif isinstance(node, yaml.SequenceNode):
+        for child in node.value:
+            _reject_duplicate_keys(child, name, error_type)

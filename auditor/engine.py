@@ -1,0 +1,209 @@
+"""The engine: a plan -> one batched collection per host -> facts -> verdicts.
+
+Hosts run in parallel on a bounded thread pool (paramiko releases the GIL on I/O).
+A host that cannot be reached or logged in to gets ``status``/``error`` and every
+one of its checks becomes ``error`` with that reason; the other hosts go on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from auditor import batch
+from auditor.catalog.playbook import HostPlan
+from auditor.evaluate import evaluate, render
+from auditor.facts import REGISTRY, FactUnreadable, RawOutput
+from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
+from auditor.transports import ConnectOptions, HostError, open_transport, sudo_refusal
+
+EXCERPT_CHARS = 4000
+_SECRET = re.compile(r"(?i)\b(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(\S+)")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def redact(text: str) -> str:
+    """Mask values that look like secrets before output leaves the host's evidence for a report."""
+    return _SECRET.sub(lambda m: m.group(1) + m.group(2) + "********"
+                       if m.group(3).lower() not in ("no", "yes", "none") else m.group(0), text)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = redact(text)
+    return text if len(text) <= limit else text[:limit] + f"\n… [{len(text) - limit} more characters]"
+
+
+@dataclass
+class RunOptions:
+    connect: ConnectOptions
+    jobs: int = 10
+    fact_timeout: int = 30
+    host_timeout: float = 300.0
+
+
+def applicability(check: Check, params: dict[str, Any]) -> str | None:
+    """Why the check does not apply to this host, or None when it does."""
+    for name in check.applies.get("params_set", []):
+        if params.get(name) in (None, "", []):
+            return f"parameter {name} is not set"
+    for name in check.applies.get("params_unset", []):
+        if params.get(name) not in (None, "", []):
+            return f"parameter {name} is set ({params[name]})"
+    return None
+
+
+def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
+    return {name: FactSpec(spec.type, render(spec.params, params)) for name, spec in check.facts.items()}
+
+
+def judge(check: Check, facts: dict[str, Fact], params: dict[str, Any]) -> tuple[Verdict, str]:
+    """Pure: the verdict of one check from its facts."""
+    if check.when is not None:
+        pre = evaluate(render(check.when, params), facts)
+        if pre.status == Verdict.FAIL:
+            return Verdict.NOT_APPLICABLE, f"not applicable: {pre.reason}"
+        if pre.status != Verdict.PASS:
+            return pre.status, pre.reason
+    outcome = evaluate(render(check.expect, params), facts)
+    return outcome.status, outcome.reason
+
+
+@dataclass
+class Collection:
+    """What was read from one host: per runnable check, its facts; plus why others do not apply."""
+
+    status: str  # reachable | unreachable | error
+    error: str | None
+    facts: dict[str, dict[str, Fact]]  # check id -> local fact name -> fact
+    not_applicable: dict[str, str]  # check id -> reason
+
+
+def collect(plan: HostPlan, options: RunOptions) -> Collection:
+    """One connection, one batched script: every fact the host's checks need, read once."""
+    host, params = plan.host, plan.params
+    not_applicable: dict[str, str] = {}
+    runnable: list[tuple[Check, dict[str, FactSpec]]] = []
+    for check in plan.checks:
+        why_not = applicability(check, params)
+        if why_not:
+            not_applicable[check.id] = f"not applicable: {why_not}"
+        else:
+            runnable.append((check, rendered_facts(check, params)))
+
+    specs = {spec.key: spec for _, facts in runnable for spec in facts.values()}
+    snippet_ids: dict[str, int] = {}
+    spec_snippets: dict[str, list[int]] = {}
+    for key, spec in specs.items():
+        spec_snippets[key] = [snippet_ids.setdefault(snippet, len(snippet_ids))
+                              for snippet in REGISTRY[spec.type].snippets(spec.params)]
+    script = batch.build(list(snippet_ids), timeout=options.fact_timeout)
+
+    status, error = "reachable", None
+    outputs: dict[int, RawOutput] = {}
+    at, shell = now(), "/bin/sh -s"
+    if runnable:
+        try:
+            transport = open_transport(host, options.connect)
+            shell = transport.shell_command
+            with transport:
+                at = now()
+                result = transport.run(script.script, options.host_timeout)
+            refused = sudo_refusal(result)
+            if refused:
+                raise HostError(refused)
+            outputs = batch.split(script, result.stdout)
+            if result.rc is None and not outputs:
+                raise HostError(f"no answer within {options.host_timeout:g} s")
+            if not outputs and result.rc not in (0, None):
+                raise HostError(f"the audit script failed (exit {result.rc}): "
+                                f"{(result.stderr.strip() or 'no output')[:300]}")
+        except HostError as exc:
+            status, error = exc.status, exc.reason
+
+    facts_by_key = {key: _read_fact(spec, [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
+                                    "\n".join(script.snippets[i] for i in spec_snippets[key]), shell, at, error)
+                    for key, spec in specs.items()}
+    facts = {check.id: {name: facts_by_key[spec.key] for name, spec in specs_of_check.items()}
+             for check, specs_of_check in runnable}
+    return Collection(status, error, facts, not_applicable)
+
+
+def _read_fact(spec: FactSpec, raws: list[RawOutput], command: str, shell: str, at: str,
+               host_error: str | None) -> Fact:
+    failed = next((r.rc for r in raws if r.rc not in (0, None)), None)
+    evidence = Evidence(
+        command=f"{shell}: {command}",
+        rc=failed if failed is not None else raws[0].rc,
+        output=excerpt("\n".join(r.stdout for r in raws)),
+        stderr=excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000),
+        at=at,
+    )
+    if host_error is not None:
+        return Fact(spec, None, host_error, evidence)
+    try:
+        return Fact(spec, REGISTRY[spec.type].parse(raws, spec.params), None, evidence)
+    except FactUnreadable as exc:
+        return Fact(spec, None, str(exc), evidence)
+    except Exception as exc:  # a parser bug must never become a verdict
+        return Fact(spec, None, f"internal error parsing {spec.type}: {exc!r}", evidence)
+
+
+def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
+    started = now()
+    collection = collect(plan, options)
+    results: list[CheckResult] = []
+    for check in plan.checks:
+        if check.id in collection.not_applicable:
+            results.append(CheckResult(check, Verdict.NOT_APPLICABLE, collection.not_applicable[check.id], []))
+            continue
+        facts = collection.facts[check.id]
+        evidence = [f.evidence for f in facts.values()]
+        if collection.error is not None:
+            results.append(CheckResult(check, Verdict.ERROR, collection.error, evidence))
+            continue
+        verdict, reason = judge(check, facts, plan.params)
+        results.append(CheckResult(check, verdict, reason, evidence))
+    return HostResult(plan.host, collection.status, collection.error, results, started, now())
+
+
+def run_plans(
+    plans: list[HostPlan],
+    options: RunOptions,
+    on_done: Callable[[HostResult], None] | None = None,
+    stop: threading.Event | None = None,
+) -> list[HostResult]:
+    """Audit every host; results come back in plan order. ``stop`` ends the run early, keeping what finished."""
+    finished: dict[str, HostResult] = {}
+    with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="audit") as pool:
+        pending: dict[Future[HostResult], HostPlan] = {pool.submit(_safe_audit, p, options): p for p in plans}
+        try:
+            while pending:
+                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for future in done:
+                    plan = pending.pop(future)
+                    finished[plan.host.name] = future.result()
+                    if on_done:
+                        on_done(finished[plan.host.name])
+                if stop is not None and stop.is_set():
+                    break
+        finally:
+            for future in pending:
+                future.cancel()
+    return [finished[p.host.name] for p in plans if p.host.name in finished]
+
+
+def _safe_audit(plan: HostPlan, options: RunOptions) -> HostResult:
+    try:
+        return audit_host(plan, options)
+    except Exception as exc:  # one host's crash must not sink the run
+        reason = f"internal error while auditing {plan.host.name}: {exc!r}"
+        return HostResult(plan.host, "error", reason,
+                          [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks], now(), now())

@@ -1,0 +1,110 @@
+"""What a fact type is, and the registry the catalog and engine look fact types up in.
+
+A fact type knows two things: the POSIX sh snippet(s) that read it on a host, and
+how to turn the snippets' raw output into a small dict of values. Snippets are
+deduplicated by their exact text, so ten checks asking for the process table cost
+one ``ps`` on the host. Parsing is pure and runs on the auditor.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    stdout: str
+    stderr: str
+    rc: int | None  # None: the snippet never finished (host batch cut short)
+    timed_out: bool = False
+
+
+class FactUnreadable(Exception):
+    """The fact could not be read; the reason becomes the verdict's reason (error, never pass)."""
+
+
+class FactType(ABC):
+    name: ClassVar[str]
+    os: ClassVar[frozenset[str]] = frozenset({"linux"})
+    # JSON Schema of the parameters, checked when the catalog loads.
+    params_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
+
+    @abstractmethod
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        """Shell snippets to run on the host (each one deduplicated across the batch)."""
+
+    @abstractmethod
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        """Turn raw outputs (same order as snippets) into values; raise FactUnreadable when it cannot tell."""
+
+
+REGISTRY: dict[str, FactType] = {}
+
+
+_T = TypeVar("_T", bound=type[FactType])
+
+
+def register(cls: _T) -> _T:
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+# --- helpers shared by fact types -------------------------------------------------
+
+_GLOB_CHARS = re.compile(r"([*?])")
+
+
+def quote(value: Any) -> str:
+    """Quote one value for POSIX sh. Every value from a catalog, playbook or inventory goes through here."""
+    return shlex.quote(str(value))
+
+
+def shell_glob(pattern: str) -> str:
+    """Quote a path pattern so that only ``*`` and ``?`` stay active as globs.
+
+    ``/var/backups/db 1/*.tar.gz`` -> ``'/var/backups/db 1/'*'.tar.gz'``: spaces, quotes,
+    ``$`` and ``;`` in the pattern can never reach the shell unquoted.
+    """
+    parts = _GLOB_CHARS.split(pattern)
+    return "".join(p if p in ("*", "?") else (shlex.quote(p) if p else "") for p in parts)
+
+
+def sbin(tool: str) -> str:
+    """Shell expression for a tool's path: sbin tools are not on an unprivileged PATH."""
+    return (
+        f'$(command -v {tool} 2>/dev/null || for d in /usr/sbin /sbin /usr/bin /bin; '
+        f'do [ -x "$d/{tool}" ] && echo "$d/{tool}" && break; done)'
+    )
+
+
+def require_rc(raw: RawOutput, what: str, ok: tuple[int, ...] = (0,)) -> None:
+    if raw.timed_out:
+        raise FactUnreadable(f"{what} timed out")
+    if raw.rc is None:
+        raise FactUnreadable(f"{what} did not finish")
+    if raw.rc not in ok:
+        detail = first_line(raw.stderr) or first_line(raw.stdout) or "no output"
+        raise FactUnreadable(f"{what} failed (exit {raw.rc}): {detail}")
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:limit]
+    return ""
+
+
+def sections(text: str, marker: str = "@@") -> dict[str, list[str]]:
+    """Split output printed as ``@@name`` header lines followed by content lines."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith(marker):
+            current = out.setdefault(line[len(marker):].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return out

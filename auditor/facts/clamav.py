@@ -1,0 +1,105 @@
+"""``clamav_db``: age of ClamAV's signature databases, judged from the databases themselves.
+
+For each ``daily.{cvd,cld,cud}`` the 512-byte header holds the build time
+(``ClamAV-VDB:<date>:<version>:<sigs>:<flevel>:<md5>:<dsig>:<builder>:<stime>``);
+the file's mtime is used only when the header cannot be read. A freshly touched
+file with old signatures is therefore still old, and ``freshclam.dat`` or any
+other file in the folder proves nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
+
+_EXTENSIONS = ("cvd", "cld", "cud")
+
+
+def parse_header(header: bytes) -> dict[str, Any] | None:
+    """Build time (epoch), version and signature count from a CVD header, or None if it is not one."""
+    text = header[:512].decode("ascii", "replace").rstrip("\x00 \n")
+    if not text.startswith("ClamAV-VDB:"):
+        return None
+    fields = text.split(":")
+    build: int | None = None
+    if len(fields) >= 9 and fields[8].strip().isdigit():
+        build = int(fields[8].strip())
+    elif len(fields) >= 2:
+        try:
+            build = int(datetime.strptime(fields[1].strip(), "%d %b %Y %H-%M %z").timestamp())
+        except ValueError:
+            build = None
+    if build is None:
+        return None
+    return {
+        "build_time": build,
+        "version": fields[2] if len(fields) > 2 else None,
+        "signatures": int(fields[3]) if len(fields) > 3 and fields[3].isdigit() else None,
+    }
+
+
+@register
+class ClamavDbFact(FactType):
+    name = "clamav_db"
+    params_schema = {
+        "type": "object",
+        "properties": {
+            "directory": {"type": "string", "pattern": "^/"},
+            "database": {"type": "string", "pattern": r"^[a-z0-9_-]+$"},
+        },
+        "additionalProperties": False,
+    }
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        directory = quote(params.get("directory", "/var/lib/clamav"))
+        database = quote(params.get("database", "daily"))
+        exts = " ".join(_EXTENSIONS)
+        return [
+            f"d={directory}; echo \"@@now $(date +%s)\"; "
+            'if [ ! -e "$d" ]; then echo @@nodir; exit 0; fi; '
+            'if [ ! -r "$d" ] || [ ! -x "$d" ]; then echo "cannot read $d" >&2; exit 13; fi; '
+            f'for e in {exts}; do f="$d/"{database}".$e"; [ -f "$f" ] || continue; '
+            'echo "@@file $f $(stat -c %Y -- "$f")"; head -c 512 -- "$f" | base64 || exit 13; done; true'
+        ]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        raw = outputs[0]
+        require_rc(raw, "reading the ClamAV database folder")
+        found = sections(raw.stdout)
+        now_key = next((k for k in found if k.startswith("now ")), None)
+        if now_key is None:
+            raise FactUnreadable("unexpected output while reading the ClamAV database folder")
+        now = int(now_key.split()[1])
+        databases = []
+        for key, lines in found.items():
+            if not key.startswith("file "):
+                continue
+            _, path, mtime = key.split(" ")
+            try:
+                header = parse_header(base64.b64decode("".join(lines)))
+            except ValueError:
+                header = None
+            built = header["build_time"] if header else int(mtime)
+            databases.append({
+                "path": path,
+                "age_days": round((now - built) / 86400, 2),
+                "judged_by": "header build time" if header else "file mtime (no readable header)",
+                "mtime_age_days": round((now - int(mtime)) / 86400, 2),
+                "version": header["version"] if header else None,
+                "signatures": header["signatures"] if header else None,
+            })
+        newest = min(databases, key=lambda d: d["age_days"]) if databases else None
+        return {
+            "directory_exists": "nodir" not in found,
+            "count": len(databases),
+            "databases": databases,
+            "newest_days": newest["age_days"] if newest else None,
+            "newest_path": newest["path"] if newest else None,
+            "judged_by": newest["judged_by"] if newest else None,
+            "summary": (f"{newest['path']}: {newest['age_days']:g} days old by its {newest['judged_by']}" if newest
+                        else f"no {params.get('database', 'daily')}.cvd/.cld/.cud in "
+                        f"{params.get('directory', '/var/lib/clamav')}"),
+        }

@@ -1,0 +1,94 @@
+"""``file`` (existence, type, mode, owner of paths) and ``file_age`` (age of the newest/oldest match)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, shell_glob
+
+_PATHS_SCHEMA = {
+    "type": "object",
+    "properties": {"paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}},
+    "required": ["paths"],
+    "additionalProperties": False,
+}
+
+# One line per existing path: kind, octal mode, owner, group, size, mtime, name. Missing: "missing <pattern>".
+_STAT_LOOP = (
+    'date +%s; for f in {patterns}; do '
+    'if [ -e "$f" ] || [ -L "$f" ]; then stat -c "%F|%a|%U|%G|%s|%Y|%n" -- "$f" || echo "unreadable|$f"; '
+    # A path under a directory we may not search looks missing to [ -e ]: say unreadable instead.
+    'elif [ -d "${{f%/*}}" ] && {{ [ ! -r "${{f%/*}}" ] || [ ! -x "${{f%/*}}" ]; }}; then echo "unreadable|$f"; '
+    'else echo "missing|$f"; fi; done'
+)
+
+
+def _stat_snippet(paths: list[str]) -> str:
+    return _STAT_LOOP.format(patterns=" ".join(shell_glob(p) for p in paths))
+
+
+def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:
+    require_rc(raw, "stat")
+    lines = raw.stdout.splitlines()
+    if not lines or not lines[0].strip().isdigit():
+        raise FactUnreadable("unexpected output from date/stat")
+    now = int(lines[0])
+    entries: list[dict[str, Any]] = []
+    unreadable: list[str] = []
+    for line in lines[1:]:
+        if line.startswith("missing|"):
+            continue
+        if line.startswith("unreadable|"):
+            unreadable.append(line.split("|", 1)[1])
+            continue
+        parts = line.split("|", 6)
+        if len(parts) != 7:
+            raise FactUnreadable(f"unparseable stat line: {line[:120]!r}")
+        kind, mode, owner, group, size, mtime, name = parts
+        entries.append({
+            "path": name, "type": kind, "mode": mode.zfill(4), "owner": owner, "group": group,
+            "size": int(size), "mtime": int(mtime), "age_days": round((now - int(mtime)) / 86400, 2),
+        })
+    return now, entries, unreadable
+
+
+@register
+class FileFact(FactType):
+    name = "file"
+    params_schema = _PATHS_SCHEMA
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [_stat_snippet(params["paths"])]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        _, entries, unreadable = _parse_stat(outputs[0])
+        if unreadable:
+            raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
+        return {
+            "exists": bool(entries), "count": len(entries), "files": entries,
+            "paths": [e["path"] for e in entries],
+            "modes": sorted({e["mode"] for e in entries}), "owners": sorted({e["owner"] for e in entries}),
+        }
+
+
+@register
+class FileAgeFact(FactType):
+    name = "file_age"
+    params_schema = _PATHS_SCHEMA
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [_stat_snippet(params["paths"])]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        _, entries, unreadable = _parse_stat(outputs[0])
+        if unreadable and not entries:
+            raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
+        if not entries:
+            return {"count": 0, "newest_days": None, "oldest_days": None, "newest_path": None}
+        newest = min(entries, key=lambda e: e["age_days"])
+        return {
+            "count": len(entries),
+            "newest_days": newest["age_days"],
+            "newest_path": newest["path"],
+            "oldest_days": max(e["age_days"] for e in entries),
+        }

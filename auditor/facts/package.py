@@ -1,0 +1,51 @@
+"""``package``: are these packages installed (dpkg or rpm)? Asks only for the named packages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sections
+
+
+@register
+class PackageFact(FactType):
+    name = "package"
+    params_schema = {
+        "type": "object",
+        "properties": {"names": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9.+_:-]+$"},
+                                 "minItems": 1}},
+        "required": ["names"],
+        "additionalProperties": False,
+    }
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        names = " ".join(quote(n) for n in params["names"])
+        return [
+            "if command -v dpkg-query >/dev/null 2>&1; then echo @@dpkg; "
+            f"dpkg-query -W -f='${{Package}}|${{db:Status-Abbrev}}|${{Version}}\\n' -- {names} 2>/dev/null; "
+            "elif command -v rpm >/dev/null 2>&1; then echo @@rpm; "
+            f"rpm -q --qf '%{{NAME}}|ii |%{{VERSION}}-%{{RELEASE}}\\n' {names} 2>/dev/null | grep '|ii |'; "
+            "else echo @@none; fi; true"
+        ]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        raw = outputs[0]
+        found = sections(raw.stdout)
+        if "none" in found or not found:
+            raise FactUnreadable("no package manager found (dpkg-query, rpm)")
+        manager, lines = next(iter(found.items()))
+        installed: dict[str, str] = {}
+        for line in lines:
+            parts = line.split("|")
+            # dpkg "ii " = installed; "rc " = removed, config files left: not installed.
+            if len(parts) == 3 and parts[1].startswith("ii"):
+                installed[parts[0].split(":")[0]] = parts[2]
+        names = params["names"]
+        return {
+            "manager": manager,
+            "installed": installed,
+            "installed_names": sorted(installed),
+            "any_installed": bool(installed),
+            "all_installed": all(n in installed for n in names),
+            "missing": [n for n in names if n not in installed],
+        }

@@ -1,0 +1,134 @@
+"""``process`` and ``service``: is a daemon running?
+
+The process table is the truth we trust everywhere (lab hosts have no systemd, and a
+stale pidfile proves nothing). ``service`` adds systemd's view only when systemd is
+really PID 1 (``/run/systemd/system`` exists); otherwise ``systemctl`` would lie.
+"""
+
+from __future__ import annotations
+
+import os.path
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
+
+# One snippet shared by every process/service fact of a host (deduplicated by its text).
+# Network namespaces are listed too: a daemon inside a container (another netns) does not
+# serve this host, yet the host's process table shows it.
+PROCESS_TABLE = (
+    'echo "@@uid $(id -u)"; grep -qs hidepid= /proc/mounts && echo @@hidepid; '
+    'echo "@@netns $(readlink /proc/self/ns/net 2>/dev/null)"; echo @@ps; '
+    "if command -v ps >/dev/null 2>&1; then ps -eo pid=,comm=,args=; "
+    'else for p in /proc/[0-9]*; do read -r c < "$p/comm" 2>/dev/null && echo "${p#/proc/} $c $c"; done; fi; '
+    "echo @@nslinks; ls -l /proc/[0-9]*/ns/net 2>/dev/null; true"
+)
+_NS_LINK = re.compile(r"/proc/(\d+)/ns/net -> (\S+)")
+
+_NAMES_SCHEMA = {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9._@+-]+$"}, "minItems": 1}
+
+
+@dataclass
+class ProcessTable:
+    rows: list[tuple[int, str, str]]  # (pid, comm, args) of processes in the audit shell's network namespace
+    elsewhere: list[tuple[int, str, str]]  # processes seen in other network namespaces (containers)
+    partial: bool  # hidepid and not root: other users' processes are invisible
+
+
+def parse_process_table(raw: RawOutput) -> ProcessTable:
+    require_rc(raw, "process listing")
+    found = sections(raw.stdout)
+    if "ps" not in found:
+        raise FactUnreadable("process listing printed nothing")
+    uid = next((k.split()[1] for k in found if k.startswith("uid ")), "")
+    own_ns = next((k.split(None, 1)[1] for k in found if k.startswith("netns ") and len(k.split()) > 1), None)
+    ns_of = {int(m.group(1)): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
+    table = ProcessTable([], [], "hidepid" in found and uid != "0")
+    for line in found["ps"]:
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[0].isdigit():
+            row = (int(parts[0]), parts[1], parts[2] if len(parts) > 2 else parts[1])
+            # A namespace we could not read (not root) is kept: we cannot tell, so we do not exclude.
+            other = own_ns is not None and row[0] in ns_of and ns_of[row[0]] != own_ns
+            (table.elsewhere if other else table.rows).append(row)
+    if not table.rows:
+        raise FactUnreadable("process listing is empty")
+    return table
+
+
+def matches(name: str, comm: str, args: str) -> bool:
+    # comm is cut at 15 characters, so a longer name must match argv (systemd-journal-upload is not
+    # systemd-journald); interpreters (python, perl) show their script as argv[1].
+    if len(name) <= 15 and comm == name:
+        return True
+    argv = args.split()
+    return any(os.path.basename(a) == name for a in argv[:2])
+
+
+def running(rows: list[tuple[int, str, str]], names: list[str]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for pid, comm, args in rows:
+        for name in names:
+            if matches(name, comm, args):
+                found.setdefault(name, []).append(pid)
+    return found
+
+
+@register
+class ProcessFact(FactType):
+    name = "process"
+    params_schema = {
+        "type": "object", "properties": {"names": _NAMES_SCHEMA}, "required": ["names"], "additionalProperties": False,
+    }
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [PROCESS_TABLE]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        table = parse_process_table(outputs[0])
+        found = running(table.rows, params["names"])
+        if not found and table.partial:
+            raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root: other users' "
+                                 "processes are invisible")
+        elsewhere = sorted(running(table.elsewhere, params["names"]))
+        return {"running": sorted(found), "any_running": bool(found), "pids": found,
+                "in_other_namespaces": elsewhere,
+                "summary": f"also running in other network namespaces (containers), not counted: "
+                           f"{', '.join(elsewhere)}" if elsewhere and not found else ""}
+
+
+@register
+class ServiceFact(FactType):
+    name = "service"
+    params_schema = {
+        "type": "object",
+        "properties": {"units": _NAMES_SCHEMA, "processes": _NAMES_SCHEMA},
+        "required": ["units", "processes"],
+        "additionalProperties": False,
+    }
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        units = " ".join(quote(u) for u in params["units"])
+        return [
+            f"if [ -d /run/systemd/system ]; then echo @@systemd; for u in {units}; do "
+            'printf "%s %s\\n" "$u" "$(systemctl is-active "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
+            PROCESS_TABLE,
+        ]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        require_rc(outputs[0], "systemctl")
+        found = sections(outputs[0].stdout)
+        active: dict[str, str] = {}
+        for line in found.get("systemd", []):
+            unit, _, state = line.partition(" ")
+            active[unit] = state.strip() or "unknown"
+        table = parse_process_table(outputs[1])
+        procs = running(table.rows, params["processes"])
+        is_running = bool(procs) or any(s == "active" for s in active.values())
+        if not is_running and table.partial:
+            raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root")
+        return {
+            "systemd": "systemd" in found, "unit_states": active, "processes": sorted(procs),
+            "running": is_running,
+        }

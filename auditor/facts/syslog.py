@@ -1,0 +1,255 @@
+"""``syslog_forwarding``: where does this host forward its logs?
+
+Reads the configuration files themselves (base64, so their content cannot fake our
+markers) and follows what the daemon would: only files reached from
+``rsyslog.conf`` through ``$IncludeConfig`` / ``include(file=...)`` count, comments
+(``#`` and ``/* */``) are ignored. Recognised: rsyslog legacy ``@host`` / ``@@host:port``
+and ``:omfwd:``, RainerScript ``action(type="omfwd" target=...)``, syslog-ng
+destinations used in a ``log`` path, and systemd-journal-upload's ``URL=``.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import re
+from typing import Any
+from urllib.parse import urlparse
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, sections
+
+RSYSLOG_MAIN = "/etc/rsyslog.conf"
+SYSLOG_NG_MAIN = "/etc/syslog-ng/syslog-ng.conf"
+_FILES = (
+    "/etc/rsyslog.conf /etc/rsyslog.d/* /etc/syslog-ng/syslog-ng.conf /etc/syslog-ng/conf.d/* "
+    "/etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*"
+)
+SNIPPET = (
+    f'for f in {_FILES}; do [ -f "$f" ] || continue; '
+    'if [ -r "$f" ]; then echo "@@file $f"; base64 < "$f"; else echo "@@unreadable $f"; fi; done; true'
+)
+
+_LEGACY = re.compile(r"(?:^|[\s;])(@@?)(?:\([^)]*\))?(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?")
+_OMFWD_LEGACY = re.compile(r":omfwd:(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?", re.IGNORECASE)
+_ACTION = re.compile(r"\baction\s*\(", re.IGNORECASE)
+_PARAM = re.compile(r"""([A-Za-z.]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_INCLUDE_LEGACY = re.compile(r"^\s*\$IncludeConfig\s+(\S+)", re.IGNORECASE | re.MULTILINE)
+_INCLUDE_SCRIPT = re.compile(r"\binclude\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def strip_comments(text: str) -> str:
+    """Remove ``/* */`` blocks and ``#`` comments outside quotes, keeping line numbers."""
+    out, i, quote_char, in_block = [], 0, "", False
+    while i < len(text):
+        ch = text[i]
+        if in_block:
+            if text.startswith("*/", i):
+                in_block, i = False, i + 2
+                continue
+            out.append("\n" if ch == "\n" else " ")
+        elif quote_char:
+            out.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 1
+            elif ch == quote_char:
+                quote_char = ""
+        elif text.startswith("/*", i) and (i == 0 or text[i - 1].isspace()) and not _in_dollar_line(text, i):
+            # "/*" opens a comment only where a token starts: "$IncludeConfig /etc/rsyslog.d/*.conf" is a path.
+            in_block, i = True, i + 2
+            out.append("  ")
+            continue
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        else:
+            if ch in "\"'":
+                quote_char = ch
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _in_dollar_line(text: str, pos: int) -> bool:
+    start = text.rfind("\n", 0, pos) + 1
+    return text[start:pos].lstrip().startswith("$")
+
+
+def _host(value: str) -> str:
+    return value.strip().strip("[]").lower()
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _action_blocks(text: str) -> list[tuple[int, str]]:
+    blocks = []
+    for m in _ACTION.finditer(text):
+        depth, i, quote_char = 1, m.end(), ""
+        while i < len(text) and depth:
+            ch = text[i]
+            if quote_char:
+                quote_char = "" if ch == quote_char else quote_char
+            elif ch in "\"'":
+                quote_char = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            i += 1
+        blocks.append((m.start(), text[m.end() : i - 1]))
+    return blocks
+
+
+_RULESET = re.compile(r"""\bruleset\s*\(\s*name\s*=\s*["']([^"']+)["'][^)]*\)\s*\{""", re.IGNORECASE)
+
+
+def _unused_ruleset_spans(text: str, all_text: str) -> list[tuple[int, int]]:
+    """Spans of ``ruleset(name=X) { ... }`` blocks that no input binds and no ``call X`` reaches.
+
+    Actions there never see a message, so they forward nothing.
+    """
+    spans = []
+    for m in _RULESET.finditer(text):
+        name = re.escape(m.group(1))
+        used = re.search(rf"""ruleset\s*=\s*["']{name}["']|\bcall\s+{name}\b|\$\w*ruleset\s+{name}\b""",
+                         all_text, re.IGNORECASE)
+        if used:
+            continue
+        depth, i = 1, m.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        spans.append((m.start(), i))
+    return spans
+
+
+def rsyslog_targets(path: str, raw_text: str, all_text: str | None = None) -> list[dict[str, Any]]:
+    """Forwarding targets in one rsyslog file; ``all_text`` (every file read) decides which rulesets are used."""
+    text = strip_comments(raw_text)
+    dead = _unused_ruleset_spans(text, strip_comments(all_text if all_text is not None else raw_text))
+    targets = []
+    for start, body in _action_blocks(text):
+        if any(a <= start < b for a, b in dead):
+            continue
+        params = {k.lower(): (v1 if v1 is not None else v2) for k, v1, v2 in _PARAM.findall(body)}
+        if params.get("type", "").lower() == "omfwd" and params.get("target"):
+            targets.append({
+                "host": _host(params["target"]), "port": int(params.get("port") or 514),
+                "protocol": params.get("protocol", "udp").lower(), "file": path,
+                "line": _line_of(text, start), "syntax": "omfwd",
+            })
+    for lineno, line in enumerate(text.splitlines(), 1):
+        for m in _LEGACY.finditer(line):
+            targets.append({
+                "host": _host(m.group(2)), "port": int(m.group(3) or 514),
+                "protocol": "tcp" if m.group(1) == "@@" else "udp", "file": path, "line": lineno,
+                "syntax": "legacy",
+            })
+        for m in _OMFWD_LEGACY.finditer(line):
+            targets.append({"host": _host(m.group(1)), "port": int(m.group(2) or 514), "protocol": "udp",
+                            "file": path, "line": lineno, "syntax": ":omfwd:"})
+    return targets
+
+
+def rsyslog_includes(raw_text: str) -> list[str]:
+    text = strip_comments(raw_text)
+    patterns = _INCLUDE_LEGACY.findall(text)
+    for body in _INCLUDE_SCRIPT.findall(text):
+        params = {k.lower(): (v1 if v1 is not None else v2) for k, v1, v2 in _PARAM.findall(body)}
+        if params.get("file"):
+            patterns.append(params["file"])
+    return patterns
+
+
+def rsyslog_files(files: dict[str, str]) -> list[str]:
+    """Files rsyslog reads, in order: the main file and what its include directives reach."""
+    order: list[str] = []
+
+    def visit(path: str) -> None:
+        if path in order or path not in files:
+            return
+        order.append(path)
+        for pattern in rsyslog_includes(files[path]):
+            # A directory include reads the files in it.
+            pattern = pattern.rstrip("/") + "/*" if not any(c in pattern for c in "*?[") and \
+                any(f.startswith(pattern.rstrip("/") + "/") for f in files) else pattern
+            for name in sorted(f for f in files if fnmatch.fnmatch(f, pattern)):
+                visit(name)
+
+    visit(RSYSLOG_MAIN)
+    return order
+
+
+def syslog_ng_targets(files: dict[str, str]) -> list[dict[str, Any]]:
+    texts = {p: strip_comments(t) for p, t in files.items()
+             if p == SYSLOG_NG_MAIN or p.startswith("/etc/syslog-ng/conf.d/")}
+    destinations: dict[str, list[dict[str, Any]]] = {}
+    used: set[str] = set()
+    driver = re.compile(r"\b(network|tcp|udp|tcp6|udp6|syslog)\s*\(\s*[\"']?([A-Za-z0-9_.:\-\[\]]+)[\"']?", re.I)
+    for path, text in texts.items():
+        for m in re.finditer(r"\bdestination\s+([A-Za-z0-9_]+)\s*\{(.*?)\};", text, re.S):
+            for d in driver.finditer(m.group(2)):
+                port = re.search(r"\bport\s*\(\s*(\d+)", m.group(2))
+                destinations.setdefault(m.group(1), []).append({
+                    "host": _host(d.group(2)), "port": int(port.group(1)) if port else 514,
+                    "protocol": d.group(1).lower(), "file": path, "line": _line_of(text, m.start()),
+                    "syntax": "syslog-ng",
+                })
+        for m in re.finditer(r"\blog\s*\{(.*?)\};", text, re.S):
+            used.update(re.findall(r"\bdestination\s*\(\s*([A-Za-z0-9_]+)\s*\)", m.group(1)))
+    return [t for name in sorted(used) for t in destinations.get(name, [])]
+
+
+def journal_upload_targets(files: dict[str, str]) -> list[dict[str, Any]]:
+    targets = []
+    for path, text in files.items():
+        if not path.startswith("/etc/systemd/journal-upload.conf"):
+            continue
+        for lineno, line in enumerate(text.splitlines(), 1):
+            key, _, value = line.strip().partition("=")
+            if key.strip() == "URL" and value.strip():
+                url = urlparse(value.strip() if "://" in value else "https://" + value.strip())
+                targets.append({"host": _host(url.hostname or ""), "port": url.port or 19532,
+                                "protocol": url.scheme, "file": path, "line": lineno,
+                                "syntax": "journal-upload"})
+    return targets
+
+
+@register
+class SyslogForwardingFact(FactType):
+    name = "syslog_forwarding"
+    params_schema = {"type": "object", "additionalProperties": False}
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [SNIPPET]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        raw = outputs[0]
+        require_rc(raw, "reading syslog configuration")
+        found = sections(raw.stdout)
+        unreadable = [k[11:] for k in found if k.startswith("unreadable ")]
+        files: dict[str, str] = {}
+        for key, lines in found.items():
+            if key.startswith("file "):
+                try:
+                    files[key[5:]] = base64.b64decode("".join(lines)).decode("utf-8", "replace")
+                except ValueError:
+                    raise FactUnreadable(f"corrupt dump of {key[5:]}") from None
+        read = rsyslog_files(files)
+        everything = "\n".join(files[path] for path in read)
+        targets = [t for path in read for t in rsyslog_targets(path, files[path], everything)]
+        targets += syslog_ng_targets(files) + journal_upload_targets(files)
+        if not targets and unreadable:
+            raise FactUnreadable("cannot read " + ", ".join(unreadable))
+        return {
+            "targets": targets,
+            "target_hosts": sorted({t["host"] for t in targets}),
+            "files_read": read,
+            "files_ignored": sorted(f for f in files if f not in read and f.startswith("/etc/rsyslog")),
+            "unreadable": unreadable,
+            "summary": ", ".join(f"{t['host']}:{t['port']}/{t['protocol']} ({t['file']}:{t['line']})"
+                                 for t in targets) or "no forwarding rule in " + (", ".join(read) or "any file"),
+        }

@@ -1,0 +1,45 @@
+"""Transports by name. A new transport = one module + one entry in FACTORIES."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from auditor.model import Host
+from auditor.transports.base import ExecResult, HostError, Transport, sudo_refusal
+from auditor.transports.local import LocalTransport
+from auditor.transports.ssh import HostKeys, SshTransport
+
+
+@dataclass
+class ConnectOptions:
+    known_hosts: Path
+    trust_on_first_use: bool = False
+    connect_timeout: float = 10.0
+    _host_keys: HostKeys | None = None
+
+    @property
+    def host_keys(self) -> HostKeys:
+        if self._host_keys is None:
+            self._host_keys = HostKeys(self.known_hosts, self.trust_on_first_use)
+        return self._host_keys
+
+
+FACTORIES: dict[str, Callable[[Host, ConnectOptions], Transport]] = {
+    "local": lambda host, opts: LocalTransport(become=host.become),
+    "ssh": lambda host, opts: SshTransport(
+        host.address, host.port, host.user, host.key_file, host.become, opts.host_keys, opts.connect_timeout
+    ),
+}
+
+
+def open_transport(host: Host, options: ConnectOptions) -> Transport:
+    try:
+        factory = FACTORIES[host.transport]
+    except KeyError:
+        raise HostError(f"unknown transport {host.transport!r}") from None
+    return factory(host, options)
+
+
+__all__ = ["ConnectOptions", "ExecResult", "HostError", "Transport", "open_transport", "sudo_refusal"]

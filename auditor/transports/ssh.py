@@ -1,0 +1,165 @@
+"""SSH transport (paramiko): one connection, one exec per host.
+
+Host keys are verified against a known_hosts file and an unknown or changed key is
+refused before any authentication is attempted. Trust on first use only when asked,
+and then the key is written to the known_hosts file so the next run verifies it.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import os
+import select
+import socket
+import threading
+import time
+from pathlib import Path
+
+import paramiko
+
+from auditor.transports.base import ExecResult, HostError, Transport, shell_command
+
+_KNOWN_HOSTS_LOCK = threading.Lock()
+
+
+class HostKeys:
+    """The known_hosts file shared by all SSH transports of a run."""
+
+    def __init__(self, path: Path, trust_on_first_use: bool = False):
+        self.path = path
+        self.trust_on_first_use = trust_on_first_use
+        self.keys = paramiko.HostKeys()
+        if path.exists():
+            try:
+                self.keys.load(str(path))
+            except (OSError, paramiko.SSHException) as exc:
+                raise HostError(f"cannot read known_hosts file {path}: {exc}") from None
+        self.learned: list[str] = []
+
+    def policy(self) -> paramiko.MissingHostKeyPolicy:
+        return _TrustOnFirstUse(self) if self.trust_on_first_use else paramiko.RejectPolicy()
+
+    def remember(self, name: str, key: paramiko.PKey) -> None:
+        with _KNOWN_HOSTS_LOCK:
+            self.keys.add(name, key.get_name(), key)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="ascii") as fh:
+                fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+            self.learned.append(name)
+
+
+class _TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
+    # Only reached for *unknown* hosts: a changed key still raises BadHostKeyException.
+    def __init__(self, store: HostKeys):
+        self.store = store
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        self.store.remember(hostname, key)
+
+
+class SshTransport(Transport):
+    def __init__(
+        self,
+        address: str,
+        port: int,
+        user: str | None,
+        key_file: str | None,
+        become: bool,
+        host_keys: HostKeys,
+        connect_timeout: float = 10.0,
+    ):
+        self.address = address
+        self.port = port
+        self.user = user or getpass.getuser()
+        self.key_file = os.path.expanduser(key_file) if key_file else None
+        self.host_keys = host_keys
+        self.connect_timeout = connect_timeout
+        self.shell_command = shell_command(become)
+        self.client: paramiko.SSHClient | None = None
+
+    def connect(self) -> None:
+        where = f"{self.address}:{self.port}"
+        try:
+            sock = socket.create_connection((self.address, self.port), timeout=self.connect_timeout)
+        except TimeoutError:
+            raise HostError(f"{where}: connection timed out after {self.connect_timeout:g} s", "unreachable") from None
+        except OSError as exc:
+            raise HostError(f"{where}: {exc.strerror or exc}", "unreachable") from None
+        # paramiko leaves Nagle on; each protocol round trip would then stall ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        client = paramiko.SSHClient()
+        for name, keys in self.host_keys.keys.items():
+            for key_type, key in keys.items():
+                client.get_host_keys().add(name, key_type, key)
+        client.set_missing_host_key_policy(self.host_keys.policy())
+        try:
+            client.connect(
+                self.address, port=self.port, username=self.user, key_filename=self.key_file, sock=sock,
+                timeout=self.connect_timeout, banner_timeout=self.connect_timeout, auth_timeout=self.connect_timeout,
+                allow_agent=self.key_file is None, look_for_keys=self.key_file is None,
+            )
+        except paramiko.BadHostKeyException as exc:
+            sock.close()
+            raise HostError(
+                f"{where}: HOST KEY MISMATCH: the {exc.key.get_name()} key offered "
+                f"(SHA256:{_fingerprint(exc.key)}) is not the one in {self.host_keys.path}; refused before login"
+            ) from None
+        except paramiko.AuthenticationException as exc:
+            sock.close()
+            raise HostError(f"{where}: authentication failed for user {self.user!r}: {exc}") from None
+        except paramiko.SSHException as exc:
+            sock.close()
+            text = str(exc)
+            if "not found in known_hosts" in text:
+                text = (f"host key unknown: not in {self.host_keys.path}; refused before login "
+                        "(add it to known_hosts, or use --trust-on-first-use)")
+            raise HostError(f"{where}: {text}") from None
+        except (OSError, EOFError) as exc:
+            sock.close()
+            raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
+        self.client = client
+
+    def run(self, script: str, timeout: float) -> ExecResult:
+        assert self.client is not None, "connect() first"
+        start = time.monotonic()
+        deadline = start + timeout
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise HostError(f"{self.address}: SSH session closed")
+        try:
+            channel = transport.open_session(timeout=self.connect_timeout)
+            channel.exec_command(self.shell_command)
+            channel.sendall(script.encode())
+            channel.shutdown_write()
+            out, err = bytearray(), bytearray()
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    channel.close()
+                    return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                                      (time.monotonic() - start) * 1000)
+                select.select([channel], [], [], min(remaining, 1.0))
+                while channel.recv_ready():
+                    out += channel.recv(65536)
+                while channel.recv_stderr_ready():
+                    err += channel.recv_stderr(65536)
+                if (channel.exit_status_ready() and channel.eof_received
+                        and not channel.recv_ready() and not channel.recv_stderr_ready()):
+                    break
+            rc = channel.recv_exit_status()
+            channel.close()
+        except (paramiko.SSHException, OSError, EOFError) as exc:
+            raise HostError(f"{self.address}: SSH session failed: {exc}") from None
+        return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                          (time.monotonic() - start) * 1000)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+
+def _fingerprint(key: paramiko.PKey) -> str:
+    return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
