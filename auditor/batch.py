@@ -51,14 +51,10 @@ def build(snippets: list[str], timeout: int = 30, nonce: str | None = None) -> B
 def split(batch: Batch, stdout: str) -> dict[int, RawOutput]:
     """Raw output per snippet id; snippets that never reached their END marker are absent."""
     marker = re.escape(f"@@AUDITOR-{batch.nonce}")
-    pattern = re.compile(
-        rf"\n{marker} BEGIN (\d+)\n(.*?)\n{marker} STDERR \1\n(.*?)\n{marker} END \1 (\d+)\n", re.S
-    )
+    pattern = re.compile(rf"\n{marker} BEGIN (\d+)\n(.*?)\n{marker} STDERR \1\n(.*?)\n{marker} END \1 (\d+)\n", re.S)
     results: dict[int, RawOutput] = {}
     for m in pattern.finditer("\n" + stdout):
         rc = int(m.group(4))
         # timeout(1) exits 124 when it killed the snippet (137 after -k).
-        results[int(m.group(1))] = RawOutput(
-            stdout=m.group(2), stderr=m.group(3), rc=rc, timed_out=rc in (124, 137)
-        )
+        results[int(m.group(1))] = RawOutput(stdout=m.group(2), stderr=m.group(3), rc=rc, timed_out=rc in (124, 137))
     return results

@@ -59,8 +59,9 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
     return params
 
 
-def _prepare(inventory: str | None, playbook: str, params: tuple[str, ...]) -> tuple[Catalog, Inventory, Any,
-                                                                                      list[HostPlan], dict[str, Any]]:
+def _prepare(
+    inventory: str | None, playbook: str, params: tuple[str, ...]
+) -> tuple[Catalog, Inventory, Any, list[HostPlan], dict[str, Any]]:
     catalog = load_catalog()
     inv = load_inventory(Path(inventory)) if inventory else local_inventory()
     book = load_playbook(playbook, catalog)
@@ -75,19 +76,40 @@ def _connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float
 
 
 _common = [
-    click.option("--inventory", "-i", type=click.Path(dir_okay=False), help="Ansible INI or auditor YAML "
-                 "inventory. Default: this machine."),
+    click.option(
+        "--inventory",
+        "-i",
+        type=click.Path(dir_okay=False),
+        help="Ansible INI or auditor YAML inventory. Default: this machine.",
+    ),
     click.option("--playbook", "-p", default="baseline", show_default=True, help="Playbook name or file."),
-    click.option("--known-hosts", type=click.Path(dir_okay=False), help="known_hosts file for SSH host keys "
-                 "(default ~/.ssh/known_hosts)."),
-    click.option("--trust-on-first-use", is_flag=True, help="Accept and record the key of a host not yet in "
-                 "known_hosts. A changed key is always refused."),
-    click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Check parameter (repeatable); "
-                 "overrides playbook and inventory."),
-    click.option("--connect-timeout", type=float, default=10.0, show_default=True, help="Seconds to connect and "
-                 "log in."),
-    click.option("--fact-timeout", type=int, default=30, show_default=True, help="Seconds one fact may take on "
-                 "a host."),
+    click.option(
+        "--known-hosts",
+        type=click.Path(dir_okay=False),
+        help="known_hosts file for SSH host keys (default ~/.ssh/known_hosts).",
+    ),
+    click.option(
+        "--trust-on-first-use",
+        is_flag=True,
+        help="Accept and record the key of a host not yet in known_hosts. A changed key is always refused.",
+    ),
+    click.option(
+        "--param",
+        "params",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Check parameter (repeatable); overrides playbook and inventory.",
+    ),
+    click.option(
+        "--connect-timeout",
+        type=float,
+        default=10.0,
+        show_default=True,
+        help="Seconds to connect and log in.",
+    ),
+    click.option(
+        "--fact-timeout", type=int, default=30, show_default=True, help="Seconds one fact may take on a host."
+    ),
 ]
 
 
@@ -100,12 +122,20 @@ def common_options(func: Any) -> Any:
 @cli.command()
 @common_options
 @click.option("--output", "-o", type=click.Path(file_okay=False), help="Output folder (default reports/<time>/).")
-@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=10, show_default=True,
-              help="Hosts audited at once.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=10, show_default=True, help="Hosts audited at once.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Report language.")
-def run(inventory: str | None, playbook: str, known_hosts: str | None, trust_on_first_use: bool,
-        params: tuple[str, ...], connect_timeout: float, fact_timeout: int, output: str | None, jobs: int,
-        lang: str) -> None:
+def run(
+    inventory: str | None,
+    playbook: str,
+    known_hosts: str | None,
+    trust_on_first_use: bool,
+    params: tuple[str, ...],
+    connect_timeout: float,
+    fact_timeout: int,
+    output: str | None,
+    jobs: int,
+    lang: str,
+) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
     try:
         _, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
@@ -118,10 +148,19 @@ def run(inventory: str | None, playbook: str, known_hosts: str | None, trust_on_
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = out_dir / "hosts.jsonl"
     journal.write_text("")
-    options = RunOptions(connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout), jobs=jobs,
-                         fact_timeout=fact_timeout)
-    run_info = {"id": run_id, "started": started, "finished": started, "playbook": book.name,
-                "params": {**book.params, **cli_params}, "inventory": inv.source}
+    options = RunOptions(
+        connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
+        jobs=jobs,
+        fact_timeout=fact_timeout,
+    )
+    run_info = {
+        "id": run_id,
+        "started": started,
+        "finished": started,
+        "playbook": book.name,
+        "params": {**book.params, **cli_params},
+        "inventory": inv.source,
+    }
 
     stop = threading.Event()
     interrupted: list[str] = []
@@ -159,20 +198,30 @@ def run(inventory: str | None, playbook: str, known_hosts: str | None, trust_on_
 
 def exit_code(document: dict[str, Any]) -> int:
     statuses = [r["status"] for h in document["hosts"] for r in h["results"]]
-    if (not document["run"]["complete"] or any(h["status"] != "reachable" for h in document["hosts"])
-            or Verdict.ERROR in statuses):
+    if (
+        not document["run"]["complete"]
+        or any(h["status"] != "reachable" for h in document["hosts"])
+        or Verdict.ERROR in statuses
+    ):
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
 
 
-def _run_with_progress(plans: list[HostPlan], options: RunOptions, on_done: Any,
-                       stop: threading.Event) -> list[HostResult]:
+def _run_with_progress(
+    plans: list[HostPlan], options: RunOptions, on_done: Any, stop: threading.Event
+) -> list[HostResult]:
     if not sys.stderr.isatty():
         return run_plans(plans, options, on_done, stop)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]auditing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), transient=True) as progress:
+    with Progress(
+        TextColumn("[bold]auditing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        transient=True,
+    ) as progress:
         task = progress.add_task("", total=len(plans))
 
         def tick(result: HostResult) -> None:
@@ -203,9 +252,11 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
         if h["error"]:
             console.print(f"[yellow]{h['name']}[/]: {h['error']}", markup=True, highlight=False)
     score = document["score"]
-    console.print(f"score {score['value'] if score['value'] is not None else '–'} · coverage "
-                  f"{score['coverage'] if score['coverage'] is not None else '–'}"
-                  + ("" if document["run"]["complete"] else " · [yellow]INCOMPLETE run[/]"))
+    console.print(
+        f"score {score['value'] if score['value'] is not None else '–'} · coverage "
+        f"{score['coverage'] if score['coverage'] is not None else '–'}"
+        + ("" if document["run"]["complete"] else " · [yellow]INCOMPLETE run[/]")
+    )
     for name in learned:
         console.print(f"[yellow]trusted on first use[/]: host key of {name} recorded")
     console.print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.html'}")
@@ -224,16 +275,25 @@ def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> N
         sys.exit(EXIT_BAD_INPUT)
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
-    click.echo(f"inventory {inv.source}: {len(inv.hosts)} host(s), {sum(len(p.checks) for p in plans)} "
-               "host × check pairs")
+    click.echo(
+        f"inventory {inv.source}: {len(inv.hosts)} host(s), {sum(len(p.checks) for p in plans)} host × check pairs"
+    )
     click.echo("ok")
 
 
 @cli.command()
 @click.argument("host")
 @common_options
-def facts(host: str, inventory: str | None, playbook: str, known_hosts: str | None, trust_on_first_use: bool,
-          params: tuple[str, ...], connect_timeout: float, fact_timeout: int) -> None:
+def facts(
+    host: str,
+    inventory: str | None,
+    playbook: str,
+    known_hosts: str | None,
+    trust_on_first_use: bool,
+    params: tuple[str, ...],
+    connect_timeout: float,
+    fact_timeout: int,
+) -> None:
     """Show the facts collected from HOST for the playbook's checks (to debug a verdict)."""
     try:
         _, _, _, plans, _ = _prepare(inventory, playbook, params)
@@ -242,18 +302,33 @@ def facts(host: str, inventory: str | None, playbook: str, known_hosts: str | No
         sys.exit(EXIT_BAD_INPUT)
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
-        click.echo(f"error: no host {host!r} in the inventory (known: {', '.join(p.host.name for p in plans)})",
-                   err=True)
+        click.echo(
+            f"error: no host {host!r} in the inventory (known: {', '.join(p.host.name for p in plans)})",
+            err=True,
+        )
         sys.exit(EXIT_BAD_INPUT)
-    options = RunOptions(connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
-                         fact_timeout=fact_timeout)
+    options = RunOptions(
+        connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout), fact_timeout=fact_timeout
+    )
     collection = collect(plan, options)
     out = {
-        "host": host, "status": collection.status, "error": collection.error,
+        "host": host,
+        "status": collection.status,
+        "error": collection.error,
         "not_applicable": collection.not_applicable,
-        "facts": {cid: {name: {"type": f.spec.type, "params": f.spec.params, "value": f.value, "error": f.error,
-                               "evidence": f.evidence.to_dict()} for name, f in fs.items()}
-                  for cid, fs in collection.facts.items()},
+        "facts": {
+            cid: {
+                name: {
+                    "type": f.spec.type,
+                    "params": f.spec.params,
+                    "value": f.value,
+                    "error": f.error,
+                    "evidence": f.evidence.to_dict(),
+                }
+                for name, f in fs.items()
+            }
+            for cid, fs in collection.facts.items()
+        },
     }
     click.echo(json.dumps(out, indent=1, ensure_ascii=False, default=str))
     sys.exit(EXIT_OK if collection.error is None else EXIT_INCOMPLETE)
@@ -275,7 +350,6 @@ def report(results_file: str, fmt: str, lang: str, output: str) -> None:
     except Exception as exc:  # jsonschema.ValidationError
         click.echo(f"error: {results_file} does not follow {results_mod.SCHEMA_ID}: {exc}".splitlines()[0], err=True)
         sys.exit(EXIT_BAD_INPUT)
-    text = (json.dumps(document, ensure_ascii=False, indent=1) if fmt == "json"
-            else RENDERERS[fmt](document, lang))
+    text = json.dumps(document, ensure_ascii=False, indent=1) if fmt == "json" else RENDERERS[fmt](document, lang)
     Path(output).write_text(text, encoding="utf-8")
     click.echo(output)

@@ -11,7 +11,7 @@ import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import evaluate, render
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
-from auditor.transports import ConnectOptions, HostError, open_transport, sudo_refusal
+from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
 
 EXCERPT_CHARS = 4000
 _SECRET = re.compile(r"(?i)\b(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(\S+)")
@@ -32,8 +32,12 @@ def now() -> str:
 
 def redact(text: str) -> str:
     """Mask values that look like secrets before output leaves the host's evidence for a report."""
-    return _SECRET.sub(lambda m: m.group(1) + m.group(2) + "********"
-                       if m.group(3).lower() not in ("no", "yes", "none") else m.group(0), text)
+    return _SECRET.sub(
+        lambda m: (
+            m.group(1) + m.group(2) + "********" if m.group(3).lower() not in ("no", "yes", "none") else m.group(0)
+        ),
+        text,
+    )
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -47,6 +51,27 @@ class RunOptions:
     jobs: int = 10
     fact_timeout: int = 30
     host_timeout: float = 300.0
+    # Transports in flight, so an interrupted run can abort them instead of waiting out their timeouts.
+    active: set[Transport] = field(default_factory=set)
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def track(self, transport: Transport) -> None:
+        with self._lock:
+            if self.stopping.is_set():
+                raise HostError("the run was interrupted")
+            self.active.add(transport)
+
+    def untrack(self, transport: Transport) -> None:
+        with self._lock:
+            self.active.discard(transport)
+
+    def abort_all(self) -> None:
+        with self._lock:
+            self.stopping.set()
+            in_flight = list(self.active)
+        for transport in in_flight:
+            transport.abort()
 
 
 def applicability(check: Check, params: dict[str, Any]) -> str | None:
@@ -102,8 +127,9 @@ def collect(plan: HostPlan, options: RunOptions) -> Collection:
     snippet_ids: dict[str, int] = {}
     spec_snippets: dict[str, list[int]] = {}
     for key, spec in specs.items():
-        spec_snippets[key] = [snippet_ids.setdefault(snippet, len(snippet_ids))
-                              for snippet in REGISTRY[spec.type].snippets(spec.params)]
+        spec_snippets[key] = [
+            snippet_ids.setdefault(snippet, len(snippet_ids)) for snippet in REGISTRY[spec.type].snippets(spec.params)
+        ]
     script = batch.build(list(snippet_ids), timeout=options.fact_timeout)
 
     status, error = "reachable", None
@@ -113,9 +139,13 @@ def collect(plan: HostPlan, options: RunOptions) -> Collection:
         try:
             transport = open_transport(host, options.connect)
             shell = transport.shell_command
-            with transport:
-                at = now()
-                result = transport.run(script.script, options.host_timeout)
+            options.track(transport)
+            try:
+                with transport:
+                    at = now()
+                    result = transport.run(script.script, options.host_timeout)
+            finally:
+                options.untrack(transport)
             refused = sudo_refusal(result)
             if refused:
                 raise HostError(refused)
@@ -123,21 +153,33 @@ def collect(plan: HostPlan, options: RunOptions) -> Collection:
             if result.rc is None and not outputs:
                 raise HostError(f"no answer within {options.host_timeout:g} s")
             if not outputs and result.rc not in (0, None):
-                raise HostError(f"the audit script failed (exit {result.rc}): "
-                                f"{(result.stderr.strip() or 'no output')[:300]}")
+                raise HostError(
+                    f"the audit script failed (exit {result.rc}): {(result.stderr.strip() or 'no output')[:300]}"
+                )
         except HostError as exc:
             status, error = exc.status, exc.reason
 
-    facts_by_key = {key: _read_fact(spec, [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
-                                    "\n".join(script.snippets[i] for i in spec_snippets[key]), shell, at, error)
-                    for key, spec in specs.items()}
-    facts = {check.id: {name: facts_by_key[spec.key] for name, spec in specs_of_check.items()}
-             for check, specs_of_check in runnable}
+    facts_by_key = {
+        key: _read_fact(
+            spec,
+            [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
+            "\n".join(script.snippets[i] for i in spec_snippets[key]),
+            shell,
+            at,
+            error,
+        )
+        for key, spec in specs.items()
+    }
+    facts = {
+        check.id: {name: facts_by_key[spec.key] for name, spec in specs_of_check.items()}
+        for check, specs_of_check in runnable
+    }
     return Collection(status, error, facts, not_applicable)
 
 
-def _read_fact(spec: FactSpec, raws: list[RawOutput], command: str, shell: str, at: str,
-               host_error: str | None) -> Fact:
+def _read_fact(
+    spec: FactSpec, raws: list[RawOutput], command: str, shell: str, at: str, host_error: str | None
+) -> Fact:
     failed = next((r.rc for r in raws if r.rc not in (0, None)), None)
     evidence = Evidence(
         command=f"{shell}: {command}",
@@ -197,6 +239,7 @@ def run_plans(
         finally:
             for future in pending:
                 future.cancel()
+            options.abort_all()
     return [finished[p.host.name] for p in plans if p.host.name in finished]
 
 
@@ -205,5 +248,11 @@ def _safe_audit(plan: HostPlan, options: RunOptions) -> HostResult:
         return audit_host(plan, options)
     except Exception as exc:  # one host's crash must not sink the run
         reason = f"internal error while auditing {plan.host.name}: {exc!r}"
-        return HostResult(plan.host, "error", reason,
-                          [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks], now(), now())
+        return HostResult(
+            plan.host,
+            "error",
+            reason,
+            [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks],
+            now(),
+            now(),
+        )

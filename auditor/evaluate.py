@@ -51,10 +51,15 @@ OPERATORS: dict[str, tuple[str, Callable[[Any, Any], bool]]] = {
     "gte": ("≥", lambda a, b: _num(a) >= _num(b)),
     "in": ("in", lambda a, b: _norm(a) in [_norm(x) for x in _as_list(b)]),
     "not_in": ("not in", lambda a, b: _norm(a) not in [_norm(x) for x in _as_list(b)]),
-    "contains": ("contains", lambda a, b: _norm(b) in [_norm(x) for x in a] if isinstance(a, list) else
-                 str(b).lower() in str(a).lower()),
+    "contains": (
+        "contains",
+        lambda a, b: _norm(b) in [_norm(x) for x in a] if isinstance(a, list) else str(b).lower() in str(a).lower(),
+    ),
     "not_contains": ("does not contain", lambda a, b: not OPERATORS["contains"][1](a, b)),
-    "contains_any": ("contains one of", lambda a, b: any(OPERATORS["contains"][1](a, x) for x in _as_list(b))),
+    "contains_any": (
+        "contains one of",
+        lambda a, b: any(OPERATORS["contains"][1](a, x) for x in _as_list(b)),
+    ),
     "matches": ("matches", lambda a, b: re.search(str(b), str(a)) is not None),
     "empty": ("is empty", lambda a, b: (len(a) == 0) is bool(b)),
 }

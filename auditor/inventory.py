@@ -26,9 +26,20 @@ from auditor.errors import InventoryError
 from auditor.model import Host
 
 _CONNECTION_VARS = {
-    "ansible_host", "ansible_ssh_host", "ansible_port", "ansible_ssh_port", "ansible_user", "ansible_ssh_user",
-    "ansible_ssh_private_key_file", "ansible_private_key_file", "ansible_become", "ansible_connection",
-    "ansible_shell_type", "os", "level", "security_level",
+    "ansible_host",
+    "ansible_ssh_host",
+    "ansible_port",
+    "ansible_ssh_port",
+    "ansible_user",
+    "ansible_ssh_user",
+    "ansible_ssh_private_key_file",
+    "ansible_private_key_file",
+    "ansible_become",
+    "ansible_connection",
+    "ansible_shell_type",
+    "os",
+    "level",
+    "security_level",
 }
 # Never carried into parameters (and so never into reports): they are secrets.
 _SECRET_VARS = re.compile(r"(pass(word)?|secret|token|key_passphrase)$", re.IGNORECASE)
@@ -60,10 +71,10 @@ def local_inventory() -> Inventory:
     """The embedded default: this machine, through the local transport."""
     import socket
 
-    host = Host(name=socket.gethostname() or "localhost", address="127.0.0.1", transport="local",
-                groups=["local"])
-    return Inventory(hosts={host.name: host}, groups={"all": [host.name], "local": [host.name]},
-                     source="(this machine)")
+    host = Host(name=socket.gethostname() or "localhost", address="127.0.0.1", transport="local", groups=["local"])
+    return Inventory(
+        hosts={host.name: host}, groups={"all": [host.name], "local": [host.name]}, source="(this machine)"
+    )
 
 
 def load_inventory(path: Path) -> Inventory:
@@ -113,24 +124,32 @@ def make_host(name: str, variables: dict[str, Any], groups: list[str], file: str
     address = str(v.get("ansible_host") or v.get("ansible_ssh_host") or name)
     connection = str(v.get("ansible_connection", "ssh")).lower()
     if connection not in ("ssh", "local", "paramiko", "smart"):
-        raise InventoryError(f"unsupported ansible_connection {connection!r} (ssh or local)", file=file, line=line,
-                             field=f"{name}.ansible_connection")
-    os_name = str(v.get("os", "windows" if str(v.get("ansible_shell_type", "")).lower() == "powershell"
-                        else "linux")).lower()
+        raise InventoryError(
+            f"unsupported ansible_connection {connection!r} (ssh or local)",
+            file=file,
+            line=line,
+            field=f"{name}.ansible_connection",
+        )
+    os_name = str(
+        v.get("os", "windows" if str(v.get("ansible_shell_type", "")).lower() == "powershell" else "linux")
+    ).lower()
     if os_name not in ("linux", "windows"):
-        raise InventoryError(f"os must be linux or windows, got {os_name!r}", file=file, line=line,
-                             field=f"{name}.os")
+        raise InventoryError(f"os must be linux or windows, got {os_name!r}", file=file, line=line, field=f"{name}.os")
     level_value = v.get("level", v.get("security_level"))
     port_value = v.get("ansible_port", v.get("ansible_ssh_port", 22))
     key = v.get("ansible_ssh_private_key_file") or v.get("ansible_private_key_file")
-    params = {k: val for k, val in v.items() if k not in _CONNECTION_VARS and not k.startswith("ansible_")
-              and not _SECRET_VARS.search(k)}
+    params = {
+        k: val
+        for k, val in v.items()
+        if k not in _CONNECTION_VARS and not k.startswith("ansible_") and not _SECRET_VARS.search(k)
+    }
     return Host(
         name=name,
         address=address,
         port=to_int(port_value, file, line, f"{name}.ansible_port", 1, 65535),
-        user=str(v["ansible_user"]) if "ansible_user" in v else (str(v["ansible_ssh_user"])
-                                                                 if "ansible_ssh_user" in v else None),
+        user=str(v["ansible_user"])
+        if "ansible_user" in v
+        else (str(v["ansible_ssh_user"]) if "ansible_ssh_user" in v else None),
         key_file=str(key) if key else None,
         become=to_bool(v.get("ansible_become", False), file, line, f"{name}.ansible_become"),
         os=os_name,
@@ -152,13 +171,13 @@ def expand_range(pattern: str) -> list[str]:
     if not m:
         return [pattern]
     start, end, step = m.group(1), m.group(2), int(m.group(3) or 1)
-    head, tail = pattern[: m.start()], pattern[m.end():]
+    head, tail = pattern[: m.start()], pattern[m.end() :]
     if start.isdigit() and end.isdigit():
         width = len(start) if start.startswith("0") else 0
         items = [str(i).zfill(width) for i in range(int(start), int(end) + 1, step)]
     elif len(start) == 1 and len(end) == 1 and start.isalpha() and end.isalpha():
         letters = string.ascii_letters
-        items = list(letters[letters.index(start): letters.index(end) + 1: step])
+        items = list(letters[letters.index(start) : letters.index(end) + 1 : step])
     else:
         raise ValueError(f"bad host range {m.group(0)!r}")
     if not items:
@@ -210,8 +229,7 @@ def _load_ini_inventory(path: Path) -> Inventory:
             for word in words[1:]:
                 key, sep, value = word.partition("=")
                 if not sep:
-                    raise InventoryError(f"expected key=value, got {word!r}", file=file, line=number,
-                                         field=words[0])
+                    raise InventoryError(f"expected key=value, got {word!r}", file=file, line=number, field=words[0])
                 variables[key] = scalar(value)
             for name in names:
                 host_vars.setdefault(name, {}).update(variables)
@@ -225,8 +243,9 @@ def _load_ini_inventory(path: Path) -> Inventory:
     return _assemble(file, list(host_vars), members, children, group_vars, host_vars, host_line)
 
 
-def _expand_group(group: str, members: dict[str, list[str]], children: dict[str, list[str]],
-                  trail: tuple[str, ...] = ()) -> list[str]:
+def _expand_group(
+    group: str, members: dict[str, list[str]], children: dict[str, list[str]], trail: tuple[str, ...] = ()
+) -> list[str]:
     if group in trail:
         raise InventoryError(f"group cycle: {' -> '.join((*trail, group))}")
     names = list(members.get(group, []))
@@ -240,13 +259,20 @@ def _depth(group: str, children: dict[str, list[str]]) -> int:
     return 1 + max((_depth(p, children) for p in parents), default=0)
 
 
-def _assemble(file: str, order: list[str], members: dict[str, list[str]], children: dict[str, list[str]],
-              group_vars: dict[str, dict[str, Any]], host_vars: dict[str, dict[str, Any]],
-              host_line: dict[str, int]) -> Inventory:
+def _assemble(
+    file: str,
+    order: list[str],
+    members: dict[str, list[str]],
+    children: dict[str, list[str]],
+    group_vars: dict[str, dict[str, Any]],
+    host_vars: dict[str, dict[str, Any]],
+    host_line: dict[str, int],
+) -> Inventory:
     groups = {g: _expand_group(g, members, children) for g in members}
     groups["all"] = list(order)
-    groups["ungrouped"] = [h for h in order if not any(h in m for g, m in groups.items()
-                                                       if g not in ("all", "ungrouped"))]
+    groups["ungrouped"] = [
+        h for h in order if not any(h in m for g, m in groups.items() if g not in ("all", "ungrouped"))
+    ]
     hosts: dict[str, Host] = {}
     for name in order:
         mine = sorted((g for g, m in groups.items() if name in m and g != "all"), key=lambda g: _depth(g, children))
@@ -271,8 +297,14 @@ def _load_yaml_inventory(path: Path) -> Inventory:
     unknown = sorted(set(data) - {"hosts", "groups", "vars"})
     if unknown:
         raise doc.error(InventoryError, (unknown[0],), f"unknown key {unknown[0]!r} (allowed: hosts, groups, vars)")
-    rename = {"address": "ansible_host", "port": "ansible_port", "user": "ansible_user",
-              "key_file": "ansible_ssh_private_key_file", "become": "ansible_become", "connection": "ansible_connection"}
+    rename = {
+        "address": "ansible_host",
+        "port": "ansible_port",
+        "user": "ansible_user",
+        "key_file": "ansible_ssh_private_key_file",
+        "become": "ansible_become",
+        "connection": "ansible_connection",
+    }
     host_vars: dict[str, dict[str, Any]] = {}
     host_line: dict[str, int] = {}
     members: dict[str, list[str]] = {"all": [], "ungrouped": []}
@@ -283,8 +315,11 @@ def _load_yaml_inventory(path: Path) -> Inventory:
         allowed = set(rename) | {"os", "level", "groups", "vars"}
         bad = sorted(set(settings) - allowed)
         if bad:
-            raise doc.error(InventoryError, ("hosts", name, bad[0]),
-                            f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(allowed))})")
+            raise doc.error(
+                InventoryError,
+                ("hosts", name, bad[0]),
+                f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(allowed))})",
+            )
         variables = {rename.get(k, k): v for k, v in settings.items() if k not in ("groups", "vars")}
         variables.update(settings.get("vars") or {})
         host_vars[str(name)] = variables

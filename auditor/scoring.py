@@ -49,8 +49,12 @@ class Score:
     total_weight: int
 
     def to_dict(self) -> dict[str, float | int | None]:
-        return {"value": self.value, "coverage": self.coverage,
-                "passed_weight": self.passed_weight, "total_weight": self.total_weight}
+        return {
+            "value": self.value,
+            "coverage": self.coverage,
+            "passed_weight": self.passed_weight,
+            "total_weight": self.total_weight,
+        }
 
 
 def score(items: Iterable[tuple[Verdict | str, str]]) -> Score:

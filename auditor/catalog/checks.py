@@ -105,21 +105,25 @@ def validate_expectation(doc: YamlDoc, path: tuple[Any, ...], expect: Any, fact_
         raise doc.error(CatalogError, path, "a leaf needs 'fact' and one operator, or use all/any/not")
     fact = expect["fact"]
     if not isinstance(fact, str) or fact.split(".", 1)[0] not in fact_names:
-        raise doc.error(CatalogError, (*path, "fact"),
-                        f"{fact!r} does not name a declared fact (declared: {', '.join(sorted(fact_names))})")
+        raise doc.error(
+            CatalogError,
+            (*path, "fact"),
+            f"{fact!r} does not name a declared fact (declared: {', '.join(sorted(fact_names))})",
+        )
     for key in expect:
         if key not in OPERATORS and key not in ("fact", "label", "detail"):
-            raise doc.error(CatalogError, (*path, key),
-                            f"unknown operator {key!r} (known: {', '.join(sorted(OPERATORS))})")
+            raise doc.error(
+                CatalogError,
+                (*path, key),
+                f"unknown operator {key!r} (known: {', '.join(sorted(OPERATORS))})",
+            )
     if "detail" in expect and str(expect["detail"]).split(".", 1)[0] not in fact_names:
         raise doc.error(CatalogError, (*path, "detail"), f"{expect['detail']!r} does not name a declared fact")
     if leaf_operator(expect) is None:
         raise doc.error(CatalogError, path, f"exactly one operator needed (known: {', '.join(sorted(OPERATORS))})")
 
 
-def load_check_file(
-    path: Path, display: str, plan_tasks: set[str], iso_ids: dict[str, set[str]]
-) -> list[Check]:
+def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dict[str, set[str]]) -> list[Check]:
     doc = load_yaml(path, CatalogError, display)
     if doc.data is None:
         return []
@@ -129,33 +133,55 @@ def load_check_file(
         here: tuple[Any, ...] = (index,)
         for pos, task in enumerate(raw["plan"]):
             if task not in plan_tasks:
-                raise doc.error(CatalogError, (*here, "plan", pos), f"unknown plan task {task!r} "
-                                "(see controls/plan-tasks.yaml)")
+                raise doc.error(
+                    CatalogError,
+                    (*here, "plan", pos),
+                    f"unknown plan task {task!r} (see controls/plan-tasks.yaml)",
+                )
         for edition, ids in raw["iso27001"].items():
             for pos, cid in enumerate(ids):
                 if cid not in iso_ids[edition]:
-                    raise doc.error(CatalogError, (*here, "iso27001", edition, pos),
-                                    f"{cid!r} is not a control of ISO/IEC 27001:{edition} Annex A")
+                    raise doc.error(
+                        CatalogError,
+                        (*here, "iso27001", edition, pos),
+                        f"{cid!r} is not a control of ISO/IEC 27001:{edition} Annex A",
+                    )
         facts: dict[str, FactSpec] = {}
         for name, decl in raw["facts"].items():
-            (type_name, params), = decl.items()
+            ((type_name, params),) = decl.items()
             fact_type = REGISTRY.get(type_name)
             if fact_type is None:
-                raise doc.error(CatalogError, (*here, "facts", name, type_name),
-                                f"unknown fact type {type_name!r} (known: {', '.join(sorted(REGISTRY))})")
+                raise doc.error(
+                    CatalogError,
+                    (*here, "facts", name, type_name),
+                    f"unknown fact type {type_name!r} (known: {', '.join(sorted(REGISTRY))})",
+                )
             params = {} if params is None else params
             if raw["applies"]["os"] not in fact_type.os:
-                raise doc.error(CatalogError, (*here, "facts", name, type_name),
-                                f"fact type {type_name!r} does not support os {raw['applies']['os']!r}")
+                raise doc.error(
+                    CatalogError,
+                    (*here, "facts", name, type_name),
+                    f"fact type {type_name!r} does not support os {raw['applies']['os']!r}",
+                )
             _schema_errors(doc, fact_type.params_schema, params, (*here, "facts", name, type_name))
             facts[name] = FactSpec(type_name, params)
         validate_expectation(doc, (*here, "expect"), raw["expect"], set(facts))
         if "when" in raw:
             validate_expectation(doc, (*here, "when"), raw["when"], set(facts))
-        checks.append(Check(
-            id=raw["id"], title=raw["title"], iso27001=raw["iso27001"], plan=raw["plan"],
-            severity=Severity(raw["severity"]), applies=raw["applies"], facts=facts, expect=raw["expect"],
-            remediation=raw["remediation"], description=raw.get("description", {}), when=raw.get("when"),
-            source=f"{display}:{doc.line_of((index,))}",
-        ))
+        checks.append(
+            Check(
+                id=raw["id"],
+                title=raw["title"],
+                iso27001=raw["iso27001"],
+                plan=raw["plan"],
+                severity=Severity(raw["severity"]),
+                applies=raw["applies"],
+                facts=facts,
+                expect=raw["expect"],
+                remediation=raw["remediation"],
+                description=raw.get("description", {}),
+                when=raw.get("when"),
+                source=f"{display}:{doc.line_of((index,))}",
+            )
+        )
     return checks

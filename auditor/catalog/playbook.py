@@ -85,8 +85,11 @@ def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
             raise doc.error(PlaybookError, ("plays", i), "a play is a mapping")
         for key in raw:
             if key not in _PLAY_KEYS:
-                raise doc.error(PlaybookError, ("plays", i, key),
-                                f"unknown key {key!r} (allowed: {', '.join(sorted(_PLAY_KEYS))})")
+                raise doc.error(
+                    PlaybookError,
+                    ("plays", i, key),
+                    f"unknown key {key!r} (allowed: {', '.join(sorted(_PLAY_KEYS))})",
+                )
         hosts = raw.get("hosts", ["all"])
         hosts = [hosts] if isinstance(hosts, str) else hosts
         patterns = raw.get("checks", ["*"])
@@ -99,17 +102,25 @@ def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
             if task not in catalog.plan_tasks:
                 raise doc.error(PlaybookError, ("plays", i, "plan", j), f"unknown plan task {task!r}")
         plays.append(Play(hosts=list(hosts), checks=list(patterns), plan=plan, params=dict(raw.get("params") or {})))
-    return Playbook(name=str(data.get("name", path.stem)), params=dict(params), plays=plays, source=str(path),
-                    title=data.get("title") or {})
+    return Playbook(
+        name=str(data.get("name", path.stem)),
+        params=dict(params),
+        plays=plays,
+        source=str(path),
+        title=data.get("title") or {},
+    )
 
 
 def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_params: dict[str, Any]) -> list[HostPlan]:
     """Which checks run on which host, with the parameters each host gets. Raises on missing parameters."""
     plans: dict[str, HostPlan] = {}
     for play in playbook.plays:
-        selected = [c for cid, c in catalog.checks.items()
-                    if any(fnmatch.fnmatchcase(cid, p) for p in play.checks)
-                    and (play.plan is None or set(c.plan) & set(play.plan))]
+        selected = [
+            c
+            for cid, c in catalog.checks.items()
+            if any(fnmatch.fnmatchcase(cid, p) for p in play.checks)
+            and (play.plan is None or set(c.plan) & set(play.plan))
+        ]
         for host in inventory.select(play.hosts):
             params = {**playbook.params, **play.params, **host.vars, **cli_params}
             plan = plans.setdefault(host.name, HostPlan(host, [], params))
@@ -121,7 +132,9 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
             needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
             missing = sorted(p for p in needed if plan.params.get(p) is None)
             if missing:
-                raise PlaybookError(f"check {check.id} needs parameter(s) {', '.join(missing)} for host "
-                                    f"{plan.host.name}: set them in the playbook, the inventory or with --param",
-                                    file=playbook.source)
+                raise PlaybookError(
+                    f"check {check.id} needs parameter(s) {', '.join(missing)} for host "
+                    f"{plan.host.name}: set them in the playbook, the inventory or with --param",
+                    file=playbook.source,
+                )
     return list(plans.values())

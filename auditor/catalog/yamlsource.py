@@ -43,7 +43,9 @@ class YamlDoc:
                 return line
         return line
 
-    def error(self, error_type: type[InputError], path: tuple[PathPart, ...] | list[PathPart], message: str) -> InputError:
+    def error(
+        self, error_type: type[InputError], path: tuple[PathPart, ...] | list[PathPart], message: str
+    ) -> InputError:
         return error_type(message, file=self.file, line=self.line_of(path), field=format_path(path) or None)
 
 
@@ -72,7 +74,10 @@ def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) 
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise error_type(f"invalid YAML: {exc.problem or exc.context}", file=name, line=line) from None
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            message += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise error_type(message, file=name, line=line) from None
     except yaml.YAMLError as exc:
         raise error_type(f"invalid YAML: {exc}", file=name) from None
     _reject_duplicate_keys(root, name, error_type)

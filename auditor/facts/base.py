@@ -76,7 +76,7 @@ def shell_glob(pattern: str) -> str:
 def sbin(tool: str) -> str:
     """Shell expression for a tool's path: sbin tools are not on an unprivileged PATH."""
     return (
-        f'$(command -v {tool} 2>/dev/null || for d in /usr/sbin /sbin /usr/bin /bin; '
+        f"$(command -v {tool} 2>/dev/null || for d in /usr/sbin /sbin /usr/bin /bin; "
         f'do [ -x "$d/{tool}" ] && echo "$d/{tool}" && break; done)'
     )
 
@@ -104,7 +104,7 @@ def sections(text: str, marker: str = "@@") -> dict[str, list[str]]:
     current: list[str] | None = None
     for line in text.splitlines():
         if line.startswith(marker):
-            current = out.setdefault(line[len(marker):].strip(), [])
+            current = out.setdefault(line[len(marker) :].strip(), [])
         elif current is not None:
             current.append(line)
     return out

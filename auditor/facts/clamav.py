@@ -58,7 +58,7 @@ class ClamavDbFact(FactType):
         database = quote(params.get("database", "daily"))
         exts = " ".join(_EXTENSIONS)
         return [
-            f"d={directory}; echo \"@@now $(date +%s)\"; "
+            f'd={directory}; echo "@@now $(date +%s)"; '
             'if [ ! -e "$d" ]; then echo @@nodir; exit 0; fi; '
             'if [ ! -r "$d" ] || [ ! -x "$d" ]; then echo "cannot read $d" >&2; exit 13; fi; '
             f'for e in {exts}; do f="$d/"{database}".$e"; [ -f "$f" ] || continue; '
@@ -83,14 +83,16 @@ class ClamavDbFact(FactType):
             except ValueError:
                 header = None
             built = header["build_time"] if header else int(mtime)
-            databases.append({
-                "path": path,
-                "age_days": round((now - built) / 86400, 2),
-                "judged_by": "header build time" if header else "file mtime (no readable header)",
-                "mtime_age_days": round((now - int(mtime)) / 86400, 2),
-                "version": header["version"] if header else None,
-                "signatures": header["signatures"] if header else None,
-            })
+            databases.append(
+                {
+                    "path": path,
+                    "age_days": round((now - built) / 86400, 2),
+                    "judged_by": "header build time" if header else "file mtime (no readable header)",
+                    "mtime_age_days": round((now - int(mtime)) / 86400, 2),
+                    "version": header["version"] if header else None,
+                    "signatures": header["signatures"] if header else None,
+                }
+            )
         newest = min(databases, key=lambda d: d["age_days"]) if databases else None
         return {
             "directory_exists": "nodir" not in found,
@@ -99,7 +101,10 @@ class ClamavDbFact(FactType):
             "newest_days": newest["age_days"] if newest else None,
             "newest_path": newest["path"] if newest else None,
             "judged_by": newest["judged_by"] if newest else None,
-            "summary": (f"{newest['path']}: {newest['age_days']:g} days old by its {newest['judged_by']}" if newest
-                        else f"no {params.get('database', 'daily')}.cvd/.cld/.cud in "
-                        f"{params.get('directory', '/var/lib/clamav')}"),
+            "summary": (
+                f"{newest['path']}: {newest['age_days']:g} days old by its {newest['judged_by']}"
+                if newest
+                else f"no {params.get('database', 'daily')}.cvd/.cld/.cud in "
+                f"{params.get('directory', '/var/lib/clamav')}"
+            ),
         }

@@ -24,8 +24,7 @@ class ConfigGrepFact(FactType):
         paths = " ".join(shell_glob(p) for p in params["paths"])
         # Only existing regular files reach grep; "Permission denied" stays visible on stderr.
         return [
-            f'for f in {paths}; do [ -f "$f" ] || continue; '
-            f'grep -HnE -e {quote(params["pattern"])} -- "$f"; done; true'
+            f'for f in {paths}; do [ -f "$f" ] || continue; grep -HnE -e {quote(params["pattern"])} -- "$f"; done; true'
         ]
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ _PATHS_SCHEMA = {
 
 # One line per existing path: kind, octal mode, owner, group, size, mtime, name. Missing: "missing <pattern>".
 _STAT_LOOP = (
-    'date +%s; for f in {patterns}; do '
+    "date +%s; for f in {patterns}; do "
     'if [ -e "$f" ] || [ -L "$f" ]; then stat -c "%F|%a|%U|%G|%s|%Y|%n" -- "$f" || echo "unreadable|$f"; '
     # A path under a directory we may not search looks missing to [ -e ]: say unreadable instead.
     'elif [ -d "${{f%/*}}" ] && {{ [ ! -r "${{f%/*}}" ] || [ ! -x "${{f%/*}}" ]; }}; then echo "unreadable|$f"; '
@@ -45,10 +45,18 @@ def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:
         if len(parts) != 7:
             raise FactUnreadable(f"unparseable stat line: {line[:120]!r}")
         kind, mode, owner, group, size, mtime, name = parts
-        entries.append({
-            "path": name, "type": kind, "mode": mode.zfill(4), "owner": owner, "group": group,
-            "size": int(size), "mtime": int(mtime), "age_days": round((now - int(mtime)) / 86400, 2),
-        })
+        entries.append(
+            {
+                "path": name,
+                "type": kind,
+                "mode": mode.zfill(4),
+                "owner": owner,
+                "group": group,
+                "size": int(size),
+                "mtime": int(mtime),
+                "age_days": round((now - int(mtime)) / 86400, 2),
+            }
+        )
     return now, entries, unreadable
 
 
@@ -65,9 +73,12 @@ class FileFact(FactType):
         if unreadable:
             raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
         return {
-            "exists": bool(entries), "count": len(entries), "files": entries,
+            "exists": bool(entries),
+            "count": len(entries),
+            "files": entries,
             "paths": [e["path"] for e in entries],
-            "modes": sorted({e["mode"] for e in entries}), "owners": sorted({e["owner"] for e in entries}),
+            "modes": sorted({e["mode"] for e in entries}),
+            "owners": sorted({e["owner"] for e in entries}),
         }
 
 

@@ -46,7 +46,7 @@ def _rule_verdict(exprs: list[dict[str, Any]]) -> tuple[str | None, str | None]:
     """(verdict, target) when the nft rule applies to every packet, else (None, None)."""
     verdict, target = None, None
     for expr in exprs:
-        (kind, value), = expr.items()
+        ((kind, value),) = expr.items()
         if kind in _NEUTRAL_EXPRS:
             continue
         if kind == "xt" and isinstance(value, dict) and value.get("type") == "target":
@@ -156,8 +156,16 @@ def evaluate(chains: list[Chain]) -> dict[str, Any]:
         if chain.hook != "input":
             continue
         outcome, why = chain_outcome(chain, by_name)
-        inputs.append({"family": chain.family, "table": chain.table, "chain": chain.name,
-                       "policy": chain.policy, "closed": outcome == "closed", "why": why})
+        inputs.append(
+            {
+                "family": chain.family,
+                "table": chain.table,
+                "chain": chain.name,
+                "policy": chain.policy,
+                "closed": outcome == "closed",
+                "why": why,
+            }
+        )
     ipv4 = any(c["closed"] for c in inputs if c["family"] in ("ip", "inet"))
     ipv6 = any(c["closed"] for c in inputs if c["family"] in ("ip6", "inet"))
     return {"input_chains": inputs, "ipv4_effective": ipv4, "ipv6_effective": ipv6}
@@ -175,8 +183,12 @@ class FirewallFact(FactType):
         found = sections(outputs[0].stdout)
         chains: list[Chain] = []
         read, failures = [], []
-        for tool, family in (("nft", None), ("iptables-save", "ip"), ("iptables-legacy-save", "ip"),
-                             ("ip6tables-save", "ip6")):
+        for tool, family in (
+            ("nft", None),
+            ("iptables-save", "ip"),
+            ("iptables-legacy-save", "ip"),
+            ("ip6tables-save", "ip6"),
+        ):
             if tool not in found:
                 continue
             rc_key = next((k for k in found if k.startswith(f"{tool}-rc ")), f"{tool}-rc ?")
@@ -195,13 +207,17 @@ class FirewallFact(FactType):
             raise FactUnreadable("no firewall tool found (nft, iptables-save)")
         result = evaluate(chains)
         ufw = found.get("ufw")
-        result.update({
-            "tools_read": read,
-            "tools_failed": failures,
-            "loaded": bool(result["input_chains"]),
-            "effective": result["ipv4_effective"],
-            "ufw_status": ufw[0].strip() if ufw else None,
-            "summary": "; ".join(f"{c['family']} {c['table']} {c['chain']}: {c['why']}" for c in result["input_chains"])
-            or "no input chain is loaded",
-        })
+        result.update(
+            {
+                "tools_read": read,
+                "tools_failed": failures,
+                "loaded": bool(result["input_chains"]),
+                "effective": result["ipv4_effective"],
+                "ufw_status": ufw[0].strip() if ufw else None,
+                "summary": "; ".join(
+                    f"{c['family']} {c['table']} {c['chain']}: {c['why']}" for c in result["input_chains"]
+                )
+                or "no input chain is loaded",
+            }
+        )
         return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os.path
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sections, sbin
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sbin, sections
 
 _BLOCKING_COMMANDS = {"true", "false"}
 
@@ -23,7 +23,7 @@ def snippet(module: str) -> str:
         f'm={sbin("modprobe")}; if [ -z "$m" ]; then echo "modprobe not found" >&2; exit 127; fi; '
         f'echo @@probe; "$m" -n -v -- {name} 2>&1; echo "@@rc $?"; '
         f"echo @@loaded; grep -s -- {pattern} /proc/modules; "
-        f'echo @@builtin; grep -s -- {quote("/" + module.replace("-", "[-_]") + ".ko")} '
+        f"echo @@builtin; grep -s -- {quote('/' + module.replace('-', '[-_]') + '.ko')} "
         '"/lib/modules/$(uname -r)/modules.builtin"; true'
     )
 
@@ -37,7 +37,12 @@ def parse_probe(lines: list[str], rc: int) -> dict[str, Any]:
         raise FactUnreadable(f"modprobe -n -v failed (exit {rc}): {text.strip()[:200] or 'no output'}")
     blocked = bool(install) and os.path.basename(install.split()[0]) in _BLOCKING_COMMANDS
     would_load = any(ln.startswith("insmod ") for ln in lines)
-    return {"install_command": install, "blocked": blocked, "would_load": would_load, "module_not_found": not_found}
+    return {
+        "install_command": install,
+        "blocked": blocked,
+        "would_load": would_load,
+        "module_not_found": not_found,
+    }
 
 
 @register

@@ -12,8 +12,13 @@ class PackageFact(FactType):
     name = "package"
     params_schema = {
         "type": "object",
-        "properties": {"names": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9.+_:-]+$"},
-                                 "minItems": 1}},
+        "properties": {
+            "names": {
+                "type": "array",
+                "items": {"type": "string", "pattern": r"^[A-Za-z0-9.+_:-]+$"},
+                "minItems": 1,
+            }
+        },
         "required": ["names"],
         "additionalProperties": False,
     }

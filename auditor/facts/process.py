@@ -26,7 +26,11 @@ PROCESS_TABLE = (
 )
 _NS_LINK = re.compile(r"/proc/(\d+)/ns/net -> (\S+)")
 
-_NAMES_SCHEMA = {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z0-9._@+-]+$"}, "minItems": 1}
+_NAMES_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string", "pattern": r"^[A-Za-z0-9._@+-]+$"},
+    "minItems": 1,
+}
 
 
 @dataclass
@@ -79,7 +83,10 @@ def running(rows: list[tuple[int, str, str]], names: list[str]) -> dict[str, lis
 class ProcessFact(FactType):
     name = "process"
     params_schema = {
-        "type": "object", "properties": {"names": _NAMES_SCHEMA}, "required": ["names"], "additionalProperties": False,
+        "type": "object",
+        "properties": {"names": _NAMES_SCHEMA},
+        "required": ["names"],
+        "additionalProperties": False,
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
@@ -89,13 +96,19 @@ class ProcessFact(FactType):
         table = parse_process_table(outputs[0])
         found = running(table.rows, params["names"])
         if not found and table.partial:
-            raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root: other users' "
-                                 "processes are invisible")
+            raise FactUnreadable(
+                "/proc is mounted with hidepid and the audit ran without root: other users' processes are invisible"
+            )
         elsewhere = sorted(running(table.elsewhere, params["names"]))
-        return {"running": sorted(found), "any_running": bool(found), "pids": found,
-                "in_other_namespaces": elsewhere,
-                "summary": f"also running in other network namespaces (containers), not counted: "
-                           f"{', '.join(elsewhere)}" if elsewhere and not found else ""}
+        return {
+            "running": sorted(found),
+            "any_running": bool(found),
+            "pids": found,
+            "in_other_namespaces": elsewhere,
+            "summary": f"also running in other network namespaces (containers), not counted: {', '.join(elsewhere)}"
+            if elsewhere and not found
+            else "",
+        }
 
 
 @register
@@ -129,6 +142,8 @@ class ServiceFact(FactType):
         if not is_running and table.partial:
             raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root")
         return {
-            "systemd": "systemd" in found, "unit_states": active, "processes": sorted(procs),
+            "systemd": "systemd" in found,
+            "unit_states": active,
+            "processes": sorted(procs),
             "running": is_running,
         }

@@ -111,7 +111,12 @@ class SshdEffectiveFact(FactType):
             "present": True,
             **settings,
             # per watched setting: Match blocks that set it to an unsafe value (sshd -T does not show them)
-            "match_overrides": {key: [f"{o['file']}:{o['line']} Match {o['match']}: {key} {o['value']}"
-                                      for o in overrides if o["setting"] == key] for key in WATCHED},
+            "match_overrides": {
+                key: [
+                    f"{o['file']}:{o['line']} Match {o['match']}: {key} {o['value']}"
+                    for o in overrides
+                    if o["setting"] == key
+                ]
+                for key in WATCHED
+            },
         }
-

@@ -114,8 +114,11 @@ def _unused_ruleset_spans(text: str, all_text: str) -> list[tuple[int, int]]:
     spans = []
     for m in _RULESET.finditer(text):
         name = re.escape(m.group(1))
-        used = re.search(rf"""ruleset\s*=\s*["']{name}["']|\bcall\s+{name}\b|\$\w*ruleset\s+{name}\b""",
-                         all_text, re.IGNORECASE)
+        used = re.search(
+            rf"""ruleset\s*=\s*["']{name}["']|\bcall\s+{name}\b|\$\w*ruleset\s+{name}\b""",
+            all_text,
+            re.IGNORECASE,
+        )
         if used:
             continue
         depth, i = 1, m.end()
@@ -136,21 +139,39 @@ def rsyslog_targets(path: str, raw_text: str, all_text: str | None = None) -> li
             continue
         params = {k.lower(): (v1 if v1 is not None else v2) for k, v1, v2 in _PARAM.findall(body)}
         if params.get("type", "").lower() == "omfwd" and params.get("target"):
-            targets.append({
-                "host": _host(params["target"]), "port": int(params.get("port") or 514),
-                "protocol": params.get("protocol", "udp").lower(), "file": path,
-                "line": _line_of(text, start), "syntax": "omfwd",
-            })
+            targets.append(
+                {
+                    "host": _host(params["target"]),
+                    "port": int(params.get("port") or 514),
+                    "protocol": params.get("protocol", "udp").lower(),
+                    "file": path,
+                    "line": _line_of(text, start),
+                    "syntax": "omfwd",
+                }
+            )
     for lineno, line in enumerate(text.splitlines(), 1):
         for m in _LEGACY.finditer(line):
-            targets.append({
-                "host": _host(m.group(2)), "port": int(m.group(3) or 514),
-                "protocol": "tcp" if m.group(1) == "@@" else "udp", "file": path, "line": lineno,
-                "syntax": "legacy",
-            })
+            targets.append(
+                {
+                    "host": _host(m.group(2)),
+                    "port": int(m.group(3) or 514),
+                    "protocol": "tcp" if m.group(1) == "@@" else "udp",
+                    "file": path,
+                    "line": lineno,
+                    "syntax": "legacy",
+                }
+            )
         for m in _OMFWD_LEGACY.finditer(line):
-            targets.append({"host": _host(m.group(1)), "port": int(m.group(2) or 514), "protocol": "udp",
-                            "file": path, "line": lineno, "syntax": ":omfwd:"})
+            targets.append(
+                {
+                    "host": _host(m.group(1)),
+                    "port": int(m.group(2) or 514),
+                    "protocol": "udp",
+                    "file": path,
+                    "line": lineno,
+                    "syntax": ":omfwd:",
+                }
+            )
     return targets
 
 
@@ -174,8 +195,11 @@ def rsyslog_files(files: dict[str, str]) -> list[str]:
         order.append(path)
         for pattern in rsyslog_includes(files[path]):
             # A directory include reads the files in it.
-            pattern = pattern.rstrip("/") + "/*" if not any(c in pattern for c in "*?[") and \
-                any(f.startswith(pattern.rstrip("/") + "/") for f in files) else pattern
+            pattern = (
+                pattern.rstrip("/") + "/*"
+                if not any(c in pattern for c in "*?[") and any(f.startswith(pattern.rstrip("/") + "/") for f in files)
+                else pattern
+            )
             for name in sorted(f for f in files if fnmatch.fnmatch(f, pattern)):
                 visit(name)
 
@@ -184,8 +208,9 @@ def rsyslog_files(files: dict[str, str]) -> list[str]:
 
 
 def syslog_ng_targets(files: dict[str, str]) -> list[dict[str, Any]]:
-    texts = {p: strip_comments(t) for p, t in files.items()
-             if p == SYSLOG_NG_MAIN or p.startswith("/etc/syslog-ng/conf.d/")}
+    texts = {
+        p: strip_comments(t) for p, t in files.items() if p == SYSLOG_NG_MAIN or p.startswith("/etc/syslog-ng/conf.d/")
+    }
     destinations: dict[str, list[dict[str, Any]]] = {}
     used: set[str] = set()
     driver = re.compile(r"\b(network|tcp|udp|tcp6|udp6|syslog)\s*\(\s*[\"']?([A-Za-z0-9_.:\-\[\]]+)[\"']?", re.I)
@@ -193,11 +218,16 @@ def syslog_ng_targets(files: dict[str, str]) -> list[dict[str, Any]]:
         for m in re.finditer(r"\bdestination\s+([A-Za-z0-9_]+)\s*\{(.*?)\};", text, re.S):
             for d in driver.finditer(m.group(2)):
                 port = re.search(r"\bport\s*\(\s*(\d+)", m.group(2))
-                destinations.setdefault(m.group(1), []).append({
-                    "host": _host(d.group(2)), "port": int(port.group(1)) if port else 514,
-                    "protocol": d.group(1).lower(), "file": path, "line": _line_of(text, m.start()),
-                    "syntax": "syslog-ng",
-                })
+                destinations.setdefault(m.group(1), []).append(
+                    {
+                        "host": _host(d.group(2)),
+                        "port": int(port.group(1)) if port else 514,
+                        "protocol": d.group(1).lower(),
+                        "file": path,
+                        "line": _line_of(text, m.start()),
+                        "syntax": "syslog-ng",
+                    }
+                )
         for m in re.finditer(r"\blog\s*\{(.*?)\};", text, re.S):
             used.update(re.findall(r"\bdestination\s*\(\s*([A-Za-z0-9_]+)\s*\)", m.group(1)))
     return [t for name in sorted(used) for t in destinations.get(name, [])]
@@ -212,9 +242,16 @@ def journal_upload_targets(files: dict[str, str]) -> list[dict[str, Any]]:
             key, _, value = line.strip().partition("=")
             if key.strip() == "URL" and value.strip():
                 url = urlparse(value.strip() if "://" in value else "https://" + value.strip())
-                targets.append({"host": _host(url.hostname or ""), "port": url.port or 19532,
-                                "protocol": url.scheme, "file": path, "line": lineno,
-                                "syntax": "journal-upload"})
+                targets.append(
+                    {
+                        "host": _host(url.hostname or ""),
+                        "port": url.port or 19532,
+                        "protocol": url.scheme,
+                        "file": path,
+                        "line": lineno,
+                        "syntax": "journal-upload",
+                    }
+                )
     return targets
 
 
@@ -250,6 +287,6 @@ class SyslogForwardingFact(FactType):
             "files_read": read,
             "files_ignored": sorted(f for f in files if f not in read and f.startswith("/etc/rsyslog")),
             "unreadable": unreadable,
-            "summary": ", ".join(f"{t['host']}:{t['port']}/{t['protocol']} ({t['file']}:{t['line']})"
-                                 for t in targets) or "no forwarding rule in " + (", ".join(read) or "any file"),
+            "summary": ", ".join(f"{t['host']}:{t['port']}/{t['protocol']} ({t['file']}:{t['line']})" for t in targets)
+            or "no forwarding rule in " + (", ".join(read) or "any file"),
         }

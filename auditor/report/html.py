@@ -28,5 +28,9 @@ def render_html(results: dict[str, Any], lang: str = "vi") -> str:
     ]
     findings.sort(key=lambda hr: (_VERDICT_ORDER.index(hr[1]["status"]), hr[0]["name"], hr[1]["check"]))
     return _ENV.get_template("report.html.j2").render(
-        r=results, lang=lang, t=translator(lang), findings=findings, verdicts=_VERDICT_ORDER,
+        r=results,
+        lang=lang,
+        t=translator(lang),
+        findings=findings,
+        verdicts=_VERDICT_ORDER,
     )

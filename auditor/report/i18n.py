@@ -8,8 +8,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "run": {"vi": "Lần chạy", "en": "Run"},
     "started": {"vi": "Bắt đầu", "en": "Started"},
     "finished": {"vi": "Kết thúc", "en": "Finished"},
-    "incomplete": {"vi": "Lần chạy bị gián đoạn: chỉ có kết quả của các máy đã kiểm tra xong.",
-                   "en": "The run was interrupted: only hosts that finished are listed."},
+    "incomplete": {
+        "vi": "Lần chạy bị gián đoạn: chỉ có kết quả của các máy đã kiểm tra xong.",
+        "en": "The run was interrupted: only hosts that finished are listed.",
+    },
     "score": {"vi": "Điểm", "en": "Score"},
     "coverage": {"vi": "Độ bao phủ", "en": "Coverage"},
     "formula": {"vi": "Công thức", "en": "Formula"},

@@ -40,6 +40,10 @@ class Transport(ABC):
     def close(self) -> None:  # noqa: B027  (optional hook)
         pass
 
+    def abort(self) -> None:
+        """Called from another thread when the run is interrupted: make blocking calls return now."""
+        self.close()
+
     def __enter__(self) -> Transport:
         self.connect()
         return self
@@ -53,8 +57,15 @@ def shell_command(become: bool) -> str:
     return "sudo -n -- /bin/sh -s" if become else "/bin/sh -s"
 
 
-SUDO_REFUSALS = ("a password is required", "is not in the sudoers", "not allowed to execute", "a terminal is required",
-                 "sudo: command not found", "sudo: not found", "may not run sudo")
+SUDO_REFUSALS = (
+    "a password is required",
+    "is not in the sudoers",
+    "not allowed to execute",
+    "a terminal is required",
+    "sudo: command not found",
+    "sudo: not found",
+    "may not run sudo",
+)
 
 
 def sudo_refusal(result: ExecResult) -> str | None:

@@ -12,19 +12,33 @@ from auditor.transports.base import ExecResult, Transport, shell_command
 class LocalTransport(Transport):
     def __init__(self, become: bool = False):
         self.shell_command = shell_command(become)
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def connect(self) -> None:
         pass
 
     def run(self, script: str, timeout: float) -> ExecResult:
         start = time.monotonic()
+        self.proc = subprocess.Popen(
+            shlex.split(self.shell_command),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         try:
-            proc = subprocess.run(
-                shlex.split(self.shell_command), input=script.encode(), capture_output=True, timeout=timeout
-            )
-            rc: int | None = proc.returncode
-            out, err = proc.stdout, proc.stderr
-        except subprocess.TimeoutExpired as exc:
-            rc, out, err = None, exc.stdout or b"", exc.stderr or b""
-        return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                          (time.monotonic() - start) * 1000)
+            out, err = self.proc.communicate(script.encode(), timeout=timeout)
+            rc: int | None = self.proc.returncode
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+            rc = None
+        return ExecResult(
+            rc,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+            (time.monotonic() - start) * 1000,
+        )
+
+    def abort(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()

@@ -90,36 +90,45 @@ class SshTransport(Transport):
         # paramiko leaves Nagle on; each protocol round trip would then stall ~40 ms.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
+        self.client, self._sock = client, sock  # so that abort() can reach them during the handshake
         for name, keys in self.host_keys.keys.items():
             for key_type, key in keys.items():
                 client.get_host_keys().add(name, key_type, key)
         client.set_missing_host_key_policy(self.host_keys.policy())
         try:
             client.connect(
-                self.address, port=self.port, username=self.user, key_filename=self.key_file, sock=sock,
-                timeout=self.connect_timeout, banner_timeout=self.connect_timeout, auth_timeout=self.connect_timeout,
-                allow_agent=self.key_file is None, look_for_keys=self.key_file is None,
+                self.address,
+                port=self.port,
+                username=self.user,
+                key_filename=self.key_file,
+                sock=sock,
+                timeout=self.connect_timeout,
+                banner_timeout=self.connect_timeout,
+                auth_timeout=self.connect_timeout,
+                allow_agent=self.key_file is None,
+                look_for_keys=self.key_file is None,
             )
         except paramiko.BadHostKeyException as exc:
-            sock.close()
+            self.abort()
             raise HostError(
                 f"{where}: HOST KEY MISMATCH: the {exc.key.get_name()} key offered "
                 f"(SHA256:{_fingerprint(exc.key)}) is not the one in {self.host_keys.path}; refused before login"
             ) from None
         except paramiko.AuthenticationException as exc:
-            sock.close()
+            self.abort()
             raise HostError(f"{where}: authentication failed for user {self.user!r}: {exc}") from None
         except paramiko.SSHException as exc:
-            sock.close()
+            self.abort()
             text = str(exc)
             if "not found in known_hosts" in text:
-                text = (f"host key unknown: not in {self.host_keys.path}; refused before login "
-                        "(add it to known_hosts, or use --trust-on-first-use)")
+                text = (
+                    f"host key unknown: not in {self.host_keys.path}; refused before login "
+                    "(add it to known_hosts, or use --trust-on-first-use)"
+                )
             raise HostError(f"{where}: {text}") from None
         except (OSError, EOFError) as exc:
-            sock.close()
+            self.abort()
             raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
-        self.client = client
 
     def run(self, script: str, timeout: float) -> ExecResult:
         assert self.client is not None, "connect() first"
@@ -138,27 +147,45 @@ class SshTransport(Transport):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     channel.close()
-                    return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                                      (time.monotonic() - start) * 1000)
+                    return ExecResult(
+                        None,
+                        out.decode("utf-8", "replace"),
+                        err.decode("utf-8", "replace"),
+                        (time.monotonic() - start) * 1000,
+                    )
                 select.select([channel], [], [], min(remaining, 1.0))
                 while channel.recv_ready():
                     out += channel.recv(65536)
                 while channel.recv_stderr_ready():
                     err += channel.recv_stderr(65536)
-                if (channel.exit_status_ready() and channel.eof_received
-                        and not channel.recv_ready() and not channel.recv_stderr_ready()):
+                if (
+                    channel.exit_status_ready()
+                    and channel.eof_received
+                    and not channel.recv_ready()
+                    and not channel.recv_stderr_ready()
+                ):
                     break
             rc = channel.recv_exit_status()
             channel.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise HostError(f"{self.address}: SSH session failed: {exc}") from None
-        return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                          (time.monotonic() - start) * 1000)
+        return ExecResult(
+            rc,
+            out.decode("utf-8", "replace"),
+            err.decode("utf-8", "replace"),
+            (time.monotonic() - start) * 1000,
+        )
 
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
             self.client = None
+
+    def abort(self) -> None:
+        sock = getattr(self, "_sock", None)
+        if sock is not None:
+            sock.close()
+        self.close()
 
 
 def _fingerprint(key: paramiko.PKey) -> str:

@@ -11,20 +11,23 @@ from auditor.facts.firewall import FirewallFact, evaluate, parse_iptables_save, 
 FACT = FirewallFact()
 
 
-@pytest.mark.parametrize(("name", "ipv4", "ipv6"), [
-    ("01_empty", False, False),
-    ("02_policy_drop_ssh", True, True),
-    ("03_policy_accept_no_drop", False, False),
-    ("04_policy_accept_final_drop", True, True),
-    ("04b_policy_accept_final_counter_drop", True, True),
-    ("05_policy_accept_final_reject", True, True),
-    ("05b_policy_accept_final_reject_tcp_reset", True, True),
-    ("06_policy_drop_first_rule_accept", False, False),  # an unconditional accept first opens everything
-    ("07_ip6_only_policy_drop", False, True),
-    ("08_firewalld_like", True, True),  # accept policy, jump to zones, final reject
-    ("09_output_hook_only", False, False),
-    ("10_two_tables_ip_drop_inet_accept", True, False),  # every base chain must pass a packet
-])
+@pytest.mark.parametrize(
+    ("name", "ipv4", "ipv6"),
+    [
+        ("01_empty", False, False),
+        ("02_policy_drop_ssh", True, True),
+        ("03_policy_accept_no_drop", False, False),
+        ("04_policy_accept_final_drop", True, True),
+        ("04b_policy_accept_final_counter_drop", True, True),
+        ("05_policy_accept_final_reject", True, True),
+        ("05b_policy_accept_final_reject_tcp_reset", True, True),
+        ("06_policy_drop_first_rule_accept", False, False),  # an unconditional accept first opens everything
+        ("07_ip6_only_policy_drop", False, True),
+        ("08_firewalld_like", True, True),  # accept policy, jump to zones, final reject
+        ("09_output_hook_only", False, False),
+        ("10_two_tables_ip_drop_inet_accept", True, False),  # every base chain must pass a packet
+    ],
+)
 def test_nft_rulesets(captures, name, ipv4, ipv6):
     out, _, rc = captures.run(f"nft/{name}.json")
     assert rc == 0
@@ -51,13 +54,16 @@ def test_no_firewall_tool_is_unreadable():
         FACT.parse([raw("")], {})
 
 
-@pytest.mark.parametrize(("name", "effective"), [
-    ("00_empty", False),
-    ("01_policy_drop", True),
-    ("02_policy_accept_last_reject", True),
-    ("03_policy_accept_no_rules", False),
-    ("04_ip6_only_drop", False),
-])
+@pytest.mark.parametrize(
+    ("name", "effective"),
+    [
+        ("00_empty", False),
+        ("01_policy_drop", True),
+        ("02_policy_accept_last_reject", True),
+        ("03_policy_accept_no_rules", False),
+        ("04_ip6_only_drop", False),
+    ],
+)
 def test_iptables_save(captures, name, effective):
     out, _, rc = captures.run(f"iptables/{name}.iptables-save")
     assert rc == 0

@@ -17,19 +17,22 @@ def parse(captures, stem: str, loaded: str = "", builtin: str = "") -> dict:
     return FACT.parse([raw(text)], {"name": "usb-storage"})
 
 
-@pytest.mark.parametrize(("stem", "blocked"), [
-    ("modprobe/nomoddir.install_false", True),
-    ("modprobe/nomoddir.install_true", True),
-    ("modprobe/nomoddir.install_underscore_false", True),
-    ("modprobe/nomoddir.blacklist_install_false", True),
-    # A kernel that lacks the module today is not "blocked by configuration".
-    ("modprobe/nomoddir.blacklist_only", False),
-    ("modprobe/nomoddir.empty", False),
-    # With the module present, a blacklist line alone still lets an explicit load through.
-    ("modprobe/fakemod.blacklist_only", False),
-    ("modprobe/fakemod.empty", False),
-    ("modprobe/fakemod.blacklist_install_false", True),
-])
+@pytest.mark.parametrize(
+    ("stem", "blocked"),
+    [
+        ("modprobe/nomoddir.install_false", True),
+        ("modprobe/nomoddir.install_true", True),
+        ("modprobe/nomoddir.install_underscore_false", True),
+        ("modprobe/nomoddir.blacklist_install_false", True),
+        # A kernel that lacks the module today is not "blocked by configuration".
+        ("modprobe/nomoddir.blacklist_only", False),
+        ("modprobe/nomoddir.empty", False),
+        # With the module present, a blacklist line alone still lets an explicit load through.
+        ("modprobe/fakemod.blacklist_only", False),
+        ("modprobe/fakemod.empty", False),
+        ("modprobe/fakemod.blacklist_install_false", True),
+    ],
+)
 def test_blocked_only_by_install_directive(captures, stem, blocked):
     value = parse(captures, stem)
     assert value["blocked_effective"] is blocked
@@ -55,5 +58,7 @@ def test_modprobe_missing_is_unreadable():
 
 def test_other_modprobe_failure_is_unreadable():
     with pytest.raises(FactUnreadable):
-        FACT.parse([raw("@@probe\nmodprobe: ERROR: could not parse config\n@@rc 1\n@@loaded\n@@builtin\n")],
-                   {"name": "usb-storage"})
+        FACT.parse(
+            [raw("@@probe\nmodprobe: ERROR: could not parse config\n@@rc 1\n@@loaded\n@@builtin\n")],
+            {"name": "usb-storage"},
+        )

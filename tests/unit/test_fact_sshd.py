@@ -19,12 +19,15 @@ def fact_output(captures, stem: str, files: dict[str, str] | None = None) -> str
     return text
 
 
-@pytest.mark.parametrize(("stem", "root", "password"), [
-    ("sshd/a_no_no", "no", "no"),
-    ("sshd/b_include_first_wins", "yes", "no"),  # drop-in's "yes" is read before the main file's "no"
-    ("sshd/c_prohibit_password", "without-password", "yes"),  # prohibit-password is not "no"
-    ("sshd/d_debian_default", "without-password", "yes"),
-])
+@pytest.mark.parametrize(
+    ("stem", "root", "password"),
+    [
+        ("sshd/a_no_no", "no", "no"),
+        ("sshd/b_include_first_wins", "yes", "no"),  # drop-in's "yes" is read before the main file's "no"
+        ("sshd/c_prohibit_password", "without-password", "yes"),  # prohibit-password is not "no"
+        ("sshd/d_debian_default", "without-password", "yes"),
+    ],
+)
 def test_effective_settings(captures, stem, root, password):
     value = FACT.parse([raw(fact_output(captures, stem))], {})
     assert value["present"] is True

@@ -13,30 +13,35 @@ from auditor.facts.syslog import SyslogForwardingFact, rsyslog_targets, syslog_n
 FACT = SyslogForwardingFact()
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("legacy_tcp_hostname", [("logs.example.org", 514, "tcp")]),
-    ("legacy_udp_default_port", [("10.0.0.5", 514, "udp")]),
-    ("legacy_ipv6_tcp_auth", [("2001:db8::5", 6514, "tcp")]),
-    ("legacy_octet_counting", [("10.0.0.5", 514, "tcp")]),
-    ("legacy_compress_octet_template", [("10.0.0.5", 514, "tcp")]),
-    ("conditional_programname_legacy_action", [("10.0.0.5", 514, "tcp")]),
-    ("property_filter_legacy", [("10.0.0.5", 514, "tcp")]),
-    ("rainer_single_line", [("10.0.0.5", 514, "tcp")]),
-    ("rainer_multi_line", [("10.0.0.5", 514, "tcp")]),
-    ("rainer_capitalised_single_line", [("logs.example.org", 6514, "tcp")]),
-    ("rainer_udp_default", [("10.0.0.5", 514, "udp")]),
-    ("conditional_programname_rainer_action", [("10.0.0.5", 514, "tcp")]),
-    # Traps: nothing is forwarded.
-    ("commented_legacy", []),
-    ("commented_rainer", []),
-    ("commented_rainer_block_comment", []),
-    ("rainer_in_ruleset", []),  # a ruleset no input uses never sees a message
-    ("debian_default_rsyslog", []),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("legacy_tcp_hostname", [("logs.example.org", 514, "tcp")]),
+        ("legacy_udp_default_port", [("10.0.0.5", 514, "udp")]),
+        ("legacy_ipv6_tcp_auth", [("2001:db8::5", 6514, "tcp")]),
+        ("legacy_octet_counting", [("10.0.0.5", 514, "tcp")]),
+        ("legacy_compress_octet_template", [("10.0.0.5", 514, "tcp")]),
+        ("conditional_programname_legacy_action", [("10.0.0.5", 514, "tcp")]),
+        ("property_filter_legacy", [("10.0.0.5", 514, "tcp")]),
+        ("rainer_single_line", [("10.0.0.5", 514, "tcp")]),
+        ("rainer_multi_line", [("10.0.0.5", 514, "tcp")]),
+        ("rainer_capitalised_single_line", [("logs.example.org", 6514, "tcp")]),
+        ("rainer_udp_default", [("10.0.0.5", 514, "udp")]),
+        ("conditional_programname_rainer_action", [("10.0.0.5", 514, "tcp")]),
+        # Traps: nothing is forwarded.
+        ("commented_legacy", []),
+        ("commented_rainer", []),
+        ("commented_rainer_block_comment", []),
+        ("rainer_in_ruleset", []),  # a ruleset no input uses never sees a message
+        ("debian_default_rsyslog", []),
+    ],
+)
 def test_rsyslog_targets(captures, name, expected):
     assert captures.run(f"rsyslog/{name}.validate")[2] == 0, "the config must be valid rsyslog"
-    found = [(t["host"], t["port"], t["protocol"]) for t in rsyslog_targets("/etc/rsyslog.conf",
-                                                                          captures.text(f"rsyslog/{name}.conf"))]
+    found = [
+        (t["host"], t["port"], t["protocol"])
+        for t in rsyslog_targets("/etc/rsyslog.conf", captures.text(f"rsyslog/{name}.conf"))
+    ]
     assert found == expected
 
 
@@ -55,8 +60,9 @@ def test_only_included_files_count(captures):
     value = FACT.parse([raw(_dump({"/etc/rsyslog.conf": main, "/etc/rsyslog.d/60-forward.conf": forward}))], {})
     assert value["target_hosts"] == ["10.0.0.5"]
     # The same rule in a file the include glob does not match is not configuration.
-    value = FACT.parse([raw(_dump({"/etc/rsyslog.conf": main, "/etc/rsyslog.d/60-forward.conf.disabled": forward}))],
-                       {})
+    value = FACT.parse(
+        [raw(_dump({"/etc/rsyslog.conf": main, "/etc/rsyslog.d/60-forward.conf.disabled": forward}))], {}
+    )
     assert value["target_hosts"] == []
     assert value["files_ignored"] == ["/etc/rsyslog.d/60-forward.conf.disabled"]
 
@@ -67,14 +73,17 @@ def test_rainerscript_include(captures):
     assert value["target_hosts"] == ["10.1.1.1"]
 
 
-@pytest.mark.parametrize(("name", "hosts"), [
-    ("network_tcp_minimal", ["10.0.0.5"]),
-    ("debian_default_plus_network_tcp", ["10.0.0.5"]),
-    ("legacy_tcp_udp_drivers", ["10.0.0.5", "10.0.0.6", "logs.example.org"]),
-    ("network_defined_not_used", []),  # a destination no log path uses sends nothing
-    ("network_commented_out", []),
-    ("debian_default_syslog-ng", []),
-])
+@pytest.mark.parametrize(
+    ("name", "hosts"),
+    [
+        ("network_tcp_minimal", ["10.0.0.5"]),
+        ("debian_default_plus_network_tcp", ["10.0.0.5"]),
+        ("legacy_tcp_udp_drivers", ["10.0.0.5", "10.0.0.6", "logs.example.org"]),
+        ("network_defined_not_used", []),  # a destination no log path uses sends nothing
+        ("network_commented_out", []),
+        ("debian_default_syslog-ng", []),
+    ],
+)
 def test_syslog_ng(captures, name, hosts):
     assert captures.run(f"syslog-ng/{name}.validate")[2] == 0
     targets = syslog_ng_targets({"/etc/syslog-ng/syslog-ng.conf": captures.text(f"syslog-ng/{name}.conf")})
