@@ -85,6 +85,13 @@ def applicability(check: Check, params: dict[str, Any]) -> str | None:
     return None
 
 
+def parameter_evidence(check: Check, params: dict[str, Any], at: str) -> Evidence:
+    """What a parameter-decided verdict rests on: the parameters themselves (no command ran)."""
+    names = [*check.applies.get("params_set", []), *check.applies.get("params_unset", [])]
+    return Evidence(command="parameters: " + ", ".join(names), rc=None,
+                    output="\n".join(f"{n} = {params.get(n)!r}" for n in names), at=at)
+
+
 def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
     return {name: FactSpec(spec.type, render(spec.params, params)) for name, spec in check.facts.items()}
 
@@ -204,7 +211,8 @@ def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
     results: list[CheckResult] = []
     for check in plan.checks:
         if check.id in collection.not_applicable:
-            results.append(CheckResult(check, Verdict.NOT_APPLICABLE, collection.not_applicable[check.id], []))
+            results.append(CheckResult(check, Verdict.NOT_APPLICABLE, collection.not_applicable[check.id],
+                                       [parameter_evidence(check, plan.params, started)]))
             continue
         facts = collection.facts[check.id]
         evidence = [f.evidence for f in facts.values()]

@@ -78,6 +78,7 @@ class SshTransport(Transport):
         self.connect_timeout = connect_timeout
         self.shell_command = shell_command(become)
         self.client: paramiko.SSHClient | None = None
+        self._sock: socket.socket | None = None
 
     def connect(self) -> None:
         where = f"{self.address}:{self.port}"
@@ -109,16 +110,16 @@ class SshTransport(Transport):
                 look_for_keys=self.key_file is None,
             )
         except paramiko.BadHostKeyException as exc:
-            self.abort()
+            self._discard()
             raise HostError(
                 f"{where}: HOST KEY MISMATCH: the {exc.key.get_name()} key offered "
                 f"(SHA256:{_fingerprint(exc.key)}) is not the one in {self.host_keys.path}; refused before login"
             ) from None
         except paramiko.AuthenticationException as exc:
-            self.abort()
+            self._discard()
             raise HostError(f"{where}: authentication failed for user {self.user!r}: {exc}") from None
         except paramiko.SSHException as exc:
-            self.abort()
+            self._discard()
             text = str(exc)
             if "not found in known_hosts" in text:
                 text = (
@@ -127,7 +128,7 @@ class SshTransport(Transport):
                 )
             raise HostError(f"{where}: {text}") from None
         except (OSError, EOFError) as exc:
-            self.abort()
+            self._discard()
             raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
 
     def run(self, script: str, timeout: float) -> ExecResult:
@@ -181,7 +182,14 @@ class SshTransport(Transport):
             self.client.close()
             self.client = None
 
+    def _discard(self) -> None:
+        # After a failed handshake: close the client first so its reader thread ends quietly.
+        self.close()
+        if self._sock is not None:
+            self._sock.close()
+
     def abort(self) -> None:
+        # From another thread, mid-handshake: close the socket first so blocked reads return now.
         sock = getattr(self, "_sock", None)
         if sock is not None:
             sock.close()

@@ -1,0 +1,91 @@
+"""Shared pytest setup.  The `lab` fixture starts the namespace test lab (tests/lab/).
+
+Lab tests need root, network namespaces, overlayfs and debootstrap.  Without them
+they are skipped with the reason, unless AUDITOR_LAB_REQUIRED=1 (CI), which turns
+the skip into a hard failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # makes `tests.lab` importable
+
+LAB_TOOLS = ("debootstrap", "ip", "unshare", "chroot", "mount", "umount", "ssh-keygen")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lab: needs the namespace test lab (root, netns, overlayfs)")
+
+
+def lab_required() -> bool:
+    return os.environ.get("AUDITOR_LAB_REQUIRED") == "1"
+
+
+def lab_unavailable_reason() -> str | None:
+    """Why the lab cannot run on this machine, or None when it can."""
+    if sys.platform != "linux":
+        return "the lab needs Linux"
+    if os.geteuid() != 0:
+        return "the lab needs root (network namespaces, mounts, chroot)"
+    missing = [t for t in LAB_TOOLS if shutil.which(t) is None]
+    if missing:
+        return f"missing tools: {', '.join(missing)} (apt-get install debootstrap iproute2 openssh-client)"
+    if "overlay" not in Path("/proc/filesystems").read_text():
+        return "overlayfs not available in this kernel"
+    try:
+        import paramiko  # noqa: F401
+    except ImportError:
+        return "paramiko not installed"
+    probe = subprocess.run(["unshare", "--net", "--mount", "--pid", "--fork", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return f"cannot create namespaces: {probe.stderr.decode().strip()}"
+    return None
+
+
+def skip_or_fail(reason: str) -> None:
+    if lab_required():
+        pytest.fail(f"AUDITOR_LAB_REQUIRED=1 but the lab cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Iterator[object]:
+    """One host per profile (compliant1, noncompliant1, tricky1, minimal1, logsrv1,
+    nosudo1), started once per session.  Yields a ``tests.lab.lab.Lab``:
+
+    - ``lab.hosts``: Host objects with ``name``, ``profile`` (module; ``.NAME``),
+      ``address``, ``expected`` (the profile's EXPECTED), ``root`` (its filesystem
+      as seen from here);
+    - ``lab.inventory`` (Ansible INI), ``lab.known_hosts``, ``lab.key``, ``lab.log_server``;
+    - ``lab.write_variant(dir, hosts=None, wrong_key_for=("compliant1",))`` -> (inventory
+      with an added down host ``down1``, known_hosts with a wrong key for those hosts).
+    """
+    reason = lab_unavailable_reason()
+    if reason:
+        skip_or_fail(reason)
+    from tests.lab import rootfs
+    from tests.lab.lab import Lab
+    from tests.lab.profiles import LAB_PROFILES
+
+    try:
+        rootfs.ensure_base()
+    except Exception as exc:  # no mirror reachable, debootstrap broken, ...
+        skip_or_fail(f"cannot build the lab base rootfs: {exc}")
+    # The session lab uses the lower half of 10.77.0.0/24; the upper half is left
+    # for the small labs that tests start and stop themselves.
+    the_lab = Lab(LAB_PROFILES, subnet="10.77.0.0/25", keep=os.environ.get("AUDITOR_LAB_KEEP") == "1")
+    the_lab.start()
+    try:
+        yield the_lab
+    finally:
+        problems = the_lab.stop()
+        if problems:
+            raise RuntimeError("lab teardown left: " + "; ".join(problems))

@@ -1,0 +1,1 @@
+"""Namespace test lab for the auditor (see README.md)."""

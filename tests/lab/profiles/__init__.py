@@ -1,0 +1,21 @@
+"""Lab host profiles: one module per profile, each with NAME, DAEMONS, INIT,
+EXPECTED, REASONS, SUDO (optional, default True) and ``configure(root, ctx)``."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from .common import PLAN_TASKS
+
+__all__ = ["ALL_PROFILES", "LAB_PROFILES", "PLAN_TASKS", "get"]
+
+# One host of each of these makes the standard lab (the pytest fixture's hosts).
+LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
+ALL_PROFILES = (*LAB_PROFILES, "generic")
+
+
+def get(name: str) -> ModuleType:
+    if name not in ALL_PROFILES:
+        raise KeyError(f"unknown lab profile {name!r}; known: {', '.join(ALL_PROFILES)}")
+    return importlib.import_module(f"{__name__}.{name}")

@@ -1,0 +1,214 @@
+"""Building blocks shared by the profiles: host context, base setup, daemon start
+commands, and writers for the configurations the plan tasks look at."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+AUDITOR_UID = 1001
+PLAN_TASKS = ("PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS")
+VERDICTS = frozenset({"pass", "fail", "error", "unknown", "not_applicable"})
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+EICAR_HDB = "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n"
+DAY = 86400.0
+
+# How each daemon is started inside a host (full paths: no systemd, no init.d).
+# host.py appends stdio redirection; every command must daemonize itself.
+START: dict[str, str] = {
+    "rsyslogd": "/usr/sbin/rsyslogd",
+    "sshd": "/usr/sbin/sshd",
+    "clamd": "/usr/sbin/clamd",
+    "fail2ban-server": "/usr/bin/fail2ban-server -b -x",
+    "psad": "/usr/sbin/psad",
+    "cron": "/usr/sbin/cron",
+}
+
+
+@dataclass(frozen=True)
+class HostContext:
+    name: str
+    address: str
+    log_server: str  # address of the lab's log server (inventory var log_server)
+    auditor_address: str  # where the auditor connects from (the bridge's address)
+    other_server: str  # a lab address that is NOT the log server (and has no host)
+    authorized_key: str  # the lab's public key for the auditor account
+    now: float  # time.time() when the lab started
+
+
+def write(root: Path, path: str, text: str, mode: int = 0o644, uid: int = 0, gid: int = 0) -> Path:
+    p = root / path.lstrip("/")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    os.chown(p, uid, gid)
+    p.chmod(mode)
+    return p
+
+
+def append(root: Path, path: str, text: str) -> None:
+    with open(root / path.lstrip("/"), "a") as f:
+        f.write(text)
+
+
+def base_setup(root: Path, ctx: HostContext, sudo: bool) -> None:
+    """What every host gets: identity, the auditor account, logs, no kernel log reader."""
+    write(root, "/etc/hostname", f"{ctx.name}\n")
+    write(root, "/etc/hosts", f"127.0.0.1\tlocalhost\n{ctx.address}\t{ctx.name}\n")
+    append(
+        root,
+        "/etc/passwd",
+        f"auditor:x:{AUDITOR_UID}:{AUDITOR_UID}:lab audit account:/home/auditor:/bin/sh\n",
+    )
+    append(root, "/etc/group", f"auditor:x:{AUDITOR_UID}:\n")
+    # '*' = no password login possible, but not "locked" ('!'), so key auth works.
+    append(root, "/etc/shadow", f"auditor:*:{int(ctx.now // DAY)}:0:99999:7:::\n")
+    home = root / "home/auditor"
+    (home / ".ssh").mkdir(parents=True, exist_ok=True)
+    for d in (home, home / ".ssh"):
+        os.chown(d, AUDITOR_UID, AUDITOR_UID)
+    home.chmod(0o755)
+    (home / ".ssh").chmod(0o700)
+    write(root, "/home/auditor/.ssh/authorized_keys", ctx.authorized_key + "\n", 0o600, AUDITOR_UID, AUDITOR_UID)
+    if sudo:
+        write(root, "/etc/sudoers.d/auditor", "auditor ALL=(ALL) NOPASSWD: ALL\n", 0o440)
+    # The lab kernel log belongs to the machine: no host may read /proc/kmsg.
+    conf = root / "etc/rsyslog.conf"
+    conf.write_text(conf.read_text().replace('module(load="imklog")', '#module(load="imklog")  # lab: off'))
+    write(root, "/var/log/auth.log", "", 0o640, 0, 4)  # gid 4 = adm; fail2ban needs the file
+
+
+# -- PT-AUTH ---------------------------------------------------------------------
+def sshd_dropin(root: Path, name: str, text: str) -> None:
+    write(root, f"/etc/ssh/sshd_config.d/{name}", text)
+
+
+def sshd_main_append(root: Path, text: str) -> None:
+    """Append to /etc/ssh/sshd_config, i.e. AFTER its `Include sshd_config.d/*.conf`."""
+    append(root, "/etc/ssh/sshd_config", text)
+
+
+HARDENED_SSHD = "PermitRootLogin no\nPasswordAuthentication no\n"
+
+
+# -- PT-AV -----------------------------------------------------------------------
+def clamav_db(
+    root: Path,
+    built: float,
+    filename: str = "daily.cud",
+    mtime: float | None = None,
+    version: int = 27400,
+) -> Path:
+    """Write an unsigned ClamAV database whose header says it was built at ``built``.
+
+    Header: ``ClamAV-VDB:<date>:<version>:<sigs>:<flevel>:X:X:<builder>:<epoch>``
+    padded with spaces to 512 bytes, then a tar.gz (.cud) or plain tar (.cld) that
+    holds ``daily.hdb`` with the EICAR MD5 signature.
+    """
+    date = datetime.fromtimestamp(built, UTC).strftime("%d %b %Y %H-%M +0000")
+    header = f"ClamAV-VDB:{date}:{version}:1:90:X:X:auditor-lab:{int(built)}"
+    hdb = EICAR_HDB.encode()
+    # libclamav checks the container header against the first line of daily.info
+    # (version, sigs, flevel, time) and each member against its size and SHA-256;
+    # an unsigned .cud needs no DSIG line.
+    info = f"{header}\ndaily.hdb:{len(hdb)}:{hashlib.sha256(hdb).hexdigest()}\n".encode()
+    payload = io.BytesIO()
+    mode = "w:gz" if filename.endswith(".cud") else "w"
+    with tarfile.open(fileobj=payload, mode=mode) as tar:  # type: ignore[call-overload]
+        for member, data in (("daily.info", info), ("daily.hdb", hdb)):
+            ti = tarfile.TarInfo(member)
+            ti.size, ti.mtime, ti.mode = len(data), int(built), 0o644
+            tar.addfile(ti, io.BytesIO(data))
+    path = root / "var/lib/clamav" / filename
+    path.write_bytes(header.encode().ljust(512, b" ") + payload.getvalue())
+    os.chown(path, _uid(root, "clamav"), _gid(root, "clamav"))
+    t = built if mtime is None else mtime
+    os.utime(path, (t, t))
+    return path
+
+
+def clamd_conf(root: Path) -> None:
+    """clamd with the lab's tiny database: log to a file, stay small."""
+    append(
+        root,
+        "/etc/clamav/clamd.conf",
+        "# lab\nLogFile /var/log/clamav/clamav.log\nMaxThreads 2\nSelfCheck 3600\n",
+    )
+
+
+def clamscan_cron(root: Path, path: str = "/etc/cron.d/clamscan") -> None:
+    write(
+        root,
+        path,
+        "# daily scan of /home\n30 2 * * * root /usr/bin/clamscan -r -i /home >>/var/log/clamscan.log 2>&1\n",
+    )
+
+
+# -- PT-LOG ----------------------------------------------------------------------
+def rsyslog_rule(root: Path, name: str, text: str) -> None:
+    write(root, f"/etc/rsyslog.d/{name}", text)
+
+
+# -- PT-USB ----------------------------------------------------------------------
+def modprobe_conf(root: Path, name: str, text: str) -> None:
+    write(root, f"/etc/modprobe.d/{name}", text)
+
+
+USB_BLOCK = "# storage devices are not allowed (policy 4.2)\ninstall usb-storage /bin/false\n"
+
+
+# -- PT-FIREWALL -----------------------------------------------------------------
+NFT_LOAD = "/usr/sbin/nft -f /etc/nftables.conf || echo 'lab-init: nft failed'"
+
+
+def nftables(root: Path, chains: str) -> None:
+    write(root, "/etc/nftables.conf", "#!/usr/sbin/nft -f\nflush ruleset\n\n" + chains, 0o755)
+
+
+def nft_input_drop(*extra_accepts: str) -> str:
+    accepts = "".join(f"\t\t{a}\n" for a in extra_accepts)
+    return (
+        "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n"
+        "\t\tiif lo accept\n\t\tct state established,related accept\n\t\ttcp dport 22 accept\n"
+        f"{accepts}\t}}\n}}\n"
+    )
+
+
+# -- PT-IDS ----------------------------------------------------------------------
+def psad_conf(root: Path, name: str) -> None:
+    conf = root / "etc/psad/psad.conf"
+    text = conf.read_text().replace("_CHANGEME_", name)
+    text = text.replace("ALERTING_METHODS            ALL;", "ALERTING_METHODS            noemail;")
+    conf.write_text(text)
+
+
+def fail2ban_trust_auditor(root: Path, ctx: HostContext) -> None:
+    """Never ban the auditor (as real admins whitelist their scanner): a ban would
+    make later lab tests flaky."""
+    text = f"[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 {ctx.auditor_address}\n"
+    write(root, "/etc/fail2ban/jail.d/lab-ignore.conf", text)
+
+
+# -- helpers ---------------------------------------------------------------------
+def _field(root: Path, db: str, name: str, index: int) -> int:
+    for line in (root / "etc" / db).read_text().splitlines():
+        parts = line.split(":")
+        if parts[0] == name:
+            return int(parts[index])
+    raise KeyError(f"{name} not in /etc/{db}")
+
+
+def _uid(root: Path, name: str) -> int:
+    return _field(root, "passwd", name, 2)
+
+
+def _gid(root: Path, name: str) -> int:
+    return _field(root, "group", name, 2)
+
+
+def days_ago(ctx: HostContext, days: float) -> float:
+    return ctx.now - days * DAY

@@ -1,0 +1,124 @@
+"""A small, independent implementation of the design §5 rules, used by test_lab.py
+to check that every profile's EXPECTED table is what its host really is (so a
+verdict mismatch in test_verdicts.py points at the auditor, not at the lab)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+IDS_PROCESSES = {
+    "suricata", "snort", "zeek", "psad", "wazuh-agentd", "ossec-agentd", "crowdsec", "fail2ban-server",
+}  # fmt: skip
+MAX_AV_DAYS = 7
+
+SCRIPT = r"""
+S=""; sudo -n true 2>/dev/null && S="sudo -n"
+echo "==AUTH"; $S /usr/sbin/sshd -T 2>&1; echo "rc=$?"
+echo "==DPKG"; dpkg-query -W -f='${Package} ${Status}\n' clamav clamav-daemon 2>/dev/null
+echo "==PROCS"; cat /proc/[0-9]*/comm 2>/dev/null | sort -u
+echo "==CRON"; $S cat /etc/crontab /etc/cron.d/* /etc/cron.daily/* /var/spool/cron/crontabs/* 2>/dev/null
+echo "==AVDB"; for f in /var/lib/clamav/daily.cvd /var/lib/clamav/daily.cld /var/lib/clamav/daily.cud; do
+  [ -f "$f" ] && echo "$f $(stat -c %Y "$f") $(head -c 512 "$f" | tr -d '\0' | tr -s ' ')"; done
+echo "==RSYSLOG"; for f in /etc/rsyslog.conf /etc/rsyslog.d/*.conf; do [ -f "$f" ] && cat "$f"; done
+echo "==USB"; /usr/sbin/modprobe -n -v usb-storage 2>&1
+echo "==NFT"; $S /usr/sbin/nft -j list ruleset 2>&1; echo "rc=$?"
+"""
+
+
+def sections(output: str) -> dict[str, str]:
+    out: dict[str, list[str]] = {}
+    current = ""
+    for line in output.splitlines():
+        if line.startswith("==") and line[2:].isupper():
+            current = line[2:]
+            out[current] = []
+        elif current:
+            out[current].append(line)
+    return {k: "\n".join(v) for k, v in out.items()}
+
+
+def _rc(text: str) -> int:
+    m = re.search(r"^rc=(\d+)$", text, re.M)
+    return int(m.group(1)) if m else -1
+
+
+def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str, str]:
+    s = sections(output)
+    now = time.time() if now is None else now
+    procs = set(s.get("PROCS", "").split())
+    v: dict[str, str] = {}
+
+    auth = s.get("AUTH", "")
+    if _rc(auth) != 0:
+        v["PT-AUTH"] = "error"
+    else:
+        conf = dict(line.split(" ", 1) for line in auth.splitlines() if " " in line)
+        ok = conf.get("permitrootlogin") == "no" and conf.get("passwordauthentication") == "no"
+        v["PT-AUTH"] = "pass" if ok else "fail"
+
+    installed = "install ok installed" in s.get("DPKG", "")
+    cron = any(
+        re.search(r"\bclamd?scan\b", line) and not line.lstrip().startswith("#")
+        for line in s.get("CRON", "").splitlines()
+    )
+    ages = []
+    for line in s.get("AVDB", "").splitlines():
+        _, mtime, header = line.split(" ", 2)
+        last = header.strip().split(":")[-1]
+        built = float(last) if header.startswith("ClamAV-VDB:") and last.isdigit() else float(mtime)
+        ages.append((now - built) / 86400)
+    fresh = bool(ages) and min(ages) <= MAX_AV_DAYS
+    v["PT-AV"] = "pass" if installed and ("clamd" in procs or cron) and fresh else "fail"
+
+    ls = re.escape(log_server)
+    rule = re.compile(rf"^\s*[^#\s].*(@@?\[?{ls}\]?(:\d+)?\s*$|omfwd.*target=\"{ls}\")")
+    forwards = any(rule.search(line) for line in s.get("RSYSLOG", "").splitlines())
+    v["PT-LOG"] = "pass" if "rsyslogd" in procs and forwards else "fail"
+
+    usb = s.get("USB", "")
+    v["PT-USB"] = "pass" if re.search(r"^install /bin/(true|false)", usb, re.M) else "fail"
+
+    nft = s.get("NFT", "")
+    if _rc(nft) != 0:
+        v["PT-FIREWALL"] = "error"
+    else:
+        v["PT-FIREWALL"] = "pass" if _nft_effective(nft.rsplit("\nrc=", 1)[0]) else "fail"
+
+    v["PT-IDS"] = "pass" if procs & IDS_PROCESSES else "fail"
+    return v
+
+
+def _nft_effective(text: str) -> bool:
+    items = json.loads(text or '{"nftables": []}')["nftables"] if text.strip() else []
+    chains = {}
+    rules: dict[tuple[str, str, str], list[list[dict[str, object]]]] = {}
+    for item in items:
+        if "chain" in item:
+            c = item["chain"]
+            chains[(c["family"], c["table"], c["name"])] = c
+        elif "rule" in item:
+            r = item["rule"]
+            rules.setdefault((r["family"], r["table"], r["chain"]), []).append(r["expr"])
+    for key, chain in chains.items():
+        if chain.get("hook") != "input" or chain.get("family") not in ("inet", "ip"):
+            continue
+        verdicts = [_unconditional(expr) for expr in rules.get(key, [])]
+        if "accept" in verdicts:
+            before = verdicts[: verdicts.index("accept")]
+            if not any(x in ("drop", "reject") for x in before):
+                continue  # everything is accepted before any drop
+        if chain.get("policy") == "drop":
+            return True
+        if verdicts and verdicts[-1] in ("drop", "reject"):
+            return True
+    return False
+
+
+def _unconditional(expr: list[dict[str, object]]) -> str | None:
+    """The verdict of a rule that matches every packet, else None."""
+    kinds = [next(iter(e)) for e in expr]
+    if all(k in ("counter", "log", "accept", "drop", "reject") for k in kinds) and kinds:
+        return kinds[-1] if kinds[-1] in ("accept", "drop", "reject") else None
+    return None
