@@ -55,12 +55,12 @@ def _require_auditor() -> None:
         skip_or_fail("the auditor package is not importable")
 
 
-def _audit(lab: Lab, inventory: Path, known_hosts: Path, out: Path) -> AuditRun:
+def _audit(lab: Lab, inventory: Path, known_hosts: Path, out: Path, *extra: str) -> AuditRun:
     _require_auditor()
     auth = lab.host(WRONG_KEY_HOST).root / "var/log/auth.log"
     offset = auth.stat().st_size
     cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(inventory),
-           "--known-hosts", str(known_hosts), "--output", str(out)]  # fmt: skip
+           "--known-hosts", str(known_hosts), "--output", str(out), *extra]  # fmt: skip
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     time.sleep(1.0)  # let rsyslog write what sshd told it
     results_file = out / "results.json"
@@ -161,3 +161,27 @@ def test_wrong_host_key_is_error_and_no_login(variant: AuditRun) -> None:
     assert host["results"] and {r["status"] for r in host["results"]} <= UNDECIDABLE
     assert all(v == "error" for v in host["plan_tasks"].values())
     assert ACCEPTED not in variant.auth_log, variant.auth_log
+
+
+def test_unknown_host_key_refused_then_trusted_on_first_use(lab: Lab, tmp_path: Path) -> None:
+    host = lab.host(WRONG_KEY_HOST)
+    inventory = lab.write_inventory(tmp_path / "inventory.ini", [host])
+    known_hosts = tmp_path / "known_hosts"
+    known_hosts.write_text("")
+
+    refused = _audit(lab, inventory, known_hosts, tmp_path / "refused")
+    assert refused.rc == 3
+    assert refused.host(host.name)["status"] == "error"
+    assert "host key unknown" in refused.host(host.name)["error"]
+    assert ACCEPTED not in refused.auth_log
+    assert known_hosts.read_text() == ""
+
+    trusted = _audit(lab, inventory, known_hosts, tmp_path / "trusted", "--trust-on-first-use")
+    assert trusted.host(host.name)["status"] == "reachable"
+    assert "trusted on first use" in trusted.stdout
+    recorded = known_hosts.read_text().split()
+    assert recorded[0] == host.address and " ".join(recorded[1:3]) == host.host_key
+
+    verified = _audit(lab, inventory, known_hosts, tmp_path / "verified")
+    assert verified.host(host.name)["status"] == "reachable"
+    assert known_hosts.read_text().split() == recorded  # nothing added the second time
