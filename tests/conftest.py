@@ -72,16 +72,18 @@ def lab() -> Iterator[object]:
     if reason:
         skip_or_fail(reason)
     from tests.lab import rootfs
-    from tests.lab.lab import Lab
+    from tests.lab.lab import Lab, lab_network
     from tests.lab.profiles import LAB_PROFILES
 
     try:
         rootfs.ensure_base()
     except Exception as exc:  # no mirror reachable, debootstrap broken, ...
         skip_or_fail(f"cannot build the lab base rootfs: {exc}")
-    # The session lab uses the lower half of 10.77.0.0/24; the upper half is left
-    # for the small labs that tests start and stop themselves.
-    the_lab = Lab(LAB_PROFILES, subnet="10.77.0.0/25", keep=os.environ.get("AUDITOR_LAB_KEEP") == "1")
+    # The session lab uses the lower half of its /24 (AUDITOR_LAB_NET, default 10.77.0.0/24); the
+    # upper half is left for the small labs that tests start and stop themselves.
+    bridge, subnet = lab_network()
+    lower_half = subnet.replace(".0/24", ".0/25")
+    the_lab = Lab(LAB_PROFILES, bridge=bridge, subnet=lower_half, keep=os.environ.get("AUDITOR_LAB_KEEP") == "1")
     the_lab.start()
     try:
         yield the_lab

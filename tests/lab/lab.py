@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -263,6 +264,18 @@ class Lab:
 def _netns_names() -> list[str]:
     out = run("ip", "netns", "list", check=False).stdout
     return [line.split()[0] for line in out.splitlines() if line.strip()]
+
+
+def lab_network(index: int | None = None) -> tuple[str, str]:
+    """(bridge, /24 subnet) of lab network N: ``audlabN`` on ``10.77.N.0/24``.
+
+    ``AUDITOR_LAB_NET=N`` picks N, so several people (or CI jobs) on one machine can run labs side
+    by side; each lab still refuses a bridge or subnet that is in use.
+    """
+    n = int(os.environ.get("AUDITOR_LAB_NET", "0")) if index is None else index
+    if not 0 <= n <= 254:
+        raise LabError(f"AUDITOR_LAB_NET must be 0-254, got {n}")
+    return f"audlab{n}", f"10.77.{n}.0/24"
 
 
 def cleanup_stale(bridge: str = "audlab0") -> None:

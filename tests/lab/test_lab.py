@@ -11,7 +11,7 @@ import paramiko
 import pytest
 
 from tests.lab import reference
-from tests.lab.lab import Lab, LabError, host_name
+from tests.lab.lab import Lab, LabError, host_name, lab_network
 from tests.lab.profiles import LAB_PROFILES, PLAN_TASKS, get
 from tests.lab.sshutil import connect, run
 
@@ -111,16 +111,22 @@ def test_hosts_cannot_leave_the_subnet(lab: Lab, clients) -> None:  # type: igno
     assert Path(f"/proc/sys/net/ipv4/conf/{lab.bridge}/forwarding").read_text().strip() == "0"
 
 
+def _quarter(i: int) -> str:
+    """The i-th /26 of this run's lab /24 (the session lab holds quarters 0 and 1)."""
+    _, subnet = lab_network()
+    return subnet.replace(".0/24", f".{64 * i}/26")
+
+
 def test_refuses_to_start_when_bridge_or_subnet_in_use(lab: Lab) -> None:
     with pytest.raises(LabError, match="already exists"):
-        Lab(["minimal"], bridge=lab.bridge, subnet="10.77.0.192/26").start()
+        Lab(["minimal"], bridge=lab.bridge, subnet=_quarter(3)).start()
     with pytest.raises(LabError, match="already in use"):
-        Lab(["minimal"], bridge="audlabx", subnet="10.77.0.0/26").start()
-    assert not Path("/sys/class/net/audlabx").exists()
+        Lab(["minimal"], bridge=f"{lab.bridge}x", subnet=_quarter(0)).start()
+    assert not Path(f"/sys/class/net/{lab.bridge}x").exists()
 
 
 def test_teardown_leaves_nothing(lab: Lab) -> None:
-    small = Lab(["compliant", "minimal"], bridge="audlab1", subnet="10.77.0.128/26")
+    small = Lab(["compliant", "minimal"], bridge=f"{lab.bridge}t", subnet=_quarter(2))
     small.start()
     try:
         pids = [h.proc.pid for h in small.hosts if h.proc] + [h.init_pid for h in small.hosts if h.init_pid]
@@ -142,7 +148,7 @@ def test_teardown_leaves_nothing(lab: Lab) -> None:
     mounts = Path("/proc/mounts").read_text()
     assert not any(r in mounts for r in roots)
     assert str(small.dir) not in mounts
-    for dev in [*veths, "audlab1"]:
+    for dev in [*veths, f"{lab.bridge}t"]:
         assert not Path(f"/sys/class/net/{dev}").exists(), dev
     assert not small.dir.exists()
     # the session lab is untouched
