@@ -3,7 +3,8 @@
 The cost of an agentless audit is round trips (design §7), so a host gets exactly
 one exec. Each snippet runs under ``timeout`` (when the host has it) so one slow
 fact cannot sink the host, with its stdout and stderr kept apart. Markers carry a
-random nonce chosen per run: output from the host cannot forge a boundary.
+random nonce chosen per run: output from the host cannot forge a boundary. Standard output
+streams straight back; stderr goes through a file, read only when something was written.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 
 from auditor.facts.base import RawOutput, quote
 
-OUTPUT_LIMIT = 4 * 1024 * 1024  # per snippet, bytes of stdout kept
 STDERR_LIMIT = 64 * 1024
 
 _PRELUDE = """\
@@ -24,9 +24,9 @@ _d=$(mktemp -d 2>/dev/null) || {{ _d=/tmp/.auditor.$$; mkdir -m 700 "$_d" || exi
 trap 'rm -rf "$_d"' EXIT
 if command -v timeout >/dev/null 2>&1; then _to="timeout -k 2 {timeout}"; else _to=""; fi
 _run() {{
-  $_to /bin/sh -c "$2" </dev/null >"$_d/o" 2>"$_d/e"; _rc=$?
-  printf '\\n{m} BEGIN %s\\n' "$1"; head -c {out_limit} "$_d/o"
-  printf '\\n{m} STDERR %s\\n' "$1"; head -c {err_limit} "$_d/e"
+  printf '\\n{m} BEGIN %s\\n' "$1"
+  $_to /bin/sh -c "$2" </dev/null 2>"$_d/e"; _rc=$?
+  printf '\\n{m} STDERR %s\\n' "$1"; [ -s "$_d/e" ] && head -c {err_limit} "$_d/e"
   printf '\\n{m} END %s %s\\n' "$1" "$_rc"
 }}
 """
@@ -43,7 +43,7 @@ def build(snippets: list[str], timeout: int = 30, nonce: str | None = None) -> B
     """The script for a list of distinct snippets (deduplicate before calling)."""
     nonce = nonce or secrets.token_hex(8)
     marker = f"@@AUDITOR-{nonce}"
-    lines = [_PRELUDE.format(timeout=int(timeout), m=marker, out_limit=OUTPUT_LIMIT, err_limit=STDERR_LIMIT)]
+    lines = [_PRELUDE.format(timeout=int(timeout), m=marker, err_limit=STDERR_LIMIT)]
     lines += [f"_run {i} {quote(snippet)}" for i, snippet in enumerate(snippets)]
     return Batch(nonce=nonce, snippets=list(snippets), script="\n".join(lines) + "\n")
 

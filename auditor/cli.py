@@ -19,6 +19,7 @@ from typing import Any
 import click
 import yaml
 
+from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
@@ -26,6 +27,7 @@ from auditor.engine import RunOptions, collect, now, run_plans
 from auditor.errors import InputError
 from auditor.inventory import Inventory, load_inventory, local_inventory
 from auditor.model import HostResult, Verdict
+from auditor.network import phase as network
 from auditor.report import RENDERERS
 from auditor.transports import ConnectOptions
 
@@ -124,6 +126,12 @@ def common_options(func: Any) -> Any:
 @click.option("--output", "-o", type=click.Path(file_okay=False), help="Output folder (default reports/<time>/).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=10, show_default=True, help="Hosts audited at once.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Report language.")
+@click.option(
+    "--allow-wide-scan",
+    is_flag=True,
+    help="Let the network probes scan inventory networks wider than /16 (refused otherwise).",
+)
+@click.option("--no-network", is_flag=True, help="Skip the network probes (NET-* checks): host checks only.")
 def run(
     inventory: str | None,
     playbook: str,
@@ -135,10 +143,22 @@ def run(
     output: str | None,
     jobs: int,
     lang: str,
+    allow_wide_scan: bool,
+    no_network: bool,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
     try:
-        _, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
+        catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
+        org = organisation.prepare(catalog, {**book.params, **cli_params})  # documents, attestations (issue 5)
+        # NET-* checks run from this machine (auditor/network/), alongside the engine's host phase.
+        plans, net_plans = network.split(plans)
+        net_options = network.NetworkOptions(
+            connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
+            allow_wide_scan=allow_wide_scan,
+            jobs=jobs,
+            inventory_hosts=list(inv.hosts.values()),
+        )
+        net_job = network.prepare(net_plans, net_options) if net_plans and not no_network else None
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -147,7 +167,7 @@ def run(
     out_dir = Path(output) if output else Path("reports") / run_id
     out_dir.mkdir(parents=True, exist_ok=True)
     journal = out_dir / "hosts.jsonl"
-    journal.write_text("")
+    journal_file = journal.open("w", encoding="utf-8")
     options = RunOptions(
         connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
         jobs=jobs,
@@ -174,20 +194,30 @@ def run(
 
     def on_done(result: HostResult) -> None:
         # Journal each finished host at once: a run killed outright still leaves what it finished.
-        with lock, journal.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(results_mod.host_to_dict(result), ensure_ascii=False) + "\n")
+        line = json.dumps(results_mod.host_to_dict(result), ensure_ascii=False) + "\n"
+        with lock:
+            journal_file.write(line)
+            journal_file.flush()
 
+    net_options.connect = options.connect  # one known_hosts store for the run (trust on first use records once)
+    net_options.stop = stop
+    background = network.Background(net_job) if net_job is not None else None
     try:
         hosts = _run_with_progress(plans, options, on_done, stop)
+        if background is not None:
+            hosts = network.merge(hosts, background.results())
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        journal_file.close()
     complete = not interrupted and len(hosts) == len(plans)
     run_info["finished"] = now()
     if interrupted:
         run_info["interrupted_by"] = interrupted[0]
     document = results_mod.build(run_info, hosts, complete=complete)
-    results_mod.validate(document)
+    if org is not None:
+        document["organisation"] = org.section()
+    results_mod.validate_shape(document)
     results_mod.write_json(out_dir / "results.json", document)
     (out_dir / "report.html").write_text(RENDERERS["html"](document, lang), encoding="utf-8")
     journal.unlink(missing_ok=True)
@@ -197,7 +227,7 @@ def run(
 
 
 def exit_code(document: dict[str, Any]) -> int:
-    statuses = [r["status"] for h in document["hosts"] for r in h["results"]]
+    statuses = [r["status"] for h in document["hosts"] for r in h["results"]] + organisation.status_of(document)
     if (
         not document["run"]["complete"]
         or any(h["status"] != "reachable" for h in document["hosts"])
@@ -232,6 +262,9 @@ def _run_with_progress(
 
 
 def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
+    if not sys.stdout.isatty():
+        _print_plain_summary(document, out_dir, learned)
+        return
     from rich.console import Console
     from rich.table import Table
 
@@ -251,15 +284,32 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
     for h in document["hosts"]:
         if h["error"]:
             console.print(f"[yellow]{h['name']}[/]: {h['error']}", markup=True, highlight=False)
+    for line in _summary_footer(document, out_dir, learned):
+        console.print(line, markup=False, highlight=False)
+
+
+def _print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[str], most: int = 50) -> None:
+    """For logs and schedulers: one line per host (the worst first, at most ``most``), no colour."""
+    hosts = sorted(document["hosts"], key=lambda h: (h["score"] is not None, h["score"] or 0))
+    for h in hosts[:most]:
+        tasks = " ".join(f"{t}={v}" for t, v in sorted(h["plan_tasks"].items()))
+        score = "-" if h["score"] is None else f"{h['score']:.1f}"
+        click.echo(f"{h['name']}\t{h['status']}\t{score}\t{tasks}" + (f"\t{h['error']}" if h["error"] else ""))
+    if len(hosts) > most:
+        click.echo(f"... {len(hosts) - most} more hosts in results.json")
+    for line in _summary_footer(document, out_dir, learned):
+        click.echo(line)
+
+
+def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str]) -> list[str]:
     score = document["score"]
-    console.print(
-        f"score {score['value'] if score['value'] is not None else '–'} · coverage "
-        f"{score['coverage'] if score['coverage'] is not None else '–'}"
-        + ("" if document["run"]["complete"] else " · [yellow]INCOMPLETE run[/]")
-    )
-    for name in learned:
-        console.print(f"[yellow]trusted on first use[/]: host key of {name} recorded")
-    console.print(f"results: {out_dir / 'results.json'}\nreport:  {out_dir / 'report.html'}")
+    lines = [
+        f"score {score['value'] if score['value'] is not None else '-'} · coverage "
+        f"{score['coverage'] if score['coverage'] is not None else '-'}"
+        + ("" if document["run"]["complete"] else " · INCOMPLETE run")
+    ]
+    lines += [f"trusted on first use: host key of {name} recorded" for name in learned]
+    return [*lines, f"results: {out_dir / 'results.json'}", f"report:  {out_dir / 'report.html'}"]
 
 
 @cli.command()
@@ -300,6 +350,7 @@ def facts(
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    plans, _ = network.split(plans)  # NET-* facts are read from this machine, not collected on the host
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
         click.echo(
@@ -336,20 +387,125 @@ def facts(
 
 @cli.command()
 @click.argument("results_file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(sorted({"json", *RENDERERS})), default="html", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False),
+    help="An earlier results.json: the HTML report shows what changed since.",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
-def report(results_file: str, fmt: str, lang: str, output: str) -> None:
-    """Re-render a stored results.json."""
+def report(results_file: str, fmt: str, lang: str, previous: str | None, output: str) -> None:
+    """Re-render a stored results.json as html, csv, junit or json."""
+    document = _load_results(results_file)
+    before = _load_results(previous) if previous else None
+    Path(output).write_text(RENDERERS[fmt](document, lang, before), encoding="utf-8")
+    click.echo(output)
+
+
+def _load_results(path: str) -> dict[str, Any]:
+    """A stored results.json, validated against its schema; exit 2 naming the file otherwise."""
     try:
-        document = json.loads(Path(results_file).read_text(encoding="utf-8"))
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
         results_mod.validate(document)
     except (ValueError, OSError) as exc:
-        click.echo(f"error: {results_file}: {exc}", err=True)
+        click.echo(f"error: {path}: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # jsonschema.ValidationError
-        click.echo(f"error: {results_file} does not follow {results_mod.SCHEMA_ID}: {exc}".splitlines()[0], err=True)
+        click.echo(f"error: {path} does not follow {results_mod.SCHEMA_ID}: {exc}".splitlines()[0], err=True)
         sys.exit(EXIT_BAD_INPUT)
-    text = json.dumps(document, ensure_ascii=False, indent=1) if fmt == "json" else RENDERERS[fmt](document, lang)
-    Path(output).write_text(text, encoding="utf-8")
-    click.echo(output)
+    return document
+
+
+# --- catalog: controls list | show ID | coverage | evidence DIR (issue 5) ------------------------------------
+
+
+@cli.group()
+def controls() -> None:
+    """The ISO/IEC 27001 catalog: Annex A controls (2013, 2022; 2005 index), plan tasks, coverage."""
+
+
+def _catalog_or_exit() -> Catalog:
+    try:
+        return load_catalog()
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@controls.command("list")
+@click.option("--edition", type=click.Choice(["2013", "2022", "2005", "plan"]), help="Only one edition, or plan tasks.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_list(edition: str | None, fmt: str) -> None:
+    """Every control and plan task with how it is evidenced: automated (checks), manual (documents), or both."""
+    from auditor.catalog import controls_view
+
+    catalog = _catalog_or_exit()
+    rows = controls_view.rows(catalog, edition)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        how = row["how"] + (f" [{', '.join(row['checks'])}]" if row["checks"] else "")
+        flag = "" if row.get("verified", True) else " (UNVERIFIED)"
+        click.echo(f"{row['edition']:<5} {row['id']:<18} {how:<40} {row['title']}{flag}")
+
+
+@controls.command("show")
+@click.argument("ident")
+@click.option("--edition", type=click.Choice(["2013", "2022", "2005"]), help="When an id exists in several editions.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_show(ident: str, edition: str | None, fmt: str) -> None:
+    """One control (A.12.2.1, 8.7), plan task (PT-AV), check (LNX-AV-ACTIVE) or document (DOC-ISMS-POLICY)."""
+    from auditor.catalog import controls_view
+
+    catalog = _catalog_or_exit()
+    entry = controls_view.show(catalog, ident, edition)
+    if entry is None:
+        click.echo(f"error: {ident!r} is no control, plan task, check or document of the catalog", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(entry, ensure_ascii=False, indent=1, default=str))
+    else:
+        click.echo(controls_view.as_text(entry))
+
+
+@controls.command("coverage")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_coverage(fmt: str) -> None:
+    """How many controls and plan tasks are automated (a check) or manual (documents)."""
+    from auditor.catalog.coverage import coverage
+
+    numbers = coverage(_catalog_or_exit())
+    if fmt == "json":
+        click.echo(json.dumps(numbers))
+        return
+    for name, n in numbers.items():
+        click.echo(
+            f"{name:<15} {n['in_catalog']}/{n['total']} in the catalog: "
+            f"{n['automated']} automated, {n['manual']} manual only"
+        )
+
+
+@controls.command("evidence")
+@click.argument("evidence_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_evidence(evidence_dir: str, fmt: str) -> None:
+    """Judge the attestations in EVIDENCE_DIR/attestations.yaml (hashes, dates) without auditing any host."""
+    catalog = _catalog_or_exit()
+    try:
+        org = organisation.prepare(catalog, {"evidence_dir": evidence_dir})
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    assert org is not None
+    part = org.section()
+    if fmt == "json":
+        click.echo(json.dumps(part, ensure_ascii=False, indent=1))
+    else:
+        for r in part["results"]:
+            if r["status"] != "manual":
+                click.echo(f"{r['status']:<7} {r['requirement']:<24} {r['reason']}")
+        click.echo(", ".join(f"{k}: {v}" for k, v in sorted(part["counts"].items())))
+    statuses = [r["status"] for r in part["results"]]
+    sys.exit(EXIT_INCOMPLETE if "error" in statuses else EXIT_FAILURES if "fail" in statuses else EXIT_OK)

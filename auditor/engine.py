@@ -7,15 +7,16 @@ one of its checks becomes ``error`` with that reason; the other hosts go on.
 
 from __future__ import annotations
 
+import queue
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor import batch
+from auditor import batch, winbatch
 from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import evaluate, render
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
@@ -118,26 +119,43 @@ class Collection:
     not_applicable: dict[str, str]  # check id -> reason
 
 
-def collect(plan: HostPlan, options: RunOptions) -> Collection:
-    """One connection, one batched script: every fact the host's checks need, read once."""
-    host, params = plan.host, plan.params
+@dataclass
+class HostWork:
+    """What one host must run: the deduplicated snippets, and which of them each fact reads."""
+
+    runnable: list[tuple[Check, dict[str, FactSpec]]]
+    not_applicable: dict[str, str]  # check id -> reason
+    specs: dict[str, FactSpec]  # fact key -> spec
+    snippets: list[str]  # each distinct snippet once
+    spec_snippets: dict[str, list[int]]  # fact key -> indexes into snippets
+
+
+def plan_work(plan: HostPlan) -> HostWork:
+    """Pure: the facts a host's applicable checks need and the distinct snippets that read them."""
     not_applicable: dict[str, str] = {}
     runnable: list[tuple[Check, dict[str, FactSpec]]] = []
     for check in plan.checks:
-        why_not = applicability(check, params)
+        why_not = applicability(check, plan.params)
         if why_not:
             not_applicable[check.id] = f"not applicable: {why_not}"
         else:
-            runnable.append((check, rendered_facts(check, params)))
-
+            runnable.append((check, rendered_facts(check, plan.params)))
     specs = {spec.key: spec for _, facts in runnable for spec in facts.values()}
     snippet_ids: dict[str, int] = {}
-    spec_snippets: dict[str, list[int]] = {}
-    for key, spec in specs.items():
-        spec_snippets[key] = [
-            snippet_ids.setdefault(snippet, len(snippet_ids)) for snippet in REGISTRY[spec.type].snippets(spec.params)
-        ]
-    script = batch.build(list(snippet_ids), timeout=options.fact_timeout)
+    spec_snippets = {
+        key: [snippet_ids.setdefault(s, len(snippet_ids)) for s in REGISTRY[spec.type].snippets(spec.params)]
+        for key, spec in specs.items()
+    }
+    return HostWork(runnable, not_applicable, specs, list(snippet_ids), spec_snippets)
+
+
+def collect(plan: HostPlan, options: RunOptions) -> Collection:
+    """One connection, one batched script: every fact the host's checks need, read once."""
+    host = plan.host
+    work = plan_work(plan)
+    runnable, not_applicable, specs, spec_snippets = work.runnable, work.not_applicable, work.specs, work.spec_snippets
+    builder = winbatch if host.os == "windows" else batch  # PowerShell batch for Windows hosts (issue 5)
+    script = builder.build(work.snippets, timeout=options.fact_timeout)
 
     status, error = "reachable", None
     outputs: dict[int, RawOutput] = {}
@@ -156,7 +174,7 @@ def collect(plan: HostPlan, options: RunOptions) -> Collection:
             refused = sudo_refusal(result)
             if refused:
                 raise HostError(refused)
-            outputs = batch.split(script, result.stdout)
+            outputs = builder.split(script, result.stdout)
             if result.rc is None and not outputs:
                 raise HostError(f"no answer within {options.host_timeout:g} s")
             if not outputs and result.rc not in (0, None):
@@ -189,7 +207,7 @@ def _read_fact(
 ) -> Fact:
     failed = next((r.rc for r in raws if r.rc not in (0, None)), None)
     evidence = Evidence(
-        command=f"{shell}: {command}",
+        command=_shared(f"{shell}: {command}"),
         rc=failed if failed is not None else raws[0].rc,
         output=excerpt("\n".join(r.stdout for r in raws)),
         stderr=excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000),
@@ -203,6 +221,14 @@ def _read_fact(
         return Fact(spec, None, str(exc), evidence)
     except Exception as exc:  # a parser bug must never become a verdict
         return Fact(spec, None, f"internal error parsing {spec.type}: {exc!r}", evidence)
+
+
+_SHARED: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One string object for evidence text every host repeats (the same snippet on 3,000 hosts)."""
+    return _SHARED.setdefault(text, text)
 
 
 def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
@@ -232,20 +258,25 @@ def run_plans(
 ) -> list[HostResult]:
     """Audit every host; results come back in plan order. ``stop`` ends the run early, keeping what finished."""
     finished: dict[str, HostResult] = {}
+    done: queue.SimpleQueue[HostResult] = queue.SimpleQueue()  # O(1) per finished host, however many are pending
     with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="audit") as pool:
-        pending: dict[Future[HostResult], HostPlan] = {pool.submit(_safe_audit, p, options): p for p in plans}
+        futures = [pool.submit(_safe_audit, p, options) for p in plans]
+        for future in futures:
+            future.add_done_callback(lambda f: f.cancelled() or done.put(f.result()))
         try:
-            while pending:
-                done, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for future in done:
-                    plan = pending.pop(future)
-                    finished[plan.host.name] = future.result()
+            while len(finished) < len(plans):
+                try:
+                    result = done.get(timeout=0.5)
+                except queue.Empty:
+                    result = None
+                if result is not None:
+                    finished[result.host.name] = result
                     if on_done:
-                        on_done(finished[plan.host.name])
+                        on_done(result)
                 if stop is not None and stop.is_set():
                     break
         finally:
-            for future in pending:
+            for future in futures:
                 future.cancel()
             options.abort_all()
     return [finished[p.host.name] for p in plans if p.host.name in finished]

@@ -19,7 +19,7 @@ import jsonschema
 from auditor import __version__
 from auditor.model import HostResult, Verdict
 from auditor.paths import schema_path
-from auditor.scoring import FORMULA, rollup, score
+from auditor.scoring import FORMULA, WEIGHTS, breakdown, rollup, score
 
 SCHEMA_ID = "auditor.results/1"
 
@@ -69,10 +69,11 @@ def build(run: dict[str, Any], hosts: list[HostResult], complete: bool = True) -
         "schema": SCHEMA_ID,
         "generator": {"name": "auditor", "version": __version__},
         "run": {**run, "complete": complete},
-        "score": {**overall.to_dict(), "formula": FORMULA},
+        "score": {**overall.to_dict(), "formula": FORMULA, "weights": dict(WEIGHTS)},
         "hosts": host_dicts,
         "plan_tasks": {t: dict(c) for t, c in sorted(plan_tasks.items())},
         "controls": {ed: {cid: str(rollup(v)) for cid, v in sorted(ids.items())} for ed, ids in controls.items()},
+        "scores": breakdown(host_dicts),
     }
 
 
@@ -85,11 +86,33 @@ def validate(document: dict[str, Any]) -> None:
     jsonschema.Draft202012Validator(schema()).validate(document)
 
 
+def validate_shape(document: dict[str, Any]) -> None:
+    """Validate the document with its first host only: every host is built by the same code, and
+    validating thousands of them would cost seconds per run. Tests validate whole documents."""
+    validate({**document, "hosts": document["hosts"][:1]})
+
+
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Atomic write: a reader (or a crash) never sees half a file."""
+    """Atomic write (a reader, or a crash, never sees half a file), streamed one host per line.
+
+    Each host is encoded on its own by json's C encoder (``indent`` would switch to the pure-Python
+    one and build the whole text in memory): fast, small in memory, and still readable with grep.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for n, (key, value) in enumerate(document.items()):
+                fh.write(("{" if n == 0 else ",\n ") + json.dumps(key) + ": ")
+                if key == "hosts":
+                    fh.write("[")
+                    for i, host in enumerate(value):
+                        fh.write(("\n  " if i == 0 else ",\n  ") + json.dumps(host, ensure_ascii=False))
+                    fh.write("\n ]")
+                else:
+                    fh.write(json.dumps(value, ensure_ascii=False))
+            fh.write("}\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise

@@ -12,8 +12,11 @@ and waived) that have a definite verdict (pass or fail).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.model import Verdict
 
@@ -77,3 +80,87 @@ def score(items: Iterable[tuple[Verdict | str, str]]) -> Score:
         passed_weight=passed,
         total_weight=total,
     )
+
+
+# ---------------------------------------------------------------------------
+# Roll-ups over a results.json document (dicts), as small pure functions.
+# Each returns {key: Score}; every one is the same formula over a different
+# grouping of the same (verdict, severity) pairs, so each can be recomputed by hand.
+
+Result = dict[str, Any]
+HostDict = dict[str, Any]
+UNSET_LEVEL = "unset"
+
+
+def weight(severity: str) -> int:
+    return WEIGHTS[severity]
+
+
+def score_results(results: Iterable[Result]) -> Score:
+    return score((r["status"], r["severity"]) for r in results)
+
+
+def score_groups(pairs: Iterable[tuple[str, Result]]) -> dict[str, Score]:
+    """Score of each group of (key, result) pairs, keys sorted."""
+    groups: dict[str, list[Result]] = defaultdict(list)
+    for key, result in pairs:
+        groups[key].append(result)
+    return {key: score_results(groups[key]) for key in sorted(groups, key=natural_key)}
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """'A.9.2' < 'A.12.1' and '8.7' < '8.15': numbers compared as numbers."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\-]", text))
+
+
+def _results(hosts: Iterable[HostDict]) -> Iterator[tuple[HostDict, Result]]:
+    for host in hosts:
+        for result in host["results"]:
+            yield host, result
+
+
+def by_plan_task(hosts: Iterable[HostDict]) -> dict[str, Score]:
+    return score_groups((task, r) for _, r in _results(hosts) for task in r["plan"])
+
+
+def by_control(hosts: Iterable[HostDict], edition: str) -> dict[str, Score]:
+    return score_groups((cid, r) for _, r in _results(hosts) for cid in r["iso27001"].get(edition, []))
+
+
+def domain_of(control_id: str, edition: str) -> str:
+    """The Annex A domain of a control: 2013 'A.12.2.1' -> 'A.12'; 2022 '8.7' -> '8' (the theme)."""
+    parts = control_id.split(".")
+    return ".".join(parts[:2]) if edition == "2013" else parts[0]
+
+
+def by_domain(hosts: Iterable[HostDict], edition: str) -> dict[str, Score]:
+    """A result counts once per domain, however many of the domain's controls it maps to."""
+    return score_groups(
+        (domain, r)
+        for _, r in _results(hosts)
+        for domain in {domain_of(cid, edition) for cid in r["iso27001"].get(edition, [])}
+    )
+
+
+def by_level(hosts: Iterable[HostDict]) -> dict[str, Score]:
+    """Per security level of Decree 85/2016 (1-5); hosts without a level under 'unset'."""
+    return score_groups((str(h.get("level") or UNSET_LEVEL), r) for h, r in _results(hosts))
+
+
+def by_check(hosts: Iterable[HostDict]) -> dict[str, Score]:
+    return score_groups((r["check"], r) for _, r in _results(hosts))
+
+
+def breakdown(hosts: list[HostDict]) -> dict[str, Any]:
+    """The `scores` object of results.json: every grouping above, as plain dicts."""
+
+    def dump(scores: dict[str, Score]) -> dict[str, dict[str, Any]]:
+        return {k: s.to_dict() for k, s in scores.items()}
+
+    return {
+        "weights": dict(WEIGHTS),
+        "plan_tasks": dump(by_plan_task(hosts)),
+        "levels": dump(by_level(hosts)),
+        "controls": {ed: dump(by_control(hosts, ed)) for ed in ("2013", "2022")},
+        "domains": {ed: dump(by_domain(hosts, ed)) for ed in ("2013", "2022")},
+    }

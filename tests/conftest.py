@@ -7,12 +7,14 @@ the skip into a hard failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,26 +70,34 @@ def lab() -> Iterator[object]:
     - ``lab.write_variant(dir, hosts=None, wrong_key_for=("compliant1",))`` -> (inventory
       with an added down host ``down1``, known_hosts with a wrong key for those hosts).
     """
+    from tests.lab.lab import lab_network
+    from tests.lab.profiles import LAB_PROFILES
+
+    # The session lab uses the lower half of its /24 (AUDITOR_LAB_NET, default 10.77.0.0/24); the
+    # upper half is left for the small labs that tests start and stop themselves.
+    bridge, subnet = lab_network()
+    with running_lab(LAB_PROFILES, bridge, subnet.replace(".0/24", ".0/25")) as the_lab:
+        yield the_lab
+
+
+@contextlib.contextmanager
+def running_lab(profiles: Sequence[str], bridge: str, subnet: str) -> Iterator[Any]:
+    """A started lab of these profiles, stopped afterwards; skips (or fails in CI) where a lab cannot run."""
     reason = lab_unavailable_reason()
     if reason:
         skip_or_fail(reason)
     from tests.lab import rootfs
-    from tests.lab.lab import Lab, lab_network
-    from tests.lab.profiles import LAB_PROFILES
+    from tests.lab.lab import Lab
 
     try:
         rootfs.ensure_base()
     except Exception as exc:  # no mirror reachable, debootstrap broken, ...
         skip_or_fail(f"cannot build the lab base rootfs: {exc}")
-    # The session lab uses the lower half of its /24 (AUDITOR_LAB_NET, default 10.77.0.0/24); the
-    # upper half is left for the small labs that tests start and stop themselves.
-    bridge, subnet = lab_network()
-    lower_half = subnet.replace(".0/24", ".0/25")
-    the_lab = Lab(LAB_PROFILES, bridge=bridge, subnet=lower_half, keep=os.environ.get("AUDITOR_LAB_KEEP") == "1")
+    the_lab = Lab(profiles, bridge=bridge, subnet=subnet, keep=os.environ.get("AUDITOR_LAB_KEEP") == "1")
     the_lab.start()
     try:
         yield the_lab
     finally:
         problems = the_lab.stop()
         if problems:
-            raise RuntimeError("lab teardown left: " + "; ".join(problems))
+            raise RuntimeError(f"lab teardown ({bridge}) left: " + "; ".join(problems))

@@ -17,6 +17,7 @@ from auditor.errors import CatalogError
 from auditor.evaluate import COMBINATORS, OPERATORS, leaf_operator
 from auditor.facts import REGISTRY
 from auditor.model import Check, FactSpec, Severity
+from auditor.network.facts import NETWORK_FACTS
 
 _TEXT = {
     "type": "object",
@@ -26,18 +27,25 @@ _TEXT = {
 }
 _IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 
+
+def iso_ids_schema(min_items: int = 1) -> dict[str, Any]:
+    """``{"2013": [...], "2022": [...]}``: Annex A ids of both editions."""
+    ids = {"type": "array", "items": {"type": "string"}, "minItems": min_items}
+    return {
+        "type": "object",
+        "properties": {"2013": ids, "2022": ids},
+        "required": ["2013", "2022"],
+        "additionalProperties": False,
+    }
+
+
 CHECK_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "pattern": "^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},
         "title": _TEXT,
         "description": _TEXT,
-        "iso27001": {
-            "type": "object",
-            "properties": {"2013": _IDS, "2022": _IDS},
-            "required": ["2013", "2022"],
-            "additionalProperties": False,
-        },
+        "iso27001": iso_ids_schema(),
         "plan": _IDS,
         "severity": {"enum": [s.value for s in Severity]},
         "applies": {
@@ -46,8 +54,13 @@ CHECK_SCHEMA: dict[str, Any] = {
                 "os": {"enum": ["linux", "windows"]},
                 "params_set": {"type": "array", "items": {"type": "string"}},
                 "params_unset": {"type": "array", "items": {"type": "string"}},
+                # Network checks run on the auditor (auditor/network/), for inventory hosts in these groups.
+                "probe": {"const": "network"},
+                "groups": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             },
-            "required": ["os"],
+            "if": {"required": ["probe"]},
+            "then": {"not": {"required": ["os"]}},
+            "else": {"required": ["os"], "not": {"required": ["groups"]}},
             "additionalProperties": False,
         },
         "facts": {
@@ -65,10 +78,24 @@ CHECK_SCHEMA: dict[str, Any] = {
 }
 
 _FILE_SCHEMA = {"type": "array", "items": CHECK_SCHEMA}
+_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    # Building a validator costs more than running it on one small document; schemas are module constants.
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return cached[1]
+
+
+def schema_errors(doc: YamlDoc, schema: dict[str, Any], data: Any, prefix: tuple[Any, ...] = ()) -> None:
+    """Raise a CatalogError naming file, line and field for the first schema violation in ``data``."""
+    _schema_errors(doc, schema, data, prefix)
 
 
 def _schema_errors(doc: YamlDoc, schema: dict[str, Any], data: Any, prefix: tuple[Any, ...]) -> None:
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(schema)
     errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
     if not errors:
         return
@@ -82,6 +109,18 @@ def _schema_errors(doc: YamlDoc, schema: dict[str, Any], data: Any, prefix: tupl
             path += (extra[0],)
             message = f"unknown key {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
     raise doc.error(CatalogError, path, message)
+
+
+def validate_iso_ids(
+    doc: YamlDoc, path: tuple[Any, ...], mapping: dict[str, list[str]], iso_ids: dict[str, set[str]]
+) -> None:
+    """Every id in ``{"2013": [...], "2022": [...]}`` is a control of that edition's Annex A."""
+    for edition, ids in mapping.items():
+        for pos, cid in enumerate(ids):
+            if cid not in iso_ids[edition]:
+                raise doc.error(
+                    CatalogError, (*path, edition, pos), f"{cid!r} is not a control of ISO/IEC 27001:{edition} Annex A"
+                )
 
 
 def validate_expectation(doc: YamlDoc, path: tuple[Any, ...], expect: Any, fact_names: set[str]) -> None:
@@ -138,17 +177,21 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
                     (*here, "plan", pos),
                     f"unknown plan task {task!r} (see controls/plan-tasks.yaml)",
                 )
-        for edition, ids in raw["iso27001"].items():
-            for pos, cid in enumerate(ids):
-                if cid not in iso_ids[edition]:
-                    raise doc.error(
-                        CatalogError,
-                        (*here, "iso27001", edition, pos),
-                        f"{cid!r} is not a control of ISO/IEC 27001:{edition} Annex A",
-                    )
+        validate_iso_ids(doc, (*here, "iso27001"), raw["iso27001"], iso_ids)
         facts: dict[str, FactSpec] = {}
         for name, decl in raw["facts"].items():
             ((type_name, params),) = decl.items()
+            params = {} if params is None else params
+            if raw["applies"].get("probe") == "network":
+                if type_name not in NETWORK_FACTS:
+                    raise doc.error(
+                        CatalogError,
+                        (*here, "facts", name, type_name),
+                        f"unknown network fact type {type_name!r} (known: {', '.join(sorted(NETWORK_FACTS))})",
+                    )
+                _schema_errors(doc, NETWORK_FACTS[type_name], params, (*here, "facts", name, type_name))
+                facts[name] = FactSpec(type_name, params)
+                continue
             fact_type = REGISTRY.get(type_name)
             if fact_type is None:
                 raise doc.error(
@@ -156,7 +199,6 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
                     (*here, "facts", name, type_name),
                     f"unknown fact type {type_name!r} (known: {', '.join(sorted(REGISTRY))})",
                 )
-            params = {} if params is None else params
             if raw["applies"]["os"] not in fact_type.os:
                 raise doc.error(
                     CatalogError,

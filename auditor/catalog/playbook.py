@@ -8,8 +8,8 @@
         plan: [PT-AV, PT-LOG]        # optional: only checks serving these plan tasks
         params: {...}                # optional: override for these hosts
 
-Parameters, weakest first: playbook ``params`` < play ``params`` < inventory
-variables (group, then host) < ``--param`` on the command line.
+Parameters, weakest first: playbook ``params`` < play ``params`` < ``levels[<host's level>]``
+(security level under Decree 85/2016) < inventory variables (group, then host) < ``--param``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from auditor.model import Check, Host
 from auditor.paths import playbooks_dir
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
-_TOP_KEYS = {"name", "title", "description", "params", "plays"}
+_TOP_KEYS = {"name", "title", "description", "params", "levels", "plays"}
 
 
 @dataclass
@@ -46,6 +46,9 @@ class Playbook:
     plays: list[Play]
     source: str
     title: dict[str, str] = field(default_factory=dict)
+    # Parameters by security level (Decree 85/2016, 1-5), applied to hosts of that level after the play's
+    # parameters and before the inventory's variables.
+    levels: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +80,7 @@ def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
     if not isinstance(data.get("plays"), list) or not data["plays"]:
         raise doc.error(PlaybookError, ("plays",), "'plays' must be a non-empty list")
     params = data.get("params") or {}
+    levels = _levels(doc, data.get("levels"))
     if not isinstance(params, dict):
         raise doc.error(PlaybookError, ("params",), "expected a mapping")
     plays = []
@@ -108,7 +112,24 @@ def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
         plays=plays,
         source=str(path),
         title=data.get("title") or {},
+        levels=levels,
     )
+
+
+def _levels(doc: Any, raw: Any) -> dict[int, dict[str, Any]]:
+    """``levels: {3: {param: value}, ...}``: keys are security levels 1-5, values parameter mappings."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise doc.error(PlaybookError, ("levels",), "expected a mapping of security level (1-5) to parameters")
+    out: dict[int, dict[str, Any]] = {}
+    for key, value in raw.items():
+        if not isinstance(key, int) or isinstance(key, bool) or not 1 <= key <= 5:
+            raise doc.error(PlaybookError, ("levels", key), f"{key!r} is not a security level (1-5)")
+        if not isinstance(value, dict):
+            raise doc.error(PlaybookError, ("levels", key), "expected a mapping of parameters")
+        out[key] = dict(value)
+    return out
 
 
 def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_params: dict[str, Any]) -> list[HostPlan]:
@@ -122,10 +143,12 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
             and (play.plan is None or set(c.plan) & set(play.plan))
         ]
         for host in inventory.select(play.hosts):
-            params = {**playbook.params, **play.params, **host.vars, **cli_params}
+            by_level = playbook.levels.get(host.level, {}) if host.level is not None else {}
+            params = {**playbook.params, **play.params, **by_level, **host.vars, **cli_params}
             plan = plans.setdefault(host.name, HostPlan(host, [], params))
-            plan.params = {**plan.params, **play.params, **host.vars, **cli_params}
-            plan.checks += [c for c in selected if c.applies["os"] == host.os and c not in plan.checks]
+            plan.params = {**plan.params, **play.params, **by_level, **host.vars, **cli_params}
+            # Network checks (applies.probe) have no os: they run on the auditor against any host.
+            plan.checks += [c for c in selected if c.applies.get("os", host.os) == host.os and c not in plan.checks]
     for plan in plans.values():
         for check in plan.checks:
             needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})

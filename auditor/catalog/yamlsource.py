@@ -67,10 +67,24 @@ def load_yaml(path: Path, error_type: type[InputError] = InputError, display: st
     return parse_yaml(text, name, error_type)
 
 
+# libyaml when present: the catalog is read on every run, and the pure-Python parser takes ~1 s for it.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _construct(root: yaml.Node | None) -> Any:
+    """The data of a composed tree, built by the safe constructor (what ``yaml.safe_load`` would return)."""
+    if root is None:
+        return None
+    constructor = yaml.constructor.SafeConstructor()
+    return constructor.construct_document(root)
+
+
 def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) -> YamlDoc:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        # One parse: compose the node tree (it keeps line numbers), then build the data from it with the safe
+        # constructor only. No tag outside the safe set can become an object.
+        root = yaml.compose(text, Loader=_Loader)
+        data = _construct(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -80,6 +94,8 @@ def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) 
         raise error_type(message, file=name, line=line) from None
     except yaml.YAMLError as exc:
         raise error_type(f"invalid YAML: {exc}", file=name) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a value the safe constructor refuses, e.g. 2026-02-30
+        raise error_type(f"invalid YAML value: {exc}", file=name) from None
     _reject_duplicate_keys(root, name, error_type)
     return YamlDoc(file=name, data=data, root=root)
 

@@ -11,6 +11,14 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     process,
     sshd,
     syslog,
+    win_accounts,
+    win_admins,
+    win_antivirus,
+    win_bitlocker,
+    win_eventlog,
+    win_firewall,
+    win_hotfix,
+    win_usb,
 )
 from auditor.facts.base import REGISTRY, FactType, FactUnreadable, RawOutput
 

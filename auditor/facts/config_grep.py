@@ -22,9 +22,10 @@ class ConfigGrepFact(FactType):
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
         paths = " ".join(shell_glob(p) for p in params["paths"])
-        # Only existing regular files reach grep; "Permission denied" stays visible on stderr.
         return [
-            f'for f in {paths}; do [ -f "$f" ] || continue; grep -HnE -e {quote(params["pattern"])} -- "$f"; done; true'
+            # Only existing regular files reach (one) grep; "Permission denied" stays visible on stderr.
+            f'set --; for f in {paths}; do [ -f "$f" ] && set -- "$@" "$f"; done; '
+            f'[ $# -eq 0 ] || grep -HnE -e {quote(params["pattern"])} -- "$@"; true'
         ]
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:

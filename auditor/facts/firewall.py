@@ -8,7 +8,7 @@ chain's policy decides. IPv4 counts as protected when some input chain of family
 ``ip`` or ``inet`` is closed (a packet must pass every base chain on the hook).
 
 Sources: ``nft -j list ruleset`` (nftables, firewalld, iptables-nft) and
-``iptables-save`` / ``iptables-legacy-save`` (ufw, legacy iptables).
+``iptables-legacy-save`` (ufw on legacy iptables), or ``iptables-save`` where nft is absent.
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sbin, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sections
 
+# nft sees nftables, firewalld and iptables-nft rules alike; legacy iptables tables are invisible to it,
+# so iptables-legacy-save runs only when such tables are loaded. Without nft, iptables-save is the source.
 SNIPPET = (
-    f'n={sbin("nft")}; if [ -n "$n" ]; then echo @@nft; "$n" -j list ruleset 2>&1; echo "@@nft-rc $?"; fi; '
-    f'for t in iptables-save iptables-legacy-save ip6tables-save; do p={sbin("$t")}; [ -n "$p" ] || continue; '
-    'echo "@@$t"; "$p" 2>&1; echo "@@$t-rc $?"; done; '
-    f'u={sbin("ufw")}; if [ -n "$u" ]; then echo @@ufw; "$u" status verbose 2>&1; fi; true'
+    'if command -v nft >/dev/null 2>&1; then echo @@nft; nft -j list ruleset 2>&1; echo "@@nft-rc $?"; '
+    "if { read -r _ < /proc/net/ip_tables_names; } 2>/dev/null && command -v iptables-legacy-save >/dev/null; "
+    'then echo @@iptables-legacy-save; iptables-legacy-save 2>&1; echo "@@iptables-legacy-save-rc $?"; fi; '
+    "else for t in iptables-save ip6tables-save; do command -v $t >/dev/null 2>&1 || continue; "
+    'echo "@@$t"; $t 2>&1; echo "@@$t-rc $?"; done; fi; true'
 )
 
 # Expression kinds that do not restrict which packets a rule applies to.
@@ -206,15 +209,13 @@ class FirewallFact(FactType):
                 raise FactUnreadable("cannot read the firewall: " + "; ".join(failures))
             raise FactUnreadable("no firewall tool found (nft, iptables-save)")
         result = evaluate(chains)
-        ufw = found.get("ufw")
         result.update(
             {
                 "tools_read": read,
                 "tools_failed": failures,
                 "loaded": bool(result["input_chains"]),
                 "effective": result["ipv4_effective"],
-                "ufw_status": ufw[0].strip() if ufw else None,
-                "summary": "; ".join(
+                    "summary": "; ".join(
                     f"{c['family']} {c['table']} {c['chain']}: {c['why']}" for c in result["input_chains"]
                 )
                 or "no input chain is loaded",

@@ -11,20 +11,22 @@ from __future__ import annotations
 import os.path
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sbin, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sections
 
 _BLOCKING_COMMANDS = {"true", "false"}
 
 
 def snippet(module: str) -> str:
     name = quote(module)
-    pattern = quote("^" + module.replace("-", "_") + " ")
+    loaded = quote(module.replace("-", "_"))
+    builtin = quote("/" + module.replace("-", "[-_]") + ".ko")
     return (
-        f'm={sbin("modprobe")}; if [ -z "$m" ]; then echo "modprobe not found" >&2; exit 127; fi; '
-        f'echo @@probe; "$m" -n -v -- {name} 2>&1; echo "@@rc $?"; '
-        f"echo @@loaded; grep -s -- {pattern} /proc/modules; "
-        f"echo @@builtin; grep -s -- {quote('/' + module.replace('-', '[-_]') + '.ko')} "
-        '"/lib/modules/$(uname -r)/modules.builtin"; true'
+        'command -v modprobe >/dev/null 2>&1 || { echo "modprobe not found" >&2; exit 127; }; '
+        f'echo @@probe; modprobe -n -v -- {name} 2>&1; echo "@@rc $?"; '
+        "echo @@loaded; "
+        f'{{ while read -r m _; do [ "$m" = {loaded} ] && echo "$m"; done < /proc/modules; }} 2>/dev/null; '
+        "echo @@builtin; { read -r r < /proc/sys/kernel/osrelease; } 2>/dev/null; "
+        f'grep -s -- {builtin} "/lib/modules/$r/modules.builtin"; true'
     )
 
 

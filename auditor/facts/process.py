@@ -18,13 +18,13 @@ from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, regis
 # Network namespaces are listed too: a daemon inside a container (another netns) does not
 # serve this host, yet the host's process table shows it.
 PROCESS_TABLE = (
-    'echo "@@uid $(id -u)"; grep -qs hidepid= /proc/mounts && echo @@hidepid; '
-    'echo "@@netns $(readlink /proc/self/ns/net 2>/dev/null)"; echo @@ps; '
-    "if command -v ps >/dev/null 2>&1; then ps -eo pid=,comm=,args=; "
+    'while read -r k v _; do [ "$k" = Uid: ] && echo "@@uid $v" && break; done < /proc/self/status; '
+    "while read -r _ _ _ o _; do case $o in *hidepid=*) echo @@hidepid; break;; esac; done < /proc/mounts; "
+    "echo @@ps; if command -v ps >/dev/null 2>&1; then ps -eo pid=,comm=,args=; "
     'else for p in /proc/[0-9]*; do read -r c < "$p/comm" 2>/dev/null && echo "${p#/proc/} $c $c"; done; fi; '
-    "echo @@nslinks; ls -l /proc/[0-9]*/ns/net 2>/dev/null; true"
+    "echo @@nslinks; ls -l /proc/self/ns/net /proc/[0-9]*/ns/net 2>/dev/null; true"
 )
-_NS_LINK = re.compile(r"/proc/(\d+)/ns/net -> (\S+)")
+_NS_LINK = re.compile(r"/proc/(\d+|self)/ns/net -> (\S+)")
 
 _NAMES_SCHEMA = {
     "type": "array",
@@ -46,8 +46,9 @@ def parse_process_table(raw: RawOutput) -> ProcessTable:
     if "ps" not in found:
         raise FactUnreadable("process listing printed nothing")
     uid = next((k.split()[1] for k in found if k.startswith("uid ")), "")
-    own_ns = next((k.split(None, 1)[1] for k in found if k.startswith("netns ") and len(k.split()) > 1), None)
-    ns_of = {int(m.group(1)): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
+    links = {m.group(1): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
+    own_ns = links.pop("self", None)  # the listing process shares the audit shell's namespace
+    ns_of = {int(pid): ns for pid, ns in links.items()}
     table = ProcessTable([], [], "hidepid" in found and uid != "0")
     for line in found["ps"]:
         parts = line.split(None, 2)

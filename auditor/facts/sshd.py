@@ -7,20 +7,26 @@ files and any Match block that loosens a watched setting is reported.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import shlex
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, sbin, sections
-
-_CONFIG_FILES = "/etc/ssh/sshd_config /etc/ssh/sshd_config.d/*"
+from auditor.facts.base import (
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    files_snippet,
+    parse_files,
+    register,
+    require_rc,
+    sections,
+)
 
 SNIPPET = (
-    f's={sbin("sshd")}; if [ -z "$s" ]; then echo @@absent; exit 0; fi; '
-    'echo @@settings; "$s" -T || exit $?; '
-    # Raw files for Match blocks, base64 so file content cannot fake our section markers.
-    f'for f in {_CONFIG_FILES}; do [ -f "$f" ] && echo "@@file $f" && base64 < "$f"; done; true'
+    "if ! command -v sshd >/dev/null 2>&1; then echo @@absent; exit 0; fi; "
+    'echo @@settings; sshd -T || exit $?; '
+    # The configuration files themselves, for the Match blocks sshd -T does not apply.
+    + files_snippet(["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*"])
 )
 
 # Settings whose loosening inside a Match block we report, with the values that are safe.
@@ -81,13 +87,6 @@ def match_overrides(files: dict[str, str]) -> list[dict[str, Any]]:
     return found
 
 
-def _decode(lines: list[str]) -> str:
-    try:
-        return base64.b64decode("".join(lines)).decode("utf-8", "replace")
-    except ValueError as exc:
-        raise FactUnreadable(f"configuration file dump is corrupt: {exc}") from None
-
-
 @register
 class SshdEffectiveFact(FactType):
     name = "sshd_effective"
@@ -105,7 +104,7 @@ class SshdEffectiveFact(FactType):
         settings = parse_settings(found.get("settings", []))
         if not settings:
             raise FactUnreadable("sshd -T printed no settings")
-        files = {key[5:]: _decode(lines) for key, lines in found.items() if key.startswith("file ")}
+        files, _ = parse_files(found.get("tar", []))
         overrides = match_overrides(files)
         return {
             "present": True,

@@ -10,24 +10,28 @@ destinations used in a ``log`` path, and systemd-journal-upload's ``URL=``.
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import re
 from typing import Any
 from urllib.parse import urlparse
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, sections
+from auditor.facts.base import (
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    files_snippet,
+    parse_files,
+    register,
+    require_rc,
+    sections,
+)
 
 RSYSLOG_MAIN = "/etc/rsyslog.conf"
 SYSLOG_NG_MAIN = "/etc/syslog-ng/syslog-ng.conf"
-_FILES = (
-    "/etc/rsyslog.conf /etc/rsyslog.d/* /etc/syslog-ng/syslog-ng.conf /etc/syslog-ng/conf.d/* "
-    "/etc/systemd/journal-upload.conf /etc/systemd/journal-upload.conf.d/*"
-)
-SNIPPET = (
-    f'for f in {_FILES}; do [ -f "$f" ] || continue; '
-    'if [ -r "$f" ]; then echo "@@file $f"; base64 < "$f"; else echo "@@unreadable $f"; fi; done; true'
-)
+SNIPPET = files_snippet([
+    "/etc/rsyslog.conf", "/etc/rsyslog.d/*", "/etc/syslog-ng/syslog-ng.conf", "/etc/syslog-ng/conf.d/*",
+    "/etc/systemd/journal-upload.conf", "/etc/systemd/journal-upload.conf.d/*",
+])  # fmt: skip
 
 _LEGACY = re.compile(r"(?:^|[\s;])(@@?)(?:\([^)]*\))?(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?")
 _OMFWD_LEGACY = re.compile(r":omfwd:(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?", re.IGNORECASE)
@@ -37,43 +41,25 @@ _INCLUDE_LEGACY = re.compile(r"^\s*\$IncludeConfig\s+(\S+)", re.IGNORECASE | re.
 _INCLUDE_SCRIPT = re.compile(r"\binclude\s*\(([^)]*)\)", re.IGNORECASE)
 
 
+# Tokens that matter for comments, in the order rsyslog reads them: a legacy "$" directive line (taken as
+# is: "$IncludeConfig /etc/rsyslog.d/*.conf" is a path, not a comment), quoted strings (kept), a "/* */"
+# block opened where a token starts, and "#" to the end of the line.
+_COMMENT_TOKENS = re.compile(
+    r"""(?P<dollar>^[ \t]*\$[^\n]*)|(?P<quoted>"(?:\\.|[^"\\])*"|'[^'\n]*')"""
+    r"""|(?P<block>(?<!\S)/\*.*?(?:\*/|\Z))|(?P<line>\#[^\n]*)""",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _blank(match: re.Match[str]) -> str:
+    if match.lastgroup in ("dollar", "quoted"):
+        return match.group(0)
+    return "\n" * match.group(0).count("\n")  # keep line numbers
+
+
 def strip_comments(text: str) -> str:
     """Remove ``/* */`` blocks and ``#`` comments outside quotes, keeping line numbers."""
-    out, i, quote_char, in_block = [], 0, "", False
-    while i < len(text):
-        ch = text[i]
-        if in_block:
-            if text.startswith("*/", i):
-                in_block, i = False, i + 2
-                continue
-            out.append("\n" if ch == "\n" else " ")
-        elif quote_char:
-            out.append(ch)
-            if ch == "\\" and i + 1 < len(text):
-                out.append(text[i + 1])
-                i += 1
-            elif ch == quote_char:
-                quote_char = ""
-        elif text.startswith("/*", i) and (i == 0 or text[i - 1].isspace()) and not _in_dollar_line(text, i):
-            # "/*" opens a comment only where a token starts: "$IncludeConfig /etc/rsyslog.d/*.conf" is a path.
-            in_block, i = True, i + 2
-            out.append("  ")
-            continue
-        elif ch == "#":
-            end = text.find("\n", i)
-            i = len(text) if end < 0 else end
-            continue
-        else:
-            if ch in "\"'":
-                quote_char = ch
-            out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _in_dollar_line(text: str, pos: int) -> bool:
-    start = text.rfind("\n", 0, pos) + 1
-    return text[start:pos].lstrip().startswith("$")
+    return _COMMENT_TOKENS.sub(_blank, text)
 
 
 def _host(value: str) -> str:
@@ -266,15 +252,7 @@ class SyslogForwardingFact(FactType):
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]
         require_rc(raw, "reading syslog configuration")
-        found = sections(raw.stdout)
-        unreadable = [k[11:] for k in found if k.startswith("unreadable ")]
-        files: dict[str, str] = {}
-        for key, lines in found.items():
-            if key.startswith("file "):
-                try:
-                    files[key[5:]] = base64.b64decode("".join(lines)).decode("utf-8", "replace")
-                except ValueError:
-                    raise FactUnreadable(f"corrupt dump of {key[5:]}") from None
+        files, unreadable = parse_files(sections(raw.stdout).get("tar", []), raw.stderr)
         read = rsyslog_files(files)
         everything = "\n".join(files[path] for path in read)
         targets = [t for path in read for t in rsyslog_targets(path, files[path], everything)]

@@ -1,36 +1,127 @@
-"""Self-contained HTML report: inline CSS, no script, no external URL, everything from hosts escaped."""
+"""Self-contained HTML report: one file, inline CSS and SVG, a little inline script, no external URL.
+
+Everything that comes from hosts (names, addresses, reasons, outputs, banners) is data:
+jinja2 autoescapes it, no ``|safe`` is used on it, and the Content-Security-Policy allows
+no load at all and only our own style and script, named by their SHA-256 hash.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from auditor.report.i18n import translator
-
-_ENV = Environment(
-    loader=PackageLoader("auditor.report", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-_VERDICT_ORDER = ["fail", "error", "unknown", "pass", "not_applicable", "manual", "waived"]
+from auditor.report import i18n, svg, view
+from auditor.scoring import WEIGHTS
 
 
-def render_html(results: dict[str, Any], lang: str = "vi") -> str:
-    findings = [
-        (host, result)
-        for host in results["hosts"]
-        for result in host["results"]
-        if result["status"] in ("fail", "error", "unknown")
-    ]
-    findings.sort(key=lambda hr: (_VERDICT_ORDER.index(hr[1]["status"]), hr[0]["name"], hr[1]["check"]))
-    return _ENV.get_template("report.html.j2").render(
-        r=results,
-        lang=lang,
-        t=translator(lang),
-        findings=findings,
-        verdicts=_VERDICT_ORDER,
+def _static(name: str) -> str:
+    return files("auditor.report").joinpath("static", name).read_text(encoding="utf-8")
+
+
+def csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+@cache
+def assets() -> dict[str, str]:
+    """Our own CSS and script (trusted files of the package, never host data) and the policy naming their hashes."""
+    css, js = _static("report.css"), _static("report.js")
+    assert "</" not in css and "</" not in js, "an inline asset must not close its element"
+    policy = (
+        f"default-src 'none'; style-src {csp_hash(css)}; script-src {csp_hash(js)}; "
+        "img-src 'none'; connect-src 'none'; font-src 'none'; object-src 'none'; frame-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return {"css": Markup(css), "js": Markup(js), "csp": policy}
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def visible_controls(value: Any) -> Any:
+    """Control bytes from hosts (NUL, ESC, …) become their visible symbols (␀, ␛): never raw in the page."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _CONTROL.sub(lambda m: "␡" if m.group() == "\x7f" else chr(0x2400 + ord(m.group())), value)
+    return value
+
+
+@cache
+def environment(lang: str) -> Environment:
+    env = Environment(
+        loader=PackageLoader("auditor.report", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        finalize=visible_controls,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["num"] = lambda v: i18n.number(v, lang)
+    env.filters["score"] = lambda v: i18n.score_text(v, lang)
+    env.filters["pct"] = lambda v: i18n.percent(v, lang)
+    return env
+
+
+def _titles(lang: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Plan-task and control titles from the catalog, in ``lang`` where the catalog has it."""
+    try:
+        from auditor.catalog import load_catalog
+
+        catalog = load_catalog()
+    except Exception:  # a stored run re-rendered without a usable catalog: ids only
+        return {}, {}
+
+    def pick(entry: dict[str, Any]) -> str:
+        return str(entry.get("title_vi") or entry.get("title", "")) if lang == "vi" else str(entry.get("title", ""))
+
+    tasks = {tid: pick(t) for tid, t in catalog.plan_tasks.items()}
+    controls = {ed: {cid: pick(c) for cid, c in ids.items()} for ed, ids in catalog.controls.items()}
+    return tasks, controls
+
+
+def context(results: dict[str, Any], lang: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    _ = i18n.translator(lang)
+    task_titles, control_titles = _titles(lang)
+    hosts = view.host_rows(results)
+    domains = i18n.domain_labels(_)
+    all_statuses = [r["status"] for h in results["hosts"] for r in h["results"]]
+    return {
+        "r": results,
+        "lang": lang,
+        "assets": assets(),
+        "svg": svg,
+        "verdicts": view.VERDICTS,
+        "verdict_label": i18n.verdict_labels(_),
+        "severity_label": i18n.severity_labels(_),
+        "host_status_label": i18n.host_status_labels(_),
+        "formula": i18n.formula_text(_),
+        "weights": WEIGHTS,
+        "counts": view.verdict_counts(all_statuses),
+        "reachable": sum(1 for h in results["hosts"] if h["status"] == "reachable"),
+        "plan_tasks": view.plan_task_rows(results, task_titles),
+        "domains": {ed: view.domain_rows(results, ed, domains[ed]) for ed in ("2013", "2022")},
+        "controls": {ed: view.control_rows(results, ed, control_titles.get(ed, {})) for ed in ("2013", "2022")},
+        "levels": view.level_rows(results),
+        "checks": view.check_rows(results),
+        "hosts": hosts,
+        "worst": view.worst_hosts(hosts),
+        "findings": view.findings(results),
+        "diff": view.diff(previous, results) if previous else None,
+        "diff_rows": view.DIFF_ROWS,
+    }
+
+
+def render_html(
+    results: dict[str, Any], lang: str = i18n.DEFAULT_LANGUAGE, previous: dict[str, Any] | None = None
+) -> str:
+    return (
+        environment(i18n.check_language(lang)).get_template("report.html.j2").render(context(results, lang, previous))
     )

@@ -1,56 +1,143 @@
-"""Interface strings of the report in Vietnamese (default) and English."""
+"""Interface strings of the reports: gettext message catalogs, Vietnamese by default, English.
+
+The catalogs are ``locale/<lang>/LC_MESSAGES/messages.po``, read at run time with Babel
+and compiled in memory into a stdlib ``gettext.GNUTranslations`` (no ``.mo`` file in git).
+Message ids are the English strings; ``en`` has its own catalog so that both languages
+come from one: ``tests/unit/test_report_i18n.py`` extracts every id from the templates
+and from the renderers and fails when one is missing or untranslated in either catalog.
+
+To add a string: use ``_("…")`` in a template or renderer, then add the entry to both
+``.po`` files (``pybabel extract -F auditor/report/babel.cfg -o messages.pot auditor/report`` lists them).
+"""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "title": {"vi": "Báo cáo kiểm tra an toàn thông tin", "en": "Information security audit report"},
-    "playbook": {"vi": "Bộ kiểm tra", "en": "Playbook"},
-    "run": {"vi": "Lần chạy", "en": "Run"},
-    "started": {"vi": "Bắt đầu", "en": "Started"},
-    "finished": {"vi": "Kết thúc", "en": "Finished"},
-    "incomplete": {
-        "vi": "Lần chạy bị gián đoạn: chỉ có kết quả của các máy đã kiểm tra xong.",
-        "en": "The run was interrupted: only hosts that finished are listed.",
-    },
-    "score": {"vi": "Điểm", "en": "Score"},
-    "coverage": {"vi": "Độ bao phủ", "en": "Coverage"},
-    "formula": {"vi": "Công thức", "en": "Formula"},
-    "plan_tasks": {"vi": "Nhiệm vụ theo kế hoạch", "en": "Plan tasks"},
-    "task": {"vi": "Nhiệm vụ", "en": "Task"},
-    "hosts": {"vi": "Máy được kiểm tra", "en": "Hosts"},
-    "host": {"vi": "Máy", "en": "Host"},
-    "address": {"vi": "Địa chỉ", "en": "Address"},
-    "status": {"vi": "Trạng thái", "en": "Status"},
-    "findings": {"vi": "Các kiểm tra không đạt hoặc lỗi", "en": "Failed and erroneous checks"},
-    "check": {"vi": "Kiểm tra", "en": "Check"},
-    "severity": {"vi": "Mức độ", "en": "Severity"},
-    "reason": {"vi": "Lý do", "en": "Reason"},
-    "remediation": {"vi": "Khắc phục", "en": "Remediation"},
-    "evidence": {"vi": "Bằng chứng", "en": "Evidence"},
-    "command": {"vi": "Lệnh", "en": "Command"},
-    "output": {"vi": "Kết quả", "en": "Output"},
-    "none": {"vi": "Không có", "en": "None"},
-    "pass": {"vi": "Đạt", "en": "Pass"},
-    "fail": {"vi": "Không đạt", "en": "Fail"},
-    "error": {"vi": "Lỗi", "en": "Error"},
-    "unknown": {"vi": "Chưa xác định", "en": "Unknown"},
-    "not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
-    "manual": {"vi": "Cần bằng chứng thủ công", "en": "Manual"},
-    "waived": {"vi": "Được miễn trừ", "en": "Waived"},
-    "reachable": {"vi": "Kết nối được", "en": "Reachable"},
-    "unreachable": {"vi": "Không kết nối được", "en": "Unreachable"},
-    "total": {"vi": "Tổng", "en": "Total"},
-}
+import gettext
+import io
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
 
 LANGUAGES = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "messages"
+# How message ids are found (also usable as a pybabel -F mapping: see babel.cfg).
+METHOD_MAP = [("**/templates/**.j2", "jinja2.ext:babel_extract"), ("**.py", "python")]
+EXTRACT_OPTIONS = {"**/templates/**.j2": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+
+Gettext = Callable[[str], str]
 
 
-def translator(lang: str):
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"unsupported language {lang!r} (vi, en)")
+        raise ValueError(f"unsupported language {lang!r} ({', '.join(LANGUAGES)})")
+    return lang
 
-    def t(key: str) -> str:
-        entry = MESSAGES.get(key)
-        return entry[lang] if entry else key
 
-    return t
+@cache
+def translations(lang: str) -> gettext.GNUTranslations:
+    """The catalog of ``lang``, compiled from its .po file in memory."""
+    with po_path(check_language(lang)).open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def translator(lang: str) -> Gettext:
+    return translations(lang).gettext
+
+
+def extract_messages() -> set[str]:
+    """Every message id used by the report templates and renderers."""
+    found = extract_from_dir(str(Path(__file__).resolve().parent), method_map=METHOD_MAP, options_map=EXTRACT_OPTIONS)
+    ids: set[str] = set()
+    for _filename, _lineno, message, _comments, _context in found:
+        ids.update(m for m in (message if isinstance(message, tuple) else (message,)) if m)
+    return ids
+
+
+# --- numbers, the way each language writes them (vi: 2.950 and 92,9; en: 2,950 and 92.9) ---
+
+
+def number(value: int, lang: str) -> str:
+    return format_decimal(value, locale=lang)
+
+
+def score_text(value: float | None, lang: str) -> str:
+    return "–" if value is None else format_decimal(value, format="0.0", locale=lang)
+
+
+def percent(value: float | None, lang: str) -> str:
+    return "–" if value is None else format_percent(value, format="0%", locale=lang)
+
+
+# --- labels for values found in results.json (the ids stay in the data; the words come from here) ---
+
+
+def verdict_labels(_: Gettext) -> dict[str, str]:
+    return {
+        "pass": _("Pass"),
+        "fail": _("Fail"),
+        "error": _("Error"),
+        "unknown": _("Unknown"),
+        "not_applicable": _("Not applicable"),
+        "manual": _("Manual evidence needed"),
+        "waived": _("Waived"),
+    }
+
+
+def severity_labels(_: Gettext) -> dict[str, str]:
+    return {"critical": _("Critical"), "high": _("High"), "medium": _("Medium"), "low": _("Low")}
+
+
+def host_status_labels(_: Gettext) -> dict[str, str]:
+    return {"reachable": _("Reachable"), "unreachable": _("Unreachable"), "error": _("Host error")}
+
+
+def domain_labels(_: Gettext) -> dict[str, dict[str, str]]:
+    """Annex A domains: 2013 clauses A.5-A.18, 2022 themes 5-8."""
+    return {
+        "2013": {
+            "A.5": _("Information security policies"),
+            "A.6": _("Organization of information security"),
+            "A.7": _("Human resource security"),
+            "A.8": _("Asset management"),
+            "A.9": _("Access control"),
+            "A.10": _("Cryptography"),
+            "A.11": _("Physical and environmental security"),
+            "A.12": _("Operations security"),
+            "A.13": _("Communications security"),
+            "A.14": _("System acquisition, development and maintenance"),
+            "A.15": _("Supplier relationships"),
+            "A.16": _("Information security incident management"),
+            "A.17": _("Information security aspects of business continuity management"),
+            "A.18": _("Compliance"),
+        },
+        "2022": {
+            "5": _("Organizational controls"),
+            "6": _("People controls"),
+            "7": _("Physical controls"),
+            "8": _("Technological controls"),
+        },
+    }
+
+
+def formula_text(_: Gettext) -> str:
+    return _(
+        "score = 100 × Σw(pass) / Σw(pass + fail + error + unknown), where w is the weight of the check's "
+        "severity. Not applicable, manual and waived checks are left out of the score but shown. "
+        "Coverage = (pass + fail) / (all − not applicable − waived): the share of applicable checks "
+        "with a definite verdict."
+    )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.model import Host
 from auditor.transports.base import ExecResult, HostError, Transport, sudo_refusal
 from auditor.transports.local import LocalTransport
 from auditor.transports.ssh import HostKeys, SshTransport
+from auditor.transports.winssh import WindowsSshTransport
 
 
 @dataclass
@@ -18,17 +20,20 @@ class ConnectOptions:
     trust_on_first_use: bool = False
     connect_timeout: float = 10.0
     _host_keys: HostKeys | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def host_keys(self) -> HostKeys:
-        if self._host_keys is None:
-            self._host_keys = HostKeys(self.known_hosts, self.trust_on_first_use)
-        return self._host_keys
+        """The one known_hosts store of the run, read once (worker threads ask for it concurrently)."""
+        with self._lock:
+            if self._host_keys is None:
+                self._host_keys = HostKeys(self.known_hosts, self.trust_on_first_use)
+            return self._host_keys
 
 
 FACTORIES: dict[str, Callable[[Host, ConnectOptions], Transport]] = {
     "local": lambda host, opts: LocalTransport(become=host.become),
-    "ssh": lambda host, opts: SshTransport(
+    "ssh": lambda host, opts: (WindowsSshTransport if host.os == "windows" else SshTransport)(
         host.address, host.port, host.user, host.key_file, host.become, opts.host_keys, opts.connect_timeout
     ),
 }

@@ -8,10 +8,10 @@ and then the key is written to the known_hosts file so the next run verifies it.
 from __future__ import annotations
 
 import base64
+import functools
 import getpass
 import hashlib
 import os
-import select
 import socket
 import threading
 import time
@@ -22,6 +22,7 @@ import paramiko
 from auditor.transports.base import ExecResult, HostError, Transport, shell_command
 
 _KNOWN_HOSTS_LOCK = threading.Lock()
+MAX_OUTPUT = 256 * 1024 * 1024  # bytes read from one host before the batch is cut off
 
 
 class HostKeys:
@@ -37,6 +38,21 @@ class HostKeys:
             except (OSError, paramiko.SSHException) as exc:
                 raise HostError(f"cannot read known_hosts file {path}: {exc}") from None
         self.learned: list[str] = []
+        self._index: dict[str, dict[str, paramiko.PKey]] | None = None
+
+    def lookup(self, server: str) -> dict[str, paramiko.PKey]:
+        """This server's keys. paramiko's lookup scans every entry; an index keeps a run O(hosts)."""
+        with _KNOWN_HOSTS_LOCK:
+            if self._index is None:
+                self._index = {}
+                # paramiko keeps its lines in _entries; without it (another version) the index stays
+                # empty and every lookup goes to paramiko's own linear search below.
+                for entry in getattr(self.keys, "_entries", []):
+                    for name in entry.hostnames:
+                        if not name.startswith("|1|"):  # hashed names are matched by paramiko below
+                            self._index.setdefault(name, {})[entry.key.get_name()] = entry.key
+            found = self._index.get(server)
+        return found if found is not None else dict(self.keys.lookup(server) or {})
 
     def policy(self) -> paramiko.MissingHostKeyPolicy:
         return _TrustOnFirstUse(self) if self.trust_on_first_use else paramiko.RejectPolicy()
@@ -44,6 +60,7 @@ class HostKeys:
     def remember(self, name: str, key: paramiko.PKey) -> None:
         with _KNOWN_HOSTS_LOCK:
             self.keys.add(name, key.get_name(), key)
+            self._index = None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.path, "a", encoding="ascii") as fh:
                 fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
@@ -82,6 +99,7 @@ class SshTransport(Transport):
 
     def connect(self) -> None:
         where = f"{self.address}:{self.port}"
+        pkey = _private_key(self.key_file)
         try:
             sock = socket.create_connection((self.address, self.port), timeout=self.connect_timeout)
         except TimeoutError:
@@ -92,16 +110,17 @@ class SshTransport(Transport):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client = paramiko.SSHClient()
         self.client, self._sock = client, sock  # so that abort() can reach them during the handshake
-        for name, keys in self.host_keys.keys.items():
-            for key_type, key in keys.items():
-                client.get_host_keys().add(name, key_type, key)
+        # Only this host's entries: copying the whole file into every client costs O(hosts²) per run.
+        server = self.address if self.port == 22 else f"[{self.address}]:{self.port}"
+        for key_type, key in self.host_keys.lookup(server).items():
+            client.get_host_keys().add(server, key_type, key)
         client.set_missing_host_key_policy(self.host_keys.policy())
         try:
             client.connect(
                 self.address,
                 port=self.port,
                 username=self.user,
-                key_filename=self.key_file,
+                pkey=pkey,
                 sock=sock,
                 timeout=self.connect_timeout,
                 banner_timeout=self.connect_timeout,
@@ -143,30 +162,37 @@ class SshTransport(Transport):
             channel.exec_command(self.shell_command)
             channel.sendall(script.encode())
             channel.shutdown_write()
-            out, err = bytearray(), bytearray()
-            while True:
+            # The batch sends every snippet's stderr inside stdout; the channel's own stderr carries only
+            # the shell's and sudo's few lines. So: block on stdout until EOF (or the deadline), then drain.
+            out = bytearray()
+            while len(out) < MAX_OUTPUT:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    channel.close()
-                    return ExecResult(
-                        None,
-                        out.decode("utf-8", "replace"),
-                        err.decode("utf-8", "replace"),
-                        (time.monotonic() - start) * 1000,
-                    )
-                select.select([channel], [], [], min(remaining, 1.0))
-                while channel.recv_ready():
-                    out += channel.recv(65536)
-                while channel.recv_stderr_ready():
-                    err += channel.recv_stderr(65536)
-                if (
-                    channel.exit_status_ready()
-                    and channel.eof_received
-                    and not channel.recv_ready()
-                    and not channel.recv_stderr_ready()
-                ):
                     break
+                channel.settimeout(remaining)
+                try:
+                    chunk = channel.recv(65536)
+                except TimeoutError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            finished = channel.eof_received and len(out) < MAX_OUTPUT
+            err = bytearray()
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
+            if not finished:  # cut off: by the deadline or by the output limit
+                channel.close()
+                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                                  (time.monotonic() - start) * 1000)
+            # recv_exit_status() would wait without limit: wait on its event with what is left of the deadline.
+            if not channel.status_event.wait(max(deadline - time.monotonic(), 1.0)):
+                channel.close()
+                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                                  (time.monotonic() - start) * 1000)
             rc = channel.recv_exit_status()
+            while channel.recv_stderr_ready():
+                err += channel.recv_stderr(65536)
             channel.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
             raise HostError(f"{self.address}: SSH session failed: {exc}") from None
@@ -194,6 +220,25 @@ class SshTransport(Transport):
         if sock is not None:
             sock.close()
         self.close()
+
+
+@functools.lru_cache(maxsize=32)
+def _load_key(path: str, mtime: float) -> paramiko.PKey:
+    return paramiko.PKey.from_path(path)
+
+
+def _private_key(path: str | None) -> paramiko.PKey | None:
+    """The key in ``path``, read once per run however many hosts use it (None: agent and default keys)."""
+    if path is None:
+        return None
+    try:
+        return _load_key(path, os.stat(path).st_mtime)
+    except FileNotFoundError:
+        raise HostError(f"private key file not found: {path}") from None
+    except paramiko.PasswordRequiredException:
+        raise HostError(f"private key {path} is encrypted: load it into ssh-agent (no passphrases)") from None
+    except (OSError, paramiko.SSHException, ValueError) as exc:
+        raise HostError(f"cannot read private key {path}: {exc}") from None
 
 
 def _fingerprint(key: paramiko.PKey) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 SUITE = "bookworm"
 MIRROR = os.environ.get("AUDITOR_LAB_MIRROR", "http://deb.debian.org/debian")
 # Bump when the build steps below change in a way that changes the result.
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 
 PACKAGES: tuple[str, ...] = (
     "openssh-server",
@@ -37,9 +37,23 @@ PACKAGES: tuple[str, ...] = (
     "iproute2",
     "kmod",
     # psad needs a mail-transport-agent; debootstrap does not resolve virtual
-    # packages, so name the smallest provider explicitly.
-    "msmtp-mta",
+    # packages, so name a provider explicitly: postfix, which the mail profiles run.
+    "postfix",
+    # network profiles (tests/lab/test_network.py): HTTPS portals, mail, insecure services
+    "nginx",
+    "openssl",
+    "dovecot-imapd",
+    "dovecot-pop3d",
+    "vsftpd",
+    "openbsd-inetd",  # runs telnetd (LATE_PACKAGES)
+    "snmpd",
 )
+
+# Installed with apt inside the base after debootstrap: debootstrap resolves "a | b" to the first
+# alternative (also against --exclude), and inetutils-telnetd's "inetutils-syslogd | system-log-daemon"
+# and "inetutils-inetd | inet-superserver" would pull packages that conflict with rsyslog and
+# openbsd-inetd. apt sees that those two already provide the virtual packages.
+LATE_PACKAGES: tuple[str, ...] = ("inetutils-telnetd",)
 
 POLICY_RC_D = "#!/bin/sh\n# auditor lab: never start services from package scripts\nexit 101\n"
 
@@ -49,7 +63,7 @@ def cache_dir() -> Path:
 
 
 def cache_key(packages: tuple[str, ...] = PACKAGES) -> str:
-    text = "\n".join([RECIPE_VERSION, SUITE, *sorted(set(packages))])
+    text = "\n".join([RECIPE_VERSION, SUITE, *sorted(set(packages)), "late:", *LATE_PACKAGES])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -85,6 +99,7 @@ def ensure_base(packages: tuple[str, ...] = PACKAGES, log: Path | None = None) -
             rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
         if rc != 0:
             raise RuntimeError(f"debootstrap failed (rc={rc}); see {log}")
+        _late_packages(tmp, log)
         _finish(tmp)
         (tmp / ".auditor-lab-complete").write_text(
             f"packages={','.join(sorted(set(packages)))}\nrecipe={RECIPE_VERSION}\n"
@@ -100,6 +115,23 @@ def ensure_base(packages: tuple[str, ...] = PACKAGES, log: Path | None = None) -
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _late_packages(root: Path, log: Path) -> None:
+    """apt-get install LATE_PACKAGES inside the new base (own PID namespace; policy-rc.d is in place)."""
+    if not LATE_PACKAGES:
+        return
+    script = (
+        "set -e; apt-get update -qq; "
+        f"apt-get install -y -qq --no-install-recommends {' '.join(LATE_PACKAGES)}; "
+        "apt-get clean; rm -rf /var/lib/apt/lists/*"
+    )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    cmd = ["unshare", "--pid", "--fork", "--mount-proc", "chroot", str(root), "/bin/sh", "-c", script]
+    with open(log, "a") as out:
+        rc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, check=False).returncode
+    if rc != 0:
+        raise RuntimeError(f"apt-get install {' '.join(LATE_PACKAGES)} in the base failed (rc={rc}); see {log}")
 
 
 def _finish(root: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,17 @@ def captures() -> Captures:
 
 def raw(stdout: str, rc: int = 0, stderr: str = "") -> RawOutput:
     return RawOutput(stdout=stdout, stderr=stderr, rc=rc)
+
+
+def tar_section(files: dict[str, str]) -> str:
+    """What ``files_snippet`` prints for these files: ``@@tar`` and a real GNU tar archive, base64."""
+    if not files:
+        return "@@tar\n"  # the snippet runs no tar when no file exists
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in files.items():
+            target = Path(tmp) / path.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
+        archive = subprocess.run(["tar", "-C", tmp, "-chf", "-", "--", *(p.lstrip("/") for p in files)],
+                                 capture_output=True, check=True).stdout
+    return "@@tar\n" + base64.encodebytes(archive).decode()

@@ -85,13 +85,13 @@ def test_no_package_manager():
 
 
 PS = """@@uid 0
-@@netns net:[4026531833]
 @@ps
     1 init            /sbin/init
   200 fail2ban-server /usr/bin/python3 /usr/bin/fail2ban-server -xf start
   300 psad            /usr/bin/perl -w /usr/sbin/psad
   400 systemd-journal /lib/systemd/systemd-journald
 @@nslinks
+lrwxrwxrwx 1 root root 0 Nov 23 17:31 /proc/self/ns/net -> net:[4026531833]
 lrwxrwxrwx 1 root root 0 Nov 23 17:31 /proc/1/ns/net -> net:[4026531833]
 lrwxrwxrwx 1 root root 0 Nov 23 17:31 /proc/200/ns/net -> net:[4026531833]
 lrwxrwxrwx 1 root root 0 Nov 23 17:31 /proc/300/ns/net -> net:[4026532999]

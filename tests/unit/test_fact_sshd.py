@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import raw
+from conftest import raw, tar_section
 
 from auditor.facts.base import FactUnreadable
 from auditor.facts.sshd import SshdEffectiveFact, match_overrides
@@ -13,10 +13,7 @@ FACT = SshdEffectiveFact()
 
 def fact_output(captures, stem: str, files: dict[str, str] | None = None) -> str:
     out, _, _ = captures.run(stem)
-    text = "@@settings\n" + out
-    for path, rel in (files or {}).items():
-        text += f"@@file {path}\n{captures.b64(rel)}\n"
-    return text
+    return "@@settings\n" + out + tar_section({path: captures.text(rel) for path, rel in (files or {}).items()})
 
 
 @pytest.mark.parametrize(

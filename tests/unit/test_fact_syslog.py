@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-
 import pytest
-from conftest import raw
+from conftest import raw, tar_section
 
 from auditor.facts.base import FactUnreadable
 from auditor.facts.syslog import SyslogForwardingFact, rsyslog_targets, syslog_ng_targets
@@ -50,8 +48,7 @@ def test_ruleset_bound_to_an_input_counts():
     assert [t["host"] for t in rsyslog_targets("/etc/rsyslog.conf", text)] == ["a"]
 
 
-def _dump(files: dict[str, str]) -> str:
-    return "".join(f"@@file {p}\n{base64.b64encode(t.encode()).decode()}\n" for p, t in files.items())
+_dump = tar_section
 
 
 def test_only_included_files_count(captures):
@@ -91,5 +88,6 @@ def test_syslog_ng(captures, name, hosts):
 
 
 def test_unreadable_config_without_targets_is_unreadable():
-    with pytest.raises(FactUnreadable):
-        FACT.parse([raw("@@unreadable /etc/rsyslog.conf\n")], {})
+    stderr = "tar: etc/rsyslog.conf: Cannot open: Permission denied\ntar: Exiting with failure status\n"
+    with pytest.raises(FactUnreadable, match=r"/etc/rsyslog\.conf"):
+        FACT.parse([raw("@@tar\n", 0, stderr)], {})

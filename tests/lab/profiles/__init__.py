@@ -8,11 +8,14 @@ from types import ModuleType
 
 from .common import PLAN_TASKS
 
-__all__ = ["ALL_PROFILES", "LAB_PROFILES", "PLAN_TASKS", "get"]
+__all__ = ["ALL_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
 
 # One host of each of these makes the standard lab (the pytest fixture's hosts).
 LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
-ALL_PROFILES = (*LAB_PROFILES, "generic")
+# The network lab of tests/lab/test_network.py (with a logserver): started by that module only,
+# so the session lab stays small and fast.
+NETWORK_PROFILES = ("portal", "portalbad", "mailtls", "mailplain", "fileserver", "insecure")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES)
 
 
 def get(name: str) -> ModuleType:

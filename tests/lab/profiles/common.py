@@ -27,6 +27,14 @@ START: dict[str, str] = {
     "fail2ban-server": "/usr/bin/fail2ban-server -b -x",
     "psad": "/usr/sbin/psad",
     "cron": "/usr/sbin/cron",
+    # network profiles (tests/lab/test_network.py); keys are the process names (comm)
+    "nginx": "/usr/sbin/nginx",
+    "master": "/usr/sbin/postfix start",  # postfix's master daemon
+    "dovecot": "/usr/sbin/dovecot",
+    "vsftpd": "/usr/sbin/vsftpd /etc/vsftpd-lab.conf",
+    "inetd": "/usr/sbin/inetd",  # openbsd-inetd
+    "snmpd": "/usr/sbin/snmpd -Lf /var/log/snmpd.log -u Debian-snmp -g Debian-snmp -I -smux,mteTrigger,mteTriggerConf "
+    "-p /run/snmpd.pid",
 }
 
 

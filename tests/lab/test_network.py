@@ -1,0 +1,220 @@
+"""The network phase (auditor/network/) against real lab hosts: every NET-* verdict of every
+network profile, the host tasks of those hosts, the run contract (one nmap run, evidence,
+results.json valid), a down host (`error`, never `pass`) and the safety refusals.
+
+The module starts its own lab (network profiles + a log server) on the last quarter of this
+run's lab /24, so the session lab stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab import reference
+from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.profiles import NETWORK_PROFILES, PLAN_TASKS, get, tlslab
+from tests.lab.profiles.fileserver import SHARE
+from tests.lab.sshutil import connect, run
+
+pytestmark = pytest.mark.lab
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILES = (*NETWORK_PROFILES, "logserver")
+HOSTS = {host_name(p): p for p in NETWORK_PROFILES}
+
+
+def _network_lab_subnet() -> tuple[str, str]:
+    bridge, subnet = lab_network()
+    return f"{bridge}n", subnet.replace(".0/24", ".192/26")
+
+
+@pytest.fixture(scope="module")
+def netlab() -> Any:
+    from tests.conftest import running_lab
+
+    with running_lab(PROFILES, *_network_lab_subnet()) as the_lab:
+        yield the_lab
+
+
+def write_inventory(lab: Lab, dest: Path, extra_hosts: str = "") -> tuple[Path, Path]:
+    """The lab's inventory plus the groups and parameters the network phase reads; returns (inventory, CA)."""
+    ca = dest / "lab-ca.pem"
+    ca.write_text(tlslab.ca_pem())
+    inv = lab.write_inventory(dest / "inventory.ini")
+    fileserver = lab.host(host_name("fileserver"))
+    text = inv.read_text().replace(
+        f"{host_name('insecure')} ansible_host=", f"{host_name('insecure')} allowed_ports=22 ansible_host="
+    )
+    text += (
+        f"tls_ca_file={ca}\n"
+        f"file_server=sftp://auditor@{fileserver.address}{SHARE}\n"
+        f"file_server_key={lab.key}\n"
+        "log_marker_wait=10\n\n"
+        "[portals:children]\nportal\nportalbad\n\n[mail:children]\nmailtls\nmailplain\n"
+    )
+    inv.write_text(text + extra_hosts)
+    return inv, ca
+
+
+def auditor_run(inventory: Path, known_hosts: Path, out: Path, *extra: str) -> tuple[int, dict[str, Any] | None, str]:
+    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(inventory), "--known-hosts", str(known_hosts),
+           "--output", str(out), *extra]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    results = out / "results.json"
+    return proc.returncode, json.loads(results.read_text()) if results.exists() else None, proc.stderr
+
+
+@pytest.fixture(scope="module")
+def audit(netlab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    d = tmp_path_factory.mktemp("netaudit")
+    inv, _ = write_inventory(netlab, d)
+    rc, results, stderr = auditor_run(inv, netlab.known_hosts, d / "out")
+    assert results is not None, f"rc={rc}\n{stderr[-3000:]}"
+    return results
+
+
+def _host(results: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(h for h in results["hosts"] if h["name"] == name)
+
+
+def _checks(host: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["check"]: r for r in host["results"]}
+
+
+@pytest.mark.parametrize("name", list(HOSTS))
+def test_profile_truth_tables(name: str) -> None:
+    p = get(HOSTS[name])
+    assert set(p.EXPECTED) == set(PLAN_TASKS)
+    assert set(p.EXPECTED_CHECKS) and all(k.startswith("NET-") for k in p.EXPECTED_CHECKS)
+    missing = {t for t, v in p.EXPECTED_NETWORK.items() if v != "pass"} - set(getattr(p, "NETWORK_REASONS", {}))
+    assert not missing, f"{name}: no reason for {missing}"
+
+
+@pytest.mark.parametrize("name", list(HOSTS))
+def test_expected_host_tasks_match_reference(netlab: Lab, name: str) -> None:
+    host = netlab.host(name)
+    client = connect(host.address, netlab.key, netlab.known_hosts)
+    try:
+        _, out, _ = run(client, reference.SCRIPT, timeout=60)
+    finally:
+        client.close()
+    assert reference.evaluate(out, netlab.log_server) == host.expected, out
+
+
+@pytest.mark.parametrize(("name", "check"), [(n, c) for n in HOSTS for c in get(HOSTS[n]).EXPECTED_CHECKS])
+def test_check_verdict(audit: dict[str, Any], name: str, check: str) -> None:
+    expected = get(HOSTS[name]).EXPECTED_CHECKS[check]
+    result = _checks(_host(audit, name)).get(check)
+    assert result is not None, f"{check} not run on {name}"
+    got = result["status"]
+    assert got == expected, f"{name} {check}: expected {expected}, got {got}: {result['reason']}"
+    assert result["evidence"], f"{name} {check}: no evidence"
+
+
+@pytest.mark.parametrize(("name", "task"), [(n, t) for n in HOSTS for t in get(HOSTS[n]).EXPECTED_NETWORK])
+def test_network_plan_task(audit: dict[str, Any], name: str, task: str) -> None:
+    expected = get(HOSTS[name]).EXPECTED_NETWORK[task]
+    assert _host(audit, name)["plan_tasks"].get(task) == expected
+
+
+@pytest.mark.parametrize(("name", "task"), [(n, t) for n in HOSTS for t in PLAN_TASKS])
+def test_host_tasks_unchanged_by_network_phase(audit: dict[str, Any], name: str, task: str) -> None:
+    """The six host tasks keep the profile's truth with the NET-* results merged in."""
+    assert _host(audit, name)["plan_tasks"].get(task) == get(HOSTS[name]).EXPECTED[task]
+
+
+def test_results_schema_and_one_scan(audit: dict[str, Any]) -> None:
+    from auditor.results import validate
+
+    validate(audit)
+    commands = {
+        e["command"]
+        for h in audit["hosts"]
+        for r in h["results"]
+        if r["check"] == "NET-NO-CLEARTEXT-SERVICES"
+        for e in r["evidence"]
+    }
+    assert len(commands) == 1, commands  # one nmap run for all targets
+    (command,) = commands
+    assert command.startswith("nmap ") and "-sV" in command and "--host-timeout" in command
+    for h in audit["hosts"]:
+        assert h["address"] in command
+
+
+def test_evidence_names_services_and_certificate(audit: dict[str, Any]) -> None:
+    insecure = _checks(_host(audit, host_name("insecure")))
+    services = insecure["NET-NO-CLEARTEXT-SERVICES"]["evidence"][0]["output"]
+    assert "2121/tcp open ftp" in services and "23/tcp open telnet" in services
+    assert "Anonymous FTP login allowed" in services
+    assert "2121/tcp" in insecure["NET-FTP-NO-ANONYMOUS"]["reason"]
+    assert "8080/tcp" in insecure["NET-NO-CLEARTEXT-SERVICES"]["reason"]
+    assert "161/udp" in insecure["NET-SNMP-NO-PUBLIC"]["reason"]
+    bad = _checks(_host(audit, host_name("portalbad")))
+    cert = bad["NET-PORTAL-CERT-TRUSTED"]
+    assert "issuer not trusted" in cert["reason"] and "self-signed" in cert["reason"]
+    assert "certificate: subject" in cert["evidence"][0]["output"]
+    assert "TLSv1.0" in bad["NET-PORTAL-TLS-PROTOCOLS"]["reason"]
+    assert "AECDH-AES128-SHA" in bad["NET-PORTAL-TLS-CIPHERS"]["reason"]
+
+
+def test_marker_found_on_log_server(audit: dict[str, Any]) -> None:
+    portal = _checks(_host(audit, host_name("portal")))["NET-LOG-MARKER-ARRIVES"]
+    assert portal["status"] == "pass" and "/var/log/remote/" in portal["reason"]
+
+
+def test_file_server_listing(audit: dict[str, Any]) -> None:
+    for h in audit["hosts"]:
+        if h["name"].startswith("logsrv"):
+            continue
+        result = _checks(h)["NET-FILESERVER-LISTING"]
+        assert result["status"] == "pass", result["reason"]
+        assert "README.txt" in result["evidence"][0]["output"]
+
+
+def test_untrusted_without_ca_file(netlab: Lab, tmp_path: Path) -> None:
+    """Without tls_ca_file, the lab CA is not trusted: the good portal's certificate fails with that reason."""
+    portal = netlab.host(host_name("portal"))
+    inv = tmp_path / "inv.ini"
+    inv.write_text(
+        f"[portals]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
+        f"ansible_ssh_private_key_file={netlab.key}\n"
+    )
+    _, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out", "--playbook", "baseline")
+    assert results is not None, stderr[-2000:]
+    result = _checks(_host(results, portal.name))["NET-PORTAL-CERT-TRUSTED"]
+    assert result["status"] == "fail" and "issuer not trusted" in result["reason"], result["reason"]
+
+
+def test_down_host_is_error_never_pass(netlab: Lab, tmp_path: Path) -> None:
+    inv = tmp_path / "inv.ini"
+    inv.write_text(f"[portals]\ndown1 ansible_host={netlab.down_address} ansible_user=auditor "
+                   f"ansible_ssh_private_key_file={netlab.key}\n")
+    rc, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out")
+    assert rc == 3 and results is not None, stderr[-2000:]
+    down = _host(results, "down1")
+    net = [r for r in down["results"] if r["check"].startswith("NET-")]
+    assert net and {r["status"] for r in net} <= {"error", "not_applicable"}, [(r["check"], r["status"]) for r in net]
+    assert down["plan_tasks"]["PT-NETWORK"] == "error"
+    assert down["plan_tasks"]["PT-PORTAL-CHANNEL"] == "error"
+
+
+def test_wide_range_refused_without_flag(netlab: Lab, tmp_path: Path) -> None:
+    inv = tmp_path / "inv.ini"
+    inv.write_text("[servers]\nwide ansible_host=10.0.0.0/8\n")
+    proc = subprocess.run([sys.executable, "-m", "auditor", "run", "--inventory", str(inv), "--output",
+                           str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--allow-wide-scan" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_no_network_skips_probes(netlab: Lab, tmp_path: Path) -> None:
+    inv, _ = write_inventory(netlab, tmp_path)
+    _, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out", "--no-network")
+    assert results is not None, stderr[-2000:]
+    assert not any(r["check"].startswith("NET-") for h in results["hosts"] for r in h["results"])
