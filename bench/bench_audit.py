@@ -58,10 +58,12 @@ def baseline_snippets(lab: Lab) -> list[str]:
     from auditor.catalog.playbook import load_playbook, plan_run
     from auditor.engine import plan_work
     from auditor.inventory import load_inventory
+    from auditor.network.phase import split
 
     catalog = load_catalog()
     plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(lab.inventory), {})
-    return plan_work(plans[0]).snippets
+    host_plans, _ = split(plans)  # NET-* checks run from the auditor, not in the host's batch
+    return plan_work(host_plans[0]).snippets
 
 
 def ansible_binary() -> Path:
@@ -82,9 +84,7 @@ def commands(method: str, lab: Lab, work: Path, concurrency: int, script: str, i
         shutil.rmtree(out, ignore_errors=True)
         cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(lab.inventory), "--known-hosts",
                str(lab.known_hosts), "--jobs", str(concurrency), "--output", str(out)]  # fmt: skip
-        if "--no-network" in subprocess.run([*cmd[:4], "--help"], capture_output=True, text=True).stdout:
-            cmd.append("--no-network")
-        return cmd, env
+        return [*cmd, "--no-network"], env  # the host phase; bench_network.py measures the network phase
     control = Path(tempfile.mkdtemp(prefix="cp", dir=work))  # a cold SSH control path every repetition
     env.update({
         "ANSIBLE_HOST_KEY_CHECKING": "True",
@@ -111,7 +111,9 @@ from auditor.engine import RunOptions, audit_host
 from auditor.inventory import load_inventory
 from auditor.transports import ConnectOptions
 catalog = load_catalog()
-plan = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(Path({str(lab.inventory)!r})), {{}})[0]
+from auditor.network.phase import split
+plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(Path({str(lab.inventory)!r})), {{}})
+plan = split(plans)[0][0]
 best = 1e9
 for _ in range({repeat}):
     options = RunOptions(connect=ConnectOptions(known_hosts=Path({str(lab.known_hosts)!r})))
