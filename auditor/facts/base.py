@@ -45,6 +45,15 @@ class FactType(ABC):
         """Turn raw outputs (same order as snippets) into values; raise FactUnreadable when it cannot tell."""
 
 
+class ScriptFact(FactType):
+    """A fact read by one fixed snippet (``script``), whatever the parameters."""
+
+    script: ClassVar[str]
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [self.script]
+
+
 REGISTRY: dict[str, FactType] = {}
 
 

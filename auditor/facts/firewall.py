@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sections
+from auditor.facts.base import FactUnreadable, RawOutput, ScriptFact, first_line, register, sections
 
 # nft sees nftables, firewalld and iptables-nft rules alike; legacy iptables tables are invisible to it,
 # so iptables-legacy-save runs only when such tables are loaded. Without nft, iptables-save is the source.
@@ -175,12 +175,9 @@ def evaluate(chains: list[Chain]) -> dict[str, Any]:
 
 
 @register
-class FirewallFact(FactType):
+class FirewallFact(ScriptFact):
     name = "firewall"
-    params_schema = {"type": "object", "additionalProperties": False}
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [SNIPPET]
+    script = SNIPPET
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         found = sections(outputs[0].stdout)
@@ -215,7 +212,7 @@ class FirewallFact(FactType):
                 "tools_failed": failures,
                 "loaded": bool(result["input_chains"]),
                 "effective": result["ipv4_effective"],
-                    "summary": "; ".join(
+                "summary": "; ".join(
                     f"{c['family']} {c['table']} {c['chain']}: {c['why']}" for c in result["input_chains"]
                 )
                 or "no input chain is loaded",

@@ -12,9 +12,9 @@ import shlex
 from typing import Any
 
 from auditor.facts.base import (
-    FactType,
     FactUnreadable,
     RawOutput,
+    ScriptFact,
     files_snippet,
     parse_files,
     register,
@@ -24,9 +24,8 @@ from auditor.facts.base import (
 
 SNIPPET = (
     "if ! command -v sshd >/dev/null 2>&1; then echo @@absent; exit 0; fi; "
-    'echo @@settings; sshd -T || exit $?; '
+    "echo @@settings; sshd -T || exit $?; " + files_snippet(["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*"])
     # The configuration files themselves, for the Match blocks sshd -T does not apply.
-    + files_snippet(["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*"])
 )
 
 # Settings whose loosening inside a Match block we report, with the values that are safe.
@@ -88,12 +87,9 @@ def match_overrides(files: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @register
-class SshdEffectiveFact(FactType):
+class SshdEffectiveFact(ScriptFact):
     name = "sshd_effective"
-    params_schema = {"type": "object", "additionalProperties": False}
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [SNIPPET]
+    script = SNIPPET
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]

@@ -16,9 +16,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 from auditor.facts.base import (
-    FactType,
     FactUnreadable,
     RawOutput,
+    ScriptFact,
     files_snippet,
     parse_files,
     register,
@@ -242,12 +242,9 @@ def journal_upload_targets(files: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @register
-class SyslogForwardingFact(FactType):
+class SyslogForwardingFact(ScriptFact):
     name = "syslog_forwarding"
-    params_schema = {"type": "object", "additionalProperties": False}
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [SNIPPET]
+    script = SNIPPET
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, ClassVar
+from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, require_rc
+from auditor.facts.base import FactUnreadable, RawOutput, ScriptFact, first_line, require_rc
 
 WINDOWS = frozenset({"windows"})
 _MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -40,14 +40,10 @@ def json_object(raw: RawOutput, what: str) -> dict[str, Any]:
     return items[0]
 
 
-class PowerShellFact(FactType):
+class PowerShellFact(ScriptFact):
     """A Windows fact read by one PowerShell snippet (``script``) whose objects come back as JSON."""
 
     os = WINDOWS
-    script: ClassVar[str]
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [self.script]
 
 
 def error_text(raw: RawOutput) -> str:
