@@ -7,6 +7,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     files,
     firewall,
     kernel_module,
+    logrotate,
     package,
     process,
     sshd,

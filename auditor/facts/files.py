@@ -23,8 +23,13 @@ _STAT_LOOP = (
 )
 
 
-def _stat_snippet(paths: list[str]) -> str:
-    return _STAT_LOOP.format(patterns=" ".join(shell_glob(p) for p in paths))
+def _flat(paths: list[Any]) -> list[str]:
+    """A whole-string parameter (``paths: ["{{ backup_paths }}"]``) renders to a nested list: flatten it."""
+    return [str(q) for p in paths for q in (p if isinstance(p, list) else [p])]
+
+
+def _stat_snippet(paths: list[Any]) -> str:
+    return _STAT_LOOP.format(patterns=" ".join(shell_glob(p) for p in _flat(paths)))
 
 
 def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:

@@ -17,7 +17,8 @@ import pytest
 
 from auditor.paths import schema_path
 
-BASELINE_TASKS = {"PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS"}
+BASELINE_TASKS = {"PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS",
+                  "PT-BACKUP", "PT-CONTINUITY", "PT-VULN", "PT-MONITORING", "PT-ASSESSMENT"}
 
 
 def auditor(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -47,6 +47,12 @@ PACKAGES: tuple[str, ...] = (
     "vsftpd",
     "openbsd-inetd",  # runs telnetd (LATE_PACKAGES)
     "snmpd",
+    # Linux hardening checks (controls/iso27001/checks/linux-*.yaml): auditd's rules (auditd cannot run in
+    # a PID namespace; the checks judge its configuration), time synchronisation, file integrity, updates
+    "auditd",
+    "chrony",
+    "aide",
+    "unattended-upgrades",
 )
 
 # Installed with apt inside the base after debootstrap: debootstrap resolves "a | b" to the first

@@ -27,6 +27,7 @@ START: dict[str, str] = {
     "fail2ban-server": "/usr/bin/fail2ban-server -b -x",
     "psad": "/usr/sbin/psad",
     "cron": "/usr/sbin/cron",
+    "chronyd": "/usr/sbin/chronyd -x",  # -x: never touch the clock (it is the machine's)
     # network profiles (tests/lab/test_network.py); keys are the process names (comm)
     "nginx": "/usr/sbin/nginx",
     "master": "/usr/sbin/postfix start",  # postfix's master daemon
@@ -199,6 +200,50 @@ def fail2ban_trust_auditor(root: Path, ctx: HostContext) -> None:
     make later lab tests flaky."""
     text = f"[DEFAULT]\nignoreip = 127.0.0.1/8 ::1 {ctx.auditor_address}\n"
     write(root, "/etc/fail2ban/jail.d/lab-ignore.conf", text)
+
+
+# -- host hardening (LNX-* checks of PT-ASSESSMENT, PT-MONITORING, PT-BACKUP, PT-VULN) ----
+CHRONY_RUNDIR = "mkdir -p /run/chrony && chown _chrony:_chrony /run/chrony"
+# Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's.
+NET_SYSCTL_HARDENED = (
+    "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 "
+    "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 || echo 'lab-init: sysctl failed'"
+)
+HARDENED_SSHD_SESSION = (
+    "ClientAliveInterval 300\nClientAliveCountMax 2\nLoginGraceTime 60\nAllowUsers auditor\n"
+    "Banner /etc/issue.net\n"
+    "Ciphers chacha20-poly1305@openssh.com,aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes128-ctr\n"
+    "MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512,hmac-sha2-256\n"
+    "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
+    "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256\n"
+)
+LEGAL_NOTICE = (
+    "This system is for authorised users only. Activity is monitored and logged.\n"
+    "Hệ thống chỉ dành cho người được phép sử dụng. Mọi hoạt động đều được giám sát và ghi nhật ký.\n"
+)
+AUDIT_IDENTITY_RULES = (
+    "-w /etc/passwd -p wa -k identity\n-w /etc/shadow -p wa -k identity\n-w /etc/group -p wa -k identity\n"
+    "-w /etc/sudoers -p wa -k scope\n-w /etc/sudoers.d/ -p wa -k scope\n"
+)
+BACKUP_CRON = "# nightly backup of /etc\n30 1 * * * root tar -czf /srv/backup/etc-$(date +\\%F).tar.gz /etc\n"
+
+
+def replace_in(root: Path, path: str, old: str, new: str) -> None:
+    p = root / path.lstrip("/")
+    text = p.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    p.write_text(text.replace(old, new))
+
+
+def add_account(root: Path, name: str, uid: int, password_field: str) -> None:
+    """A local account straight into passwd/shadow (as a careless admin or an intruder would leave it)."""
+    append(root, "/etc/passwd", f"{name}:x:{uid}:{uid}::/home/{name}:/bin/sh\n")
+    append(root, "/etc/shadow", f"{name}:{password_field}:19000:0:99999:7:::\n")
+
+
+def backup_archive(root: Path, path: str, mtime: float) -> None:
+    p = write(root, path, "lab backup archive\n", 0o600)
+    os.utime(p, (mtime, mtime))
 
 
 # -- helpers ---------------------------------------------------------------------

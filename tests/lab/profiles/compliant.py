@@ -7,8 +7,8 @@ from pathlib import Path
 from . import common as c
 
 NAME = "compliant"
-DAEMONS = ("rsyslogd", "sshd", "clamd", "fail2ban-server", "psad")
-INIT = (c.NFT_LOAD,)
+DAEMONS = ("rsyslogd", "sshd", "clamd", "fail2ban-server", "psad", "chronyd")
+INIT = (c.NFT_LOAD, c.NET_SYSCTL_HARDENED, c.CHRONY_RUNDIR)
 EXPECTED = {
     "PT-AUTH": "pass",
     "PT-AV": "pass",
@@ -35,3 +35,21 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     # PT-IDS: fail2ban and psad both run.
     c.fail2ban_trust_auditor(root, ctx)
     c.psad_conf(root, ctx.name)
+
+    # Host hardening (LNX-* checks beyond the six tasks; tests/lab/test_linux_checks.py).
+    c.sshd_dropin(root, "20-session.conf", c.HARDENED_SSHD_SESSION)
+    c.write(root, "/etc/issue.net", c.LEGAL_NOTICE)
+    c.replace_in(root, "/etc/login.defs", "PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90")
+    c.replace_in(root, "/etc/pam.d/common-auth", "# here are the per-package modules",
+                 "auth\trequired\t\t\tpam_faillock.so preauth\n# here are the per-package modules")
+    c.write(root, "/etc/security/limits.d/90-nocore.conf", "* hard core 0\n")
+    c.write(root, "/etc/sysctl.d/90-nocore.conf", "fs.suid_dumpable = 0\n")
+    c.write(root, "/etc/sudoers.d/logging", "Defaults logfile=/var/log/sudo.log\n", 0o440)
+    c.write(root, "/etc/audit/rules.d/50-identity.rules", c.AUDIT_IDENTITY_RULES, 0o640)
+    c.write(root, "/etc/chrony/sources.d/agency.sources", f"server {ctx.log_server} iburst\n")
+    c.write(root, "/var/lib/aide/aide.db", "@@begin_db\n# lab: a baseline taken at install time\n@@end_db\n", 0o600)
+    c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 4", "rotate 26")  # weekly x 26 = 182 days
+    c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON)
+    c.backup_archive(root, "/srv/backup/etc-yesterday.tar.gz", c.days_ago(ctx, 1))
+    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
+            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')

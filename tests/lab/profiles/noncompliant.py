@@ -10,6 +10,13 @@ Traps (all must be `fail`):
 - PT-USB: ``blacklist usb-storage`` alone (does not stop an explicit modprobe).
 - PT-FIREWALL: an nftables input chain with ``policy accept`` and no drop rule.
 - PT-IDS: fail2ban and psad are installed (their configs exist) but not running.
+
+Host hardening (tests/lab/test_linux_checks.py, every one a `fail`): an account ``guest`` with an
+empty password and ``toor`` with UID 0; Debian's defaults for password ageing, PAM (no faillock),
+sshd session timeouts, MACs (hmac-sha1, umac-64), AllowUsers, banner, core dumps, audit rules and
+log rotation (4 weeks); /etc/shadow mode 644 and a world-writable /etc/cron.d/backup; IP forwarding
+on; "Defaults !syslog" for sudo; chrony and AIDE installed but chronyd not running and no AIDE
+database; the backup job's newest archive is 40 days old; unattended-upgrades switched off.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from . import common as c
 
 NAME = "noncompliant"
 DAEMONS = ("rsyslogd", "sshd", "clamd")
-INIT = (c.NFT_LOAD,)
+INIT = (c.NFT_LOAD, "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=1 || echo 'lab-init: sysctl failed'")
 EXPECTED = {
     "PT-AUTH": "fail",
     "PT-AV": "fail",
@@ -59,3 +66,12 @@ def configure(root: Path, ctx: c.HostContext) -> None:
         "table inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
         "\t\ttcp dport 22 accept\n\t}\n}\n",
     )
+    # Host hardening, each wrong in its own way (see the docstring).
+    c.add_account(root, "guest", 1500, "")
+    c.add_account(root, "toor", 0, "*")
+    (root / "etc/shadow").chmod(0o644)  # "restored from a backup" with the wrong mode
+    c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON, 0o666)
+    c.backup_archive(root, "/srv/backup/etc-old.tar.gz", c.days_ago(ctx, 40))
+    c.write(root, "/etc/sudoers.d/quiet", "Defaults !syslog\n", 0o440)
+    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
+            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "0";\n')

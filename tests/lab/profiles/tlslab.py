@@ -7,6 +7,7 @@ the auditor as ``tls_ca_file``; ``ca_pem()`` is its certificate.
 from __future__ import annotations
 
 import ipaddress
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,9 @@ from cryptography.x509.oid import NameOID
 from . import common as c
 
 DAY = timedelta(days=1)
+# Hosts are configured in threads: without the lock two of them could each make "the" CA, and a
+# portal signed by one fails verification against the other ("certificate signature failure").
+_CA_LOCK = threading.Lock()
 
 
 def _name(cn: str) -> x509.Name:
@@ -26,8 +30,13 @@ def _name(cn: str) -> x509.Name:
                       x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-@cache
 def lab_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    with _CA_LOCK:
+        return _make_ca()
+
+
+@cache
+def _make_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     cert = (

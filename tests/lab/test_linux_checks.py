@@ -1,0 +1,89 @@
+"""The Linux host checks beyond the six plan tasks of design §5 (controls/iso27001/checks/linux-{accounts,
+hardening,monitoring,backup,updates}.yaml), proven on the lab: each one passes on the compliant host and
+fails on the noncompliant one, with evidence. One audit run over the session lab."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.lab import Lab, host_name
+from tests.lab.test_verdicts import AuditRun, _audit
+
+pytestmark = pytest.mark.lab
+
+REPO = Path(__file__).resolve().parents[2]
+NEW_FILES = ("linux-accounts", "linux-hardening", "linux-monitoring", "linux-backup", "linux-updates")
+# check id -> the plan tasks it reports under (none of the six of design §5: their verdicts stay the profiles')
+NEW_CHECKS: dict[str, tuple[str, ...]] = {
+    "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": ("PT-ASSESSMENT",),
+    "LNX-ACCOUNTS-ONLY-ROOT-UID0": ("PT-ASSESSMENT",),
+    "LNX-PASSWORD-MAX-AGE": ("PT-ASSESSMENT",),
+    "LNX-AUTH-LOCKOUT": ("PT-ASSESSMENT",),
+    "LNX-SSH-IDLE-TIMEOUT": ("PT-ASSESSMENT",),
+    "LNX-SSH-STRONG-CRYPTO": ("PT-ASSESSMENT",),
+    "LNX-SSH-ACCESS-RESTRICTED": ("PT-ASSESSMENT",),
+    "LNX-SENSITIVE-FILE-PERMISSIONS": ("PT-ASSESSMENT",),
+    "LNX-CORE-DUMPS-RESTRICTED": ("PT-ASSESSMENT",),
+    "LNX-NET-SYSCTL-HARDENED": ("PT-ASSESSMENT",),
+    "LNX-LOGIN-BANNER": ("PT-ASSESSMENT",),
+    "LNX-SUDO-LOGGED": ("PT-MONITORING",),
+    "LNX-AUDITD-RULES": ("PT-MONITORING",),
+    "LNX-TIME-SYNC": ("PT-MONITORING",),
+    "LNX-FILE-INTEGRITY-BASELINE": ("PT-MONITORING",),
+    "LNX-LOG-RETENTION": ("PT-MONITORING",),
+    "LNX-BACKUP-RECENT": ("PT-BACKUP", "PT-CONTINUITY"),
+    "LNX-UNATTENDED-UPGRADES": ("PT-VULN",),
+}
+NEW_TASKS = sorted({t for tasks in NEW_CHECKS.values() for t in tasks})
+COMPLIANT, NONCOMPLIANT = host_name("compliant"), host_name("noncompliant")
+
+
+@pytest.fixture(scope="module")
+def audit(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
+    return _audit(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("linux-checks"))
+
+
+def _result(audit: AuditRun, host: str, check: str) -> dict[str, Any]:
+    for r in audit.host(host)["results"]:
+        if r["check"] == check:
+            return r
+    pytest.fail(f"{check} not run on {host}")
+
+
+def test_the_list_is_the_catalog() -> None:
+    import yaml
+
+    files = [REPO / f"controls/iso27001/checks/{f}.yaml" for f in NEW_FILES]
+    ids = {c["id"] for f in files for c in yaml.safe_load(f.read_text())}
+    assert ids == set(NEW_CHECKS)
+
+
+@pytest.mark.parametrize("check", list(NEW_CHECKS))
+def test_passes_on_compliant(audit: AuditRun, check: str) -> None:
+    r = _result(audit, COMPLIANT, check)
+    assert r["status"] == "pass", f"{COMPLIANT} {check}: {r['status']}: {r['reason']}"
+    assert r["evidence"] and all(isinstance(e, dict) for e in r["evidence"])
+    assert r["plan"] == list(NEW_CHECKS[check])
+
+
+@pytest.mark.parametrize("check", list(NEW_CHECKS))
+def test_fails_on_noncompliant(audit: AuditRun, check: str) -> None:
+    r = _result(audit, NONCOMPLIANT, check)
+    assert r["status"] == "fail", f"{NONCOMPLIANT} {check}: {r['status']}: {r['reason']}"
+    assert r["evidence"] and all(isinstance(e, dict) for e in r["evidence"])
+
+
+@pytest.mark.parametrize("task", NEW_TASKS)
+def test_new_plan_tasks(audit: AuditRun, task: str) -> None:
+    """The tasks these checks add to a host's results: pass on compliant, fail on noncompliant."""
+    assert audit.host(COMPLIANT)["plan_tasks"].get(task) == "pass"
+    assert audit.host(NONCOMPLIANT)["plan_tasks"].get(task) == "fail"
+
+
+def test_nosudo_new_checks_never_fail(audit: AuditRun) -> None:
+    """sudo refused: nothing is read, so nothing may be judged a failure."""
+    for r in audit.host(host_name("nosudo"))["results"]:
+        assert r["status"] != "fail", f"{r['check']}: {r['reason']}"
