@@ -129,7 +129,7 @@ def _leaf(leaf: dict[str, Any], facts: dict[str, Fact]) -> Outcome:
     expected = leaf[op]
     value, problem, verdict = lookup(facts, path)
     if problem is not None:
-        return Outcome(verdict or Verdict.UNKNOWN, problem, used)
+        return Outcome(verdict or Verdict.UNKNOWN, problem + _detail(leaf, facts), used)
     try:
         ok = test(value, expected)
     except (TypeError, ValueError, re.error) as exc:
@@ -139,11 +139,17 @@ def _leaf(leaf: dict[str, Any], facts: dict[str, Fact]) -> Outcome:
         text = f"{label} is {'empty' if len(value) == 0 else _show(value)}"
     else:
         text = f"{label} = {_show(value)}" + ("" if ok else f", expected {symbol} {_show(expected)}")
-    if "detail" in leaf:  # a field of the fact that explains the value (which file, which rule)
-        detail, _, _ = lookup(facts, leaf["detail"])
-        if detail not in (None, "", []):
-            text += f" ({_show(detail) if not isinstance(detail, str) else detail})"
-    return Outcome(Verdict.PASS if ok else Verdict.FAIL, text, used)
+    return Outcome(Verdict.PASS if ok else Verdict.FAIL, text + _detail(leaf, facts), used)
+
+
+def _detail(leaf: dict[str, Any], facts: dict[str, Fact]) -> str:
+    """The fact field named by ``detail`` (which file, which rule, why stale), as a suffix for the reason."""
+    if "detail" not in leaf:
+        return ""
+    detail, _, _ = lookup(facts, leaf["detail"])
+    if detail in (None, "", []):
+        return ""
+    return f" ({detail if isinstance(detail, str) else _show(detail)})"
 
 
 def _join(outcomes: list[Outcome]) -> str:

@@ -1,6 +1,7 @@
 """Fact types. Adding one = one new module here + one line in the import list below."""
 
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
+    apt_pending,
     clamav,
     command,
     config_grep,

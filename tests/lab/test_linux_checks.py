@@ -36,6 +36,7 @@ NEW_CHECKS: dict[str, tuple[str, ...]] = {
     "LNX-LOG-RETENTION": ("PT-MONITORING",),
     "LNX-BACKUP-RECENT": ("PT-BACKUP", "PT-CONTINUITY"),
     "LNX-UNATTENDED-UPGRADES": ("PT-VULN",),
+    "LNX-SECURITY-UPDATES-APPLIED": ("PT-VULN",),
 }
 NEW_TASKS = sorted({t for tasks in NEW_CHECKS.values() for t in tasks})
 COMPLIANT, NONCOMPLIANT = host_name("compliant"), host_name("noncompliant")

@@ -88,3 +88,10 @@ def test_render_keeps_types_and_substitutes_inline():
     assert render({"lte": "{{ days }}"}, params) == {"lte": 7}
     assert render("to {{server}}:514", params) == "to 10.0.0.5:514"
     assert params_used({"a": ["{{ days }}", "x {{ server }}"]}) == {"days", "server"}
+
+
+def test_an_undecided_leaf_says_why_through_its_detail():
+    facts = {"apt": fact({"security_pending_count": None, "summary": "package lists are 12 days old (limit 7)"})}
+    outcome = evaluate({"fact": "apt.security_pending_count", "eq": 0, "detail": "apt.summary"}, facts)
+    assert outcome.status == UNKNOWN
+    assert outcome.reason == "apt.security_pending_count has no value (package lists are 12 days old (limit 7))"

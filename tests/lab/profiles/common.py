@@ -265,3 +265,83 @@ def _gid(root: Path, name: str) -> int:
 
 def days_ago(ctx: HostContext, days: float) -> float:
     return ctx.now - days * DAY
+
+
+# -- PT-VULN (LNX-SECURITY-UPDATES-APPLIED) -----------------------------------------
+APT_REPO = "/var/local/aptrepo"
+APT_REPO_SOURCES = "/etc/apt/sources.list.d/lab-security.list"
+APT_REPO_PACKAGE = "hostname"  # small, installed in the base (Essential, so always there)
+# Release fields of a security archive: apt prints them as the origin of an Inst line.
+APT_SECURITY_RELEASE = (
+    "Origin: Debian\nLabel: Debian-Security\nSuite: bookworm-security\nCodename: bookworm-security\n"
+    "Components: main\nDescription: auditor lab: a local security archive\n"
+)
+
+
+def _dpkg_status(root: Path, package: str) -> dict[str, str]:
+    text = (root / "var/lib/dpkg/status").read_text()
+    for stanza in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        key = ""
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line
+            elif ":" in line:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+        if fields.get("Package") == package and "installed" in fields.get("Status", ""):
+            return fields
+    raise KeyError(f"{package} is not installed in the base")
+
+
+def apt_security_repo(root: Path, upgrade: bool, package: str = APT_REPO_PACKAGE) -> str:
+    """A flat apt repository at ``APT_REPO`` (file:, trusted, offline) whose Release says
+    Debian-Security / bookworm-security, holding ``package`` at the installed version (nothing
+    to upgrade) or, with ``upgrade``, at a higher one (a pending security update); then
+    ``apt-get update`` in the host's root against that source alone, so /var/lib/apt/lists is fresh.
+    Returns the version offered."""
+    import subprocess
+    import tempfile
+
+    installed = _dpkg_status(root, package)
+    version = installed["Version"] + ("+deb12u1" if upgrade else "")
+    # Installed-Size and the relations are part of apt's version hash: with a different hash the SAME
+    # version from the archive would still be offered as an upgrade (a rebuilt package).
+    keep = ("Package", "Essential", "Priority", "Section", "Installed-Size", "Maintainer", "Architecture",
+            "Replaces", "Pre-Depends", "Depends", "Breaks", "Description")
+    fields = {**{k: installed[k] for k in keep if k in installed}, "Version": version}
+    control = "".join(f"{k}: {fields[k]}\n" for k in (*keep[:-1], "Version", keep[-1]) if k in fields)
+    repo = root / APT_REPO.lstrip("/")
+    repo.mkdir(parents=True, exist_ok=True)
+    deb = repo / f"{package}_{version}_{installed['Architecture']}.deb"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "DEBIAN").mkdir()
+        (Path(tmp) / "DEBIAN/control").write_text(control)
+        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tmp, str(deb)],
+                       check=True, capture_output=True)
+    data = deb.read_bytes()
+    stanza = control.replace("Description:", (
+        f"Filename: ./{deb.name}\nSize: {len(data)}\nMD5sum: {hashlib.md5(data).hexdigest()}\n"
+        f"SHA256: {hashlib.sha256(data).hexdigest()}\nDescription:"), 1)
+    packages = repo / "Packages"
+    packages.write_text(stanza)
+    pk = packages.read_bytes()
+    date = datetime.fromtimestamp(time_now(), UTC).strftime("%a, %d %b %Y %H:%M:%S UTC")
+    (repo / "Release").write_text(
+        APT_SECURITY_RELEASE + f"Date: {date}\nSHA256:\n {hashlib.sha256(pk).hexdigest()} {len(pk)} Packages\n"
+    )
+    write(root, APT_REPO_SOURCES, f"deb [trusted=yes] file:{APT_REPO} ./\n")
+    # Only the local source (never the Debian mirror: hosts are offline), no lock, no _apt sandbox needed.
+    cmd = ["chroot", str(root), "apt-get", "update", "-q", "-o", f"Dir::Etc::sourcelist={APT_REPO_SOURCES}",
+           "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
+    if res.returncode != 0 or "W:" in res.stdout + res.stderr or "E:" in res.stdout + res.stderr:
+        raise RuntimeError(f"apt-get update of the lab repository failed: {res.stdout}{res.stderr}")
+    return version
+
+
+def time_now() -> float:
+    import time
+
+    return time.time()

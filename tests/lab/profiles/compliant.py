@@ -53,3 +53,5 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.backup_archive(root, "/srv/backup/etc-yesterday.tar.gz", c.days_ago(ctx, 1))
     c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
             'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')
+    # PT-VULN: a local security archive offering the installed version only; lists fresh.
+    c.apt_security_repo(root, upgrade=False)

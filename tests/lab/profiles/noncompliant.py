@@ -16,7 +16,8 @@ empty password and ``toor`` with UID 0; Debian's defaults for password ageing, P
 sshd session timeouts, MACs (hmac-sha1, umac-64), AllowUsers, banner, core dumps, audit rules and
 log rotation (4 weeks); /etc/shadow mode 644 and a world-writable /etc/cron.d/backup; IP forwarding
 on; "Defaults !syslog" for sudo; chrony and AIDE installed but chronyd not running and no AIDE
-database; the backup job's newest archive is 40 days old; unattended-upgrades switched off.
+database; the backup job's newest archive is 40 days old; unattended-upgrades switched off; a pending
+security update (hostname, from a local Debian-Security archive, lists fresh).
 """
 
 from __future__ import annotations
@@ -75,3 +76,5 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.write(root, "/etc/sudoers.d/quiet", "Defaults !syslog\n", 0o440)
     c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
             'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "0";\n')
+    # PT-VULN: the local security archive offers a newer hostname: a pending security update.
+    c.apt_security_repo(root, upgrade=True)

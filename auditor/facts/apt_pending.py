@@ -1,0 +1,137 @@
+"""``apt_pending``: upgrades the host's own apt state says are pending, and how fresh that state is.
+
+One snippet, run as is on the host (nothing is downloaded, nothing is locked): the age of the newest
+package index in /var/lib/apt/lists/ (``*_Packages*``, ``*_InRelease``, ``*_Release``) and the ``Inst``
+lines of ``apt-get -s dist-upgrade`` (dist-upgrade, not upgrade: a security update that needs a new
+dependency is "kept back" by upgrade and would go unseen). An ``Inst`` line reads
+``Inst NAME [OLD] (NEW ORIGIN[, ORIGIN…] [ARCH])`` where each ORIGIN is apt's ``Label:Version/Suite``;
+an update is a *security* update when one of its origins names ``-security`` or ``Debian-Security``.
+
+The judged field is ``security_pending_count``. It is ``None`` (so the check is ``unknown``, never
+``pass``) when the lists are missing or older than ``max_age_days``: "nothing pending" only means
+something when apt knows what was published. A pending security update found in stale lists is
+still pending, so a count > 0 is kept whatever the lists' age (a definite ``fail``).
+No apt-get on the host: unreadable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sections
+
+SCRIPT = (
+    "if command -v apt-get >/dev/null 2>&1; then echo @@now; date +%s; echo @@lists; "
+    "for f in /var/lib/apt/lists/*_Packages /var/lib/apt/lists/*_Packages.* /var/lib/apt/lists/*_InRelease "
+    '/var/lib/apt/lists/*_Release; do [ -f "$f" ] && stat -c "%Y|%n" -- "$f"; done; echo @@sim; '
+    "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 dist-upgrade 2>&1; echo \"@@rc $?\"; "
+    "else echo @@none; fi; true"
+)
+
+# Inst NAME [OLD] (NEW ORIGINS [ARCH]) -- OLD is absent for a new package, [ARCH] may be absent.
+_INST = re.compile(r"^Inst (\S+)(?: \[([^\]]*)\])? \((\S+)(?: (.*?))?\)")
+_ARCH = re.compile(r"\s*\[([^\]]*)\]$")
+_SECURITY = re.compile(r"-security|debian-security", re.IGNORECASE)
+
+
+def parse_inst(lines: list[str]) -> list[dict[str, Any]]:
+    """The ``Inst`` lines of an ``apt-get -s`` run, one dict each (pure; see the module docstring)."""
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        m = _INST.match(line.strip())
+        if not m:
+            continue
+        name, old, new, rest = m.group(1), m.group(2), m.group(3), (m.group(4) or "").strip()
+        arch = None
+        a = _ARCH.search(rest)
+        if a:
+            arch, rest = a.group(1), rest[: a.start()].strip()
+        origins = [o.strip() for o in rest.split(",") if o.strip()]
+        out.append(
+            {
+                "name": name.split(":")[0],  # libssl3:i386 -> libssl3
+                "old": old,
+                "new": new,
+                "origins": origins,
+                "arch": arch,
+                "security": any(_SECURITY.search(o) for o in origins),
+            }
+        )
+    return out
+
+
+@register
+class AptPendingFact(FactType):
+    name = "apt_pending"
+    params_schema = {
+        "type": "object",
+        # a number, or a "{{ param }}" template rendered before parse
+        "properties": {"max_age_days": {"type": ["number", "string"]}},
+        "additionalProperties": False,
+    }
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return [SCRIPT]
+
+    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
+        raw = outputs[0]
+        if raw.timed_out:
+            raise FactUnreadable("apt-get -s dist-upgrade timed out")
+        if raw.rc is None:
+            raise FactUnreadable("apt-get -s dist-upgrade did not finish")
+        try:
+            max_age = float(params.get("max_age_days", 7))
+        except (TypeError, ValueError):
+            raise FactUnreadable(f"max_age_days is not a number: {params.get('max_age_days')!r}") from None
+        found = sections(raw.stdout)
+        if "none" in found or not found:
+            raise FactUnreadable("apt-get not found (not a Debian-family host)")
+        now_lines = [s for s in found.get("now", []) if s.strip()]
+        if not now_lines or not now_lines[0].strip().isdigit():
+            raise FactUnreadable("unexpected output: no date")
+        now = int(now_lines[0].strip())
+        rc_keys = [k for k in found if k.startswith("rc ")]
+        if not rc_keys:
+            raise FactUnreadable("apt-get -s dist-upgrade did not finish")
+        sim = found.get("sim", [])
+        rc = int(rc_keys[0].split()[1])
+        if rc != 0:
+            err = next((s.strip() for s in sim if s.startswith("E:")), "") or first_line("\n".join(sim))
+            raise FactUnreadable(f"apt-get -s dist-upgrade failed (exit {rc}): {err or 'no output'}")
+        newest: tuple[int, str] | None = None
+        for line in found.get("lists", []):
+            mtime, _, path = line.partition("|")
+            if mtime.strip().isdigit() and path and (newest is None or int(mtime) > newest[0]):
+                newest = (int(mtime), path)
+        age = round((now - newest[0]) / 86400, 2) if newest else None
+        fresh = age is not None and age <= max_age
+        pending = parse_inst(sim)
+        security = [p for p in pending if p["security"]]
+        sec_names = sorted({p["name"] for p in security})
+        if newest is None:
+            state = "missing"
+        elif not fresh:
+            state = "stale"
+        else:
+            state = "fresh"
+        # The judged field: None unless the answer is known (see the module docstring).
+        sec_count: int | None = len(sec_names) if (fresh or sec_names) else None
+        summary = (
+            ", ".join(f"{p['name']} {p['old'] or '-'} -> {p['new']} ({', '.join(p['origins'])})" for p in security)
+            or None
+        )
+        return {
+            "lists": state,
+            "lists_present": newest is not None,
+            "lists_fresh": fresh,
+            "lists_age_days": age,
+            "lists_newest": newest[1] if newest else None,
+            "max_age_days": max_age,
+            "pending_count": len(pending),
+            "pending_names": sorted({p["name"] for p in pending}),
+            "security_pending_count": sec_count,
+            "security_pending_names": sec_names,
+            "security_summary": summary,
+            "pending": pending,
+        }
