@@ -50,6 +50,14 @@ class HostContext:
     now: float  # time.time() when the lab started
 
 
+def dpkg_forget(root: Path, packages: tuple[str, ...]) -> None:
+    """Take packages out of dpkg's status database, so dpkg-query reports them not installed."""
+    status = root / "var/lib/dpkg/status"
+    stanzas = status.read_text().split("\n\n")
+    kept = [s for s in stanzas if not any(line in s.splitlines() for line in (f"Package: {p}" for p in packages))]
+    status.write_text("\n\n".join(kept))
+
+
 def write(root: Path, path: str, text: str, mode: int = 0o644, uid: int = 0, gid: int = 0) -> Path:
     p = root / path.lstrip("/")
     p.parent.mkdir(parents=True, exist_ok=True)
