@@ -25,8 +25,8 @@ trap 'rm -rf "$_d"' EXIT
 if command -v timeout >/dev/null 2>&1; then _to="timeout -k 2 {timeout}"; else _to=""; fi
 _run() {{
   printf '\\n{m} BEGIN %s\\n' "$1"
-  $_to /bin/sh -c "$2" </dev/null 2>"$_d/e"; _rc=$?
-  printf '\\n{m} STDERR %s\\n' "$1"; [ -s "$_d/e" ] && head -c {err_limit} "$_d/e"
+  $_to /bin/sh -c "$2" </dev/null 2>"$_d/e$1"; _rc=$?
+  printf '\\n{m} STDERR %s\\n' "$1"; [ -s "$_d/e$1" ] && head -c {err_limit} "$_d/e$1"
   printf '\\n{m} END %s %s\\n' "$1" "$_rc"
 }}
 """
@@ -39,12 +39,20 @@ class Batch:
     script: str
 
 
-def build(snippets: list[str], timeout: int = 30, nonce: str | None = None) -> Batch:
-    """The script for a list of distinct snippets (deduplicate before calling)."""
+def build(snippets: list[str], timeout: int = 30, nonce: str | None = None, parallel: bool = False) -> Batch:
+    """The script for a list of distinct snippets (deduplicate before calling).
+
+    ``parallel``: run the snippets at once, each into its own file, then print them in order. Lower
+    latency for one host (a few more forks on it); the engine uses it when it has hosts to spare.
+    """
     nonce = nonce or secrets.token_hex(8)
     marker = f"@@AUDITOR-{nonce}"
     lines = [_PRELUDE.format(timeout=int(timeout), m=marker, err_limit=STDERR_LIMIT)]
-    lines += [f"_run {i} {quote(snippet)}" for i, snippet in enumerate(snippets)]
+    if parallel:
+        lines += [f'_run {i} {quote(snippet)} > "$_d/s{i}" &' for i, snippet in enumerate(snippets)]
+        lines += ["wait", "cat " + " ".join(f'"$_d/s{i}"' for i in range(len(snippets)))] if snippets else []
+    else:
+        lines += [f"_run {i} {quote(snippet)}" for i, snippet in enumerate(snippets)]
     return Batch(nonce=nonce, snippets=list(snippets), script="\n".join(lines) + "\n")
 
 

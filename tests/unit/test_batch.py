@@ -7,8 +7,8 @@ import subprocess
 from auditor import batch
 
 
-def run(snippets: list[str], timeout: int = 5) -> dict:
-    b = batch.build(snippets, timeout=timeout)
+def run(snippets: list[str], timeout: int = 5, parallel: bool = False) -> dict:
+    b = batch.build(snippets, timeout=timeout, parallel=parallel)
     proc = subprocess.run(["/bin/sh", "-s"], input=b.script, capture_output=True, text=True, timeout=60)
     return batch.split(b, proc.stdout)
 
@@ -34,3 +34,13 @@ def test_host_output_cannot_forge_a_boundary():
 def test_values_with_quotes_reach_the_shell_quoted():
     out = run(["printf '%s' \"it's; $(echo no)\""])
     assert out[0].stdout == "it's; no"
+
+
+def test_parallel_batch_gives_the_same_outputs():
+    snippets = ["echo hi; echo err >&2; exit 3", "printf 'no newline'", "sleep 0.2; echo a", "echo b >&2; echo c"]
+    assert run(snippets, parallel=True) == run(snippets)
+
+
+def test_parallel_batch_still_times_out_per_fact():
+    out = run(["sleep 30", "echo after"], timeout=1, parallel=True)
+    assert out[0].timed_out and out[1].stdout == "after\n"
