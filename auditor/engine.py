@@ -144,9 +144,16 @@ def plan_work(plan: HostPlan) -> HostWork:
         else:
             runnable.append((check, rendered_facts(check, plan.params)))
     specs = {spec.key: spec for _, facts in runnable for spec in facts.values()}
+    # Facts of a type that can merge its parameters share one snippet (one dpkg-query for every package fact).
+    collect_params = {key: spec.params for key, spec in specs.items()}
+    for type_name in {spec.type for spec in specs.values()}:
+        group = [key for key, spec in specs.items() if spec.type == type_name]
+        merged = REGISTRY[type_name].merge_params([specs[k].params for k in group]) if len(group) > 1 else None
+        if merged is not None:
+            collect_params.update(dict.fromkeys(group, merged))
     snippet_ids: dict[str, int] = {}
     spec_snippets = {
-        key: [snippet_ids.setdefault(s, len(snippet_ids)) for s in REGISTRY[spec.type].snippets(spec.params)]
+        key: [snippet_ids.setdefault(s, len(snippet_ids)) for s in REGISTRY[spec.type].snippets(collect_params[key])]
         for key, spec in specs.items()
     }
     return HostWork(runnable, not_applicable, specs, list(snippet_ids), spec_snippets)

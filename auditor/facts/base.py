@@ -40,6 +40,14 @@ class FactType(ABC):
     def snippets(self, params: dict[str, Any]) -> list[str]:
         """Shell snippets to run on the host (each one deduplicated across the batch)."""
 
+    def merge_params(self, params: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """Parameters whose one snippet serves every one of these facts (None: they cannot share).
+
+        When a type can merge, the engine runs the merged snippet once per host and ``parse`` gets the
+        shared output with each fact's own parameters, so it must judge only what its own asked for.
+        """
+        return None
+
     @abstractmethod
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         """Turn raw outputs (same order as snippets) into values; raise FactUnreadable when it cannot tell."""

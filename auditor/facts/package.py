@@ -33,19 +33,24 @@ class PackageFact(FactType):
             "else echo @@none; fi; true"
         ]
 
+    def merge_params(self, params: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return {"names": sorted({n for p in params for n in p["names"]})}  # one dpkg-query per host
+
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]
         found = sections(raw.stdout)
         if "none" in found or not found:
             raise FactUnreadable("no package manager found (dpkg-query, rpm)")
         manager, lines = next(iter(found.items()))
+        names = params["names"]
         installed: dict[str, str] = {}
         for line in lines:
             parts = line.split("|")
-            # dpkg "ii " = installed; "rc " = removed, config files left: not installed.
-            if len(parts) == 3 and parts[1].startswith("ii"):
-                installed[parts[0].split(":")[0]] = parts[2]
-        names = params["names"]
+            name = parts[0].split(":")[0]
+            # dpkg "ii " = installed; "rc " = removed, config files left: not installed. Only this fact's
+            # names count: the output may be shared with other package facts (merge_params).
+            if len(parts) == 3 and parts[1].startswith("ii") and name in names:
+                installed[name] = parts[2]
         return {
             "manager": manager,
             "installed": installed,

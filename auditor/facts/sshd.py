@@ -28,6 +28,7 @@ SNIPPET = (
     # The configuration files themselves, for the Match blocks sshd -T does not apply.
 )
 
+_ACCESS_KEYS = ("allowusers", "allowgroups")
 # Settings whose loosening inside a Match block we report, with the values that are safe.
 WATCHED = {"permitrootlogin": {"no"}, "passwordauthentication": {"no"}}
 
@@ -98,6 +99,8 @@ class SshdEffectiveFact(ScriptFact):
             return {"present": False}
         require_rc(raw, "sshd -T")
         settings = parse_settings(found.get("settings", []))
+        # AllowUsers/AllowGroups print one line per entry and nothing when unset: keep them all.
+        access = [ln.strip() for ln in found.get("settings", []) if ln.split(" ", 1)[0].lower() in _ACCESS_KEYS]
         if not settings:
             raise FactUnreadable("sshd -T printed no settings")
         files, _ = parse_files(found.get("tar", []))
@@ -105,6 +108,7 @@ class SshdEffectiveFact(ScriptFact):
         return {
             "present": True,
             **settings,
+            "access_lists": access,
             # per watched setting: Match blocks that set it to an unsafe value (sshd -T does not show them)
             "match_overrides": {
                 key: [

@@ -114,3 +114,16 @@ def test_hidepid_without_root_is_unreadable():
 def test_shell_glob_quotes_everything_but_wildcards():
     assert shell_glob("/var/backups/db 1/*.tar.gz") == "'/var/backups/db 1/'*.tar.gz"
     assert shell_glob("/x/$(reboot);?") == "'/x/$(reboot);'?"
+
+
+def test_shared_package_output_counts_only_this_facts_names(captures):
+    # dpkg-query ran once for every package fact of the host (merge_params): openssh-server is in the
+    # output, but a fact asking for clamav-daemon alone must not see it as its own.
+    out, _, _ = captures.run("dpkg/status_abbrev")
+    value = PackageFact().parse([raw("@@dpkg\n" + out.replace("\t", "|"))], {"names": ["clamav-daemon"]})
+    assert value["installed_names"] == [] and value["missing"] == ["clamav-daemon"]
+
+
+def test_package_facts_merge_their_names():
+    merged = PackageFact().merge_params([{"names": ["clamav", "aide"]}, {"names": ["aide", "chrony"]}])
+    assert merged == {"names": ["aide", "chrony", "clamav"]}

@@ -63,3 +63,10 @@ def test_failures_are_unreadable_not_values(captures, stem):
 
 def test_absent_sshd():
     assert FACT.parse([raw("@@absent\n")], {}) == {"present": False}
+
+
+def test_access_lists_are_every_allow_line():
+    settings = "port 22\nallowusers alice\nallowusers bob@10.0.0.0/8\nallowgroups admins\npermitrootlogin no\n"
+    value = FACT.parse([raw("@@settings\n" + settings + "@@tar\n")], {})
+    assert value["access_lists"] == ["allowusers alice", "allowusers bob@10.0.0.0/8", "allowgroups admins"]
+    assert FACT.parse([raw("@@settings\nport 22\n@@tar\n")], {})["access_lists"] == []
