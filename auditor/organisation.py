@@ -149,6 +149,14 @@ def _one_document(verdicts: list[tuple[Verdict, str]]) -> tuple[Verdict, str]:
     return Verdict.MANUAL, ""
 
 
+def all_documents(statuses: list[Verdict]) -> Verdict:
+    """Pure: a requirement needs every one of its documents. Nothing to judge is ``manual``, never ``pass``."""
+    for worst in (Verdict.FAIL, Verdict.ERROR, Verdict.MANUAL):
+        if worst in statuses:
+            return worst
+    return Verdict.PASS if statuses else Verdict.MANUAL
+
+
 def judge_requirement(
     req: Requirement,
     attestations: list[Attestation],
@@ -202,15 +210,7 @@ def judge_requirement(
                 "reason": reason,
             }
         )
-    statuses = [Verdict(d["status"]) for d in per_doc]
-    if Verdict.FAIL in statuses:
-        overall = Verdict.FAIL
-    elif Verdict.ERROR in statuses:
-        overall = Verdict.ERROR
-    elif Verdict.MANUAL in statuses:
-        overall = Verdict.MANUAL
-    else:
-        overall = Verdict.PASS
+    overall = all_documents([Verdict(d["status"]) for d in per_doc])
     shown = [d for d in per_doc if Verdict(d["status"]) == overall] or per_doc
     result: dict[str, Any] = {
         "requirement": req.key,

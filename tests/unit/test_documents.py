@@ -194,3 +194,12 @@ def test_organisation_section_follows_the_results_schema(catalog, tmp_path):
     validate(document)
     assert part["PT-DRILL"]["status"] == "fail"
     assert organisation.status_of(document).count("fail") >= 1
+
+
+def test_a_requirement_needs_every_document_and_nothing_is_not_a_pass():
+    from auditor.model import Verdict
+
+    assert organisation.all_documents([Verdict.PASS, Verdict.MANUAL]) == Verdict.MANUAL
+    assert organisation.all_documents([Verdict.PASS, Verdict.ERROR, Verdict.FAIL]) == Verdict.FAIL
+    assert organisation.all_documents([Verdict.PASS, Verdict.PASS]) == Verdict.PASS
+    assert organisation.all_documents([]) == Verdict.MANUAL
