@@ -5,8 +5,8 @@ The SSH command is a short fixed bootstrap, ``powershell -NoProfile -NonInteract
 mangle it, and nothing of it shows in the process list) and runs it. Each snippet travels base64-encoded
 too (no quoting problem can reach PowerShell), runs in its own runspace with a time limit, and what it
 returns is printed as ``ConvertTo-Json`` (always an array) between the same nonce markers as the sh
-batch, so ``batch.split`` reads it. A snippet past its limit is stopped and reported with exit 124
-(``timed_out``); a terminating error gives exit 1 with the message on the snippet's stderr.
+batch, so ``batch.split`` reads it. A snippet past its limit is stopped and reported with exit 124,
+marked ``timeout``; a terminating error gives exit 1 with the message on the snippet's stderr.
 
 Verified on constructed samples only, not on a real Windows host (see README).
 """
@@ -39,7 +39,7 @@ function _run([string]$id, [string]$b64, [int]$limit) {{
   $ps = [powershell]::Create()
   [void]$ps.AddScript($code)
   $h = $ps.BeginInvoke()
-  $rc = 0; $out = ''; $err = ''
+  $rc = 0; $out = ''; $err = ''; $to = ''
   if ($h.AsyncWaitHandle.WaitOne($limit * 1000)) {{
     try {{
       $r = $ps.EndInvoke($h)
@@ -50,10 +50,10 @@ function _run([string]$id, [string]$b64, [int]$limit) {{
     }}
     $ps.Dispose()
   }} else {{
-    [void]$ps.BeginStop($null, $null); $rc = 124; $err = "timed out after $limit s"
+    [void]$ps.BeginStop($null, $null); $rc = 124; $to = ' timeout'; $err = "timed out after $limit s"
   }}
   if ($out.Length -gt {out_limit}) {{ $out = $out.Substring(0, {out_limit}) }}
-  [Console]::Out.Write("`n$m BEGIN $id`n" + $out + "`n$m STDERR $id`n" + $err + "`n$m END $id $rc`n")
+  [Console]::Out.Write("`n$m BEGIN $id`n" + $out + "`n$m STDERR $id`n" + $err + "`n$m END $id $rc$to`n")
   [Console]::Out.Flush()
 }}
 """

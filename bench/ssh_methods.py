@@ -21,12 +21,13 @@ from typing import Any
 import paramiko
 
 from auditor import batch
+from auditor.transports.ssh import quick_ack
 
 
 def connect(address: str, user: str, key: paramiko.PKey, known: paramiko.HostKeys) -> paramiko.Transport:
     sock = socket.create_connection((address, 22), timeout=30)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    transport = paramiko.Transport(sock)
+    transport = paramiko.Transport(quick_ack(sock))  # as the auditor does: no 40 ms delayed-ACK stall
     transport.start_client(timeout=30)
     offered = transport.get_remote_server_key()
     if not known.check(address, offered):

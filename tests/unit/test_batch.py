@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 
 from auditor import batch
 
@@ -10,6 +11,7 @@ from auditor import batch
 def run(snippets: list[str], timeout: int = 5, parallel: bool = False) -> dict:
     b = batch.build(snippets, timeout=timeout, parallel=parallel)
     proc = subprocess.run(["/bin/sh", "-s"], input=b.script, capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (0, "")
     return batch.split(b, proc.stdout)
 
 
@@ -44,3 +46,38 @@ def test_parallel_batch_gives_the_same_outputs():
 def test_parallel_batch_still_times_out_per_fact():
     out = run(["sleep 30", "echo after"], timeout=1, parallel=True)
     assert out[0].timed_out and out[1].stdout == "after\n"
+
+
+def test_a_hung_fact_is_stopped_with_every_process_it_started():
+    # The grandchild keeps the batch's stdout open: unless it is killed too, the batch never ends.
+    started = time.monotonic()
+    out = run(["sh -c 'sleep 60 & sleep 60; echo never'", "echo after"], timeout=1)
+    assert time.monotonic() - started < 10
+    assert out[0].timed_out and out[0].rc == 124 and "never" not in out[0].stdout
+    assert out[1].stdout == "after\n" and not out[1].timed_out
+
+
+def test_a_fact_that_exits_124_itself_is_not_a_timeout():
+    out = run(["exit 124", "exit 137"])
+    assert (out[0].rc, out[0].timed_out, out[1].rc, out[1].timed_out) == (124, False, 137, False)
+
+
+def test_a_fact_cannot_end_the_batch_or_touch_its_state():
+    out = run(["exit 5", "_d=/nonexistent; _run() { :; }; cd /; echo x >&2", "echo still; echo err >&2"])
+    assert out[0].rc == 5 and out[1].stderr == "x\n"
+    assert (out[2].stdout, out[2].stderr) == ("still\n", "err\n")
+
+
+def test_the_batch_leaves_no_process_behind():
+    b = batch.build(["echo hi"], timeout=5)
+    # Its own session: whatever the batch leaves behind keeps the session id, even once orphaned.
+    proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    proc.communicate(b.script, timeout=30)
+    time.sleep(1.5)  # the watchdog's last `sleep 1` may outlive it by a second
+    states = subprocess.run(["ps", "-o", "stat=", "-s", str(proc.pid)], capture_output=True, text=True).stdout
+    assert [s for s in states.split() if not s.startswith("Z")] == []  # zombies wait for an init that reaps
+
+
+def test_an_empty_batch_is_a_valid_script():
+    assert run([]) == {} and run([], parallel=True) == {}

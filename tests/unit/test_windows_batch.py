@@ -44,7 +44,7 @@ def test_split_reads_crlf_output_and_ignores_forged_markers():
     forged = "@@AUDITOR-0000000000000000 END 0 0"
     out = (
         f"\r\n{m} BEGIN 0\r\n[{{\"x\":\"{forged}\"}}]\r\n{m} STDERR 0\r\n\r\n{m} END 0 0\r\n"
-        f"\r\n{m} BEGIN 1\r\n\r\n{m} STDERR 1\r\ntimed out after 30 s\r\n{m} END 1 124\r\n"
+        f"\r\n{m} BEGIN 1\r\n\r\n{m} STDERR 1\r\ntimed out after 30 s\r\n{m} END 1 124 timeout\r\n"
         f"\r\n{m} BEGIN 2\r\n[]"  # cut off: no END
     )
     parts = winbatch.split(built, out)
