@@ -77,7 +77,7 @@ class Host:
     vars: dict[str, Any] = field(default_factory=dict)  # non-connection variables: check parameters
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per run: no __dict__ each
 class Evidence:
     command: str
     rc: int | None
@@ -95,7 +95,7 @@ class Evidence:
         return d
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per run: no __dict__ each
 class Fact:
     """A fact as read from a host: its parsed value, or why it could not be read."""
 
@@ -109,7 +109,7 @@ class Fact:
         return self.error is None
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per run: no __dict__ each
 class CheckResult:
     check: Check
     status: Verdict
@@ -130,7 +130,7 @@ class CheckResult:
         }
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per run: no __dict__ each
 class HostResult:
     host: Host
     status: str  # reachable | unreachable | error
