@@ -4,13 +4,14 @@ The cost of an agentless audit is round trips (design §7), so a host gets exact
 once that is so, the processes the host forks (bench/README.md). Each snippet runs in a subshell
 (a fork, no exec: ``timeout`` and ``sh -c`` around each snippet were two execs, 2 ms a snippet),
 with its stdout and stderr kept apart. One watchdog per batch, ticking with ``sleep 1``, stops a
-snippet that outlives its time limit, and every process it started, so one hung fact cannot sink
-the host: it freezes the snippet's process tree (SIGSTOP until no new process appears), then
-kills it, and the snippet ends marked ``timeout``. Markers carry a random nonce chosen per run:
-output from the host cannot forge a boundary. The output comes back in one piece at the end:
-streamed, it reached the client in about a hundred small SSH packets a host, and reading those
-cost the client 12 ms of CPU a host instead of 2.7 (bench/README.md). Stderr goes through a file
-per snippet, read only when something was written.
+snippet that outlives its time limit (after T to T + 1 seconds; a host without ``sleep`` has only
+the host's limit), and every process it started, so one hung fact cannot sink the host: it
+freezes the snippet's process tree (SIGSTOP until no new process appears), then kills it, and the
+snippet ends marked ``timeout``. Markers carry a random nonce chosen per run: output from the host
+cannot forge a boundary. The output comes back in one piece at the end: streamed, it reached the
+client in about a hundred small SSH packets a host, and reading those cost the client 12 ms of CPU
+a host instead of 2.7 (bench/README.md). Stderr goes through a file per snippet, read only when
+something was written.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ _watch() {{  # ages each running snippet (file p<id> holds its pid) in ticks of 
     for _w in "$_d"/p*; do
       _i=${{_w##*/p}}; read -r _p < "$_w" 2>/dev/null || continue
       eval "_a=\\$((\\${{_a$_i:-0}}+1)); _a$_i=\\$_a"
-      [ "$_a" -ge {timeout} ] && : > "$_d/t$_i" && _stop "$_p"
+      [ "$_a" -gt {timeout} ] && : > "$_d/t$_i" && _stop "$_p"
     done
   done
 }}

@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import time
 
+import pytest
+
 from auditor import batch
 
 
-def run(snippets: list[str], timeout: int = 5, parallel: bool = False) -> dict:
+def run(snippets: list[str], timeout: int = 5, parallel: bool = False, shell: str = "/bin/sh") -> dict:
     b = batch.build(snippets, timeout=timeout, parallel=parallel)
-    proc = subprocess.run(["/bin/sh", "-s"], input=b.script, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([shell, "-s"], input=b.script, capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stderr) == (0, "")
     return batch.split(b, proc.stdout)
 
@@ -48,10 +50,12 @@ def test_parallel_batch_still_times_out_per_fact():
     assert out[0].timed_out and out[1].stdout == "after\n"
 
 
-def test_a_hung_fact_is_stopped_with_every_process_it_started():
+@pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])  # dash on Debian, bash where /bin/sh is bash
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_hung_fact_is_stopped_with_every_process_it_started(shell: str, parallel: bool):
     # The grandchild keeps the batch's stdout open: unless it is killed too, the batch never ends.
     started = time.monotonic()
-    out = run(["sh -c 'sleep 60 & sleep 60; echo never'", "echo after"], timeout=1)
+    out = run(["sh -c 'sleep 60 & sleep 60; echo never'", "echo after"], timeout=1, parallel=parallel, shell=shell)
     assert time.monotonic() - started < 10
     assert out[0].timed_out and out[0].rc == 124 and "never" not in out[0].stdout
     assert out[1].stdout == "after\n" and not out[1].timed_out
