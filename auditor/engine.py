@@ -26,15 +26,22 @@ from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResu
 from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
 
 EXCERPT_CHARS = 4000
-_SECRET = re.compile(r"(?i)\b(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(\S+)")
+# Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
+_SECRET = re.compile(r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(\S+)")
 
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+_SECRET_WORDS = ("pass", "secret", "token", "api")  # every match of _SECRET holds one, casefolded
+
+
 def redact(text: str) -> str:
     """Mask values that look like secrets before output leaves the host's evidence for a report."""
+    folded = text.casefold()
+    if not any(word in folded for word in _SECRET_WORDS):  # most output: a tenth of the regex's time
+        return text
     return _SECRET.sub(
         lambda m: (
             m.group(1) + m.group(2) + "********" if m.group(3).lower() not in ("no", "yes", "none") else m.group(0)

@@ -133,6 +133,18 @@ def require_rc(raw: RawOutput, what: str, ok: tuple[int, ...] = (0,)) -> None:
         raise FactUnreadable(f"{what} failed (exit {raw.rc}): {detail}")
 
 
+_QUOTING = frozenset("\"'\\")
+_SHELL_BLANKS = re.compile("[ \t\r\n]+")  # shlex's whitespace: not str.split's wider Unicode set
+
+
+def split_words(line: str) -> list[str]:
+    """Words of a configuration line as a POSIX shell splits them (quotes, backslashes); the
+    common line, with neither, by a plain split on blanks (shlex costs 30 µs a line: 1 ms a host)."""
+    if _QUOTING.intersection(line):
+        return shlex.split(line)
+    return [word for word in _SHELL_BLANKS.split(line) if word]
+
+
 def first_line(text: str, limit: int = 200) -> str:
     for line in text.splitlines():
         if line.strip():

@@ -8,7 +8,6 @@ A file rotated by size only has no period: its retention is unknown, never guess
 from __future__ import annotations
 
 import fnmatch
-import shlex
 from typing import Any
 
 from auditor.facts.base import (
@@ -20,6 +19,7 @@ from auditor.facts.base import (
     register,
     require_rc,
     sections,
+    split_words,
 )
 
 CONF = "/etc/logrotate.conf"
@@ -64,7 +64,7 @@ def parse_config(files: dict[str, str]) -> tuple[dict[str, Any], list[tuple[str,
                     depth -= inner == "}"
                     if depth == 1 and inner not in ("{", "}"):
                         body.append(inner)
-                patterns = [w for h in head for w in shlex.split(h, posix=True)] if head else []
+                patterns = [w for h in head for w in split_words(h)] if head else []
                 settings = dict(defaults)
                 in_script = False
                 kept = []

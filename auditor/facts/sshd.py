@@ -8,7 +8,6 @@ files and any Match block that loosens a watched setting is reported.
 from __future__ import annotations
 
 import fnmatch
-import shlex
 from typing import Any
 
 from auditor.facts.base import (
@@ -20,6 +19,7 @@ from auditor.facts.base import (
     register,
     require_rc,
     sections,
+    split_words,
 )
 
 SNIPPET = (
@@ -72,7 +72,7 @@ def match_overrides(files: dict[str, str]) -> list[dict[str, Any]]:
             if not stripped:
                 continue
             try:
-                words = shlex.split(stripped)
+                words = split_words(stripped)
             except ValueError:
                 words = stripped.split()
             key = words[0].lower()

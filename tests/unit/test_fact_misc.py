@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import shlex
 
 import pytest
 from conftest import DATA, raw
@@ -127,3 +128,10 @@ def test_shared_package_output_counts_only_this_facts_names(captures):
 def test_package_facts_merge_their_names():
     merged = PackageFact().merge_params([{"names": ["clamav", "aide"]}, {"names": ["aide", "chrony"]}])
     assert merged == {"names": ["aide", "chrony", "clamav"]}
+
+
+def test_split_words_splits_as_shlex_does():
+    from auditor.facts.base import split_words
+
+    for line in ["a b\tc", "  lead and trail  ", "/var/log/*.log /x\\ y", "'quoted word' \"two\"", "a#b c", ""]:
+        assert split_words(line) == shlex.split(line), line

@@ -1,0 +1,36 @@
+"""Secrets never reach a report: values after secret-like words are masked in every evidence excerpt."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.engine import _SECRET, excerpt, redact
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("password=hunter2", "password=********"),
+        ("DB_PASSWD: s3cr3t\nother", "DB_PASSWD: ********\nother"),
+        ("rootpw passphrase abc", "rootpw passphrase ********"),
+        ("X-API-Key: 0123", "X-API-Key: ********"),
+        ("apikey=zz token = t0k", "apikey=******** token = ********"),
+        ("PasswordAuthentication no", "PasswordAuthentication no"),  # not a secret: sshd's yes/no
+        ("permitrootlogin no\nport 22", "permitrootlogin no\nport 22"),
+        ("ſecret=x", "ſecret=********"),  # U+017F matches 's' case-insensitively: the fast path must not skip it
+    ],
+)
+def test_secret_values_are_masked(text: str, expected: str) -> None:
+    assert redact(text) == expected
+    assert excerpt(text) == expected
+
+
+def test_the_fast_path_never_skips_what_the_pattern_would_mask() -> None:
+    samples = ["Password: a", "PASSWD b", "Secret c", "TOKEN d", "Api_Key e", "api-key f", "nothing here", "ſecret g"]
+    for text in samples:
+        assert redact(text) == _SECRET.sub(lambda m: m.group(1) + m.group(2) + "********", text), text
+
+
+def test_words_inside_other_words_are_left_alone() -> None:
+    assert redact("%admin ALL=(ALL) NOPASSWD: ALL") == "%admin ALL=(ALL) NOPASSWD: ALL"
+    assert redact("spring.datasource.password=x") == "spring.datasource.password=********"
