@@ -11,7 +11,8 @@ snippet ends marked ``timeout``. Markers carry a random nonce chosen per run: ou
 cannot forge a boundary. The output comes back in one piece at the end: streamed, it reached the
 client in about a hundred small SSH packets a host, and reading those cost the client 12 ms of CPU
 a host instead of 2.7 (bench/README.md). Stderr goes through a file per snippet, read only when
-something was written.
+something was written. A batch ended by a signal (HUP when the connection drops) stops its running
+snippet and removes its files: no output stays on the host.
 """
 
 from __future__ import annotations
@@ -53,7 +54,13 @@ _watch() {{  # ages each running snippet (file p<id> holds its pid) in ticks of 
   done
 }}
 _watch </dev/null >/dev/null 2>&1 & _wd=$!
-trap 'kill $_wd 2>/dev/null; rm -rf "$_d"' EXIT
+_end() {{  # the watchdog, a snippet still running (only when a signal ends the batch), the files
+  kill $_wd 2>/dev/null
+  for _w in "$_d"/p*; do read -r _p < "$_w" && _stop "$_p"; done 2>/dev/null
+  rm -rf "$_d"
+}}
+trap _end EXIT
+trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM  # so that EXIT cleans up: no output stays
 _run() {{
   printf '\\n{m} BEGIN %s\\n' "$1"
   ( eval "$2" ) </dev/null 2>"$_d/e$1" & echo $! > "$_d/p$1"; wait $! 2>/dev/null; _rc=$?; rm -f "$_d/p$1"

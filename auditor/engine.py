@@ -280,6 +280,7 @@ def run_plans(
 ) -> list[HostResult]:
     """Audit every host; results come back in plan order. ``stop`` ends the run early, keeping what finished."""
     finished: dict[str, HostResult] = {}
+    _SHARED.clear()  # a process that runs audit after audit keeps no text of an earlier run
     _few_malloc_arenas()
     if len(plans) < options.jobs:
         options = replace(options, parallel_snippets=True)  # same in-flight registry: abort_all still reaches all

@@ -85,3 +85,20 @@ def test_the_batch_leaves_no_process_behind():
 
 def test_an_empty_batch_is_a_valid_script():
     assert run([]) == {} and run([], parallel=True) == {}
+
+
+def test_a_stopped_batch_leaves_no_output_and_no_process_on_the_host(tmp_path):
+    b = batch.build(["echo secret-config", "sleep 31.25"], timeout=60)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True)
+    assert proc.stdin is not None
+    proc.stdin.write(b.script)
+    proc.stdin.close()
+    deadline = time.monotonic() + 10
+    while not any(tmp_path.rglob("p1")) and time.monotonic() < deadline:  # the second snippet is running
+        time.sleep(0.05)
+    assert any(tmp_path.rglob("o")), "the batch's output file was never written"
+    proc.terminate()
+    proc.wait(timeout=10)
+    assert list(tmp_path.iterdir()) == []
+    assert subprocess.run(["pgrep", "-f", "sleep 31.25"], capture_output=True).returncode == 1  # none left
