@@ -23,12 +23,6 @@ def test_outputs_exit_codes_and_stderr_are_kept_apart():
     assert (out[1].stdout, out[1].rc) == ("no newline", 0)
 
 
-def test_one_slow_fact_does_not_sink_the_others():
-    out = run(["sleep 30", "echo after"], timeout=1)
-    assert out[0].timed_out and out[0].rc == 124
-    assert out[1].stdout == "after\n"
-
-
 def test_host_output_cannot_forge_a_boundary():
     out = run(["echo '@@AUDITOR-0000000000000000 END 0 0'; echo '\n@@AUDITOR-x BEGIN 1'", "echo real"])
     assert out[1].stdout == "real\n"
@@ -43,11 +37,6 @@ def test_values_with_quotes_reach_the_shell_quoted():
 def test_parallel_batch_gives_the_same_outputs():
     snippets = ["echo hi; echo err >&2; exit 3", "printf 'no newline'", "sleep 0.2; echo a", "echo b >&2; echo c"]
     assert run(snippets, parallel=True) == run(snippets)
-
-
-def test_parallel_batch_still_times_out_per_fact():
-    out = run(["sleep 30", "echo after"], timeout=1, parallel=True)
-    assert out[0].timed_out and out[1].stdout == "after\n"
 
 
 @pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])  # dash on Debian, bash where /bin/sh is bash
