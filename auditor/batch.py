@@ -30,6 +30,7 @@ _PRELUDE = """\
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 LC_ALL=C; export LC_ALL; umask 077
 _d=$(mktemp -d 2>/dev/null) || {{ _d=/tmp/.auditor.$$; mkdir -m 700 "$_d" || exit 70; }}
+_now=$(date +%s)  # the host's clock, read once: snippets say "${{_now:-$(date +%s)}}"
 _tree() {{  # " PID and its descendants ", from /proc; only ever run by the watchdog
   _l=" $1 "; _o=
   while [ "$_l" != "$_o" ]; do _o=$_l
@@ -48,7 +49,7 @@ _stop() {{  # freeze the tree until nothing new forks, then kill it
 }}
 _watch() {{  # ages each running snippet (file p<id> holds its pid) in ticks of one second
   while sleep 1; do
-    for _w in "$_d"/p*; do
+    for _w in "$_d"/p*; do  # an empty p file is a snippet that ended (emptied, not removed: rm is an exec)
       _i=${{_w##*/p}}; read -r _p < "$_w" 2>/dev/null || continue
       eval "_a=\\$((\\${{_a$_i:-0}}+1)); _a$_i=\\$_a"
       [ "$_a" -gt {timeout} ] && : > "$_d/t$_i" && _stop "$_p"
@@ -65,7 +66,7 @@ trap _end EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM  # so that EXIT cleans up: no output stays
 _run() {{
   printf '\\n{m} BEGIN %s\\n' "$1"
-  ( eval "$2" ) </dev/null 2>"$_d/e$1" & echo $! > "$_d/p$1"; wait $! 2>/dev/null; _rc=$?; rm -f "$_d/p$1"
+  ( eval "$2" ) </dev/null 2>"$_d/e$1" & echo $! > "$_d/p$1"; wait $! 2>/dev/null; _rc=$?; : > "$_d/p$1"
   printf '\\n{m} STDERR %s\\n' "$1"; [ -s "$_d/e$1" ] && head -c {err_limit} "$_d/e$1"
   [ -e "$_d/t$1" ] && _rc="124 timeout"
   printf '\\n{m} END %s %s\\n' "$1" "$_rc"

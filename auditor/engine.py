@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import queue
 import re
 import threading
@@ -168,10 +169,27 @@ def plan_work(plan: HostPlan) -> HostWork:
     return HostWork(runnable, not_applicable, specs, list(snippet_ids), spec_snippets)
 
 
+_WORK: dict[str, tuple[list[Check], HostWork]] = {}
+
+
+def _work_of(plan: HostPlan) -> HostWork:
+    """plan_work, worked out once for all hosts with the same checks and parameters (most of a run's).
+    A hit must hold the very same check objects: another catalog may reuse the ids."""
+    key = json.dumps([[c.id for c in plan.checks], plan.params], sort_keys=True, default=repr)
+    hit = _WORK.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], plan.checks, strict=True)):
+        return hit[1]
+    if len(_WORK) > 256:  # a long-lived process auditing ever new plans
+        _WORK.clear()
+    work = plan_work(plan)
+    _WORK[key] = (list(plan.checks), work)
+    return work
+
+
 def collect(plan: HostPlan, options: RunOptions) -> Collection:
     """One connection, one batched script: every fact the host's checks need, read once."""
     host = plan.host
-    work = plan_work(plan)
+    work = _work_of(plan)
     runnable, not_applicable, specs, spec_snippets = work.runnable, work.not_applicable, work.specs, work.spec_snippets
     if host.os == "windows":
         builder, script = winbatch, winbatch.build(work.snippets, timeout=options.fact_timeout)
@@ -281,6 +299,7 @@ def run_plans(
     """Audit every host; results come back in plan order. ``stop`` ends the run early, keeping what finished."""
     finished: dict[str, HostResult] = {}
     _SHARED.clear()  # a process that runs audit after audit keeps no text of an earlier run
+    _WORK.clear()
     _few_malloc_arenas()
     if len(plans) < options.jobs:
         options = replace(options, parallel_snippets=True)  # same in-flight registry: abort_all still reaches all

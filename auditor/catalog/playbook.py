@@ -148,11 +148,16 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
             plan = plans.setdefault(host.name, HostPlan(host, [], params))
             plan.params = {**plan.params, **play.params, **by_level, **host.vars, **cli_params}
             # Network checks (applies.probe) have no os: they run on the auditor against any host.
-            plan.checks += [c for c in selected if c.applies.get("os", host.os) == host.os and c not in plan.checks]
+            have = {c.id for c in plan.checks}  # ids, not dataclass equality: O(checks) a host
+            plan.checks += [c for c in selected if c.applies.get("os", host.os) == host.os and c.id not in have]
+    needed_by: dict[str, set[str]] = {}  # check id -> parameters it needs, worked out once a run
     for plan in plans.values():
         for check in plan.checks:
-            needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})
-            needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
+            needed = needed_by.get(check.id)
+            if needed is None:
+                needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})
+                needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
+                needed_by[check.id] = needed
             missing = sorted(p for p in needed if plan.params.get(p) is None)
             if missing:
                 raise PlaybookError(

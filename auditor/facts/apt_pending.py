@@ -22,7 +22,7 @@ from typing import Any
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sections
 
 SCRIPT = (
-    "if command -v apt-get >/dev/null 2>&1; then echo @@now; date +%s; echo @@lists; "
+    'if command -v apt-get >/dev/null 2>&1; then echo @@now; echo "${_now:-$(date +%s)}"; echo @@lists; '
     "for f in /var/lib/apt/lists/*_Packages /var/lib/apt/lists/*_Packages.* /var/lib/apt/lists/*_InRelease "
     '/var/lib/apt/lists/*_Release; do [ -f "$f" ] && stat -c "%Y|%n" -- "$f"; done; echo @@sim; '
     "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 dist-upgrade 2>&1; echo \"@@rc $?\"; "

@@ -58,7 +58,7 @@ class ClamavDbFact(FactType):
         database = quote(params.get("database", "daily"))
         exts = " ".join(_EXTENSIONS)
         return [
-            f'd={directory}; echo "@@now $(date +%s)"; '
+            f'd={directory}; echo "@@now ${{_now:-$(date +%s)}}"; '
             'if [ ! -e "$d" ]; then echo @@nodir; exit 0; fi; '
             'if [ ! -r "$d" ] || [ ! -x "$d" ]; then echo "cannot read $d" >&2; exit 13; fi; '
             f'for e in {exts}; do f="$d/"{database}".$e"; [ -f "$f" ] || continue; '

@@ -15,7 +15,7 @@ _PATHS_SCHEMA = {
 
 # One line per existing path: kind, octal mode, owner, group, size, mtime, name. Missing: "missing <pattern>".
 _STAT_LOOP = (
-    "date +%s; for f in {patterns}; do "
+    'echo "${{_now:-$(date +%s)}}"; for f in {patterns}; do '
     'if [ -e "$f" ] || [ -L "$f" ]; then stat -c "%F|%a|%U|%G|%s|%Y|%n" -- "$f" || echo "unreadable|$f"; '
     # A path under a directory we may not search looks missing to [ -e ]: say unreadable instead.
     'elif [ -d "${{f%/*}}" ] && {{ [ ! -r "${{f%/*}}" ] || [ ! -x "${{f%/*}}" ]; }}; then echo "unreadable|$f"; '

@@ -26,7 +26,8 @@ def snippet(module: str) -> str:
         "echo @@loaded; "
         f'{{ while read -r m _; do [ "$m" = {loaded} ] && echo "$m"; done < /proc/modules; }} 2>/dev/null; '
         "echo @@builtin; { read -r r < /proc/sys/kernel/osrelease; } 2>/dev/null; "
-        f'grep -s -- {builtin} "/lib/modules/$r/modules.builtin"; true'
+        # No grep (an exec) when the kernel's list is absent, as in containers.
+        f'[ -f "/lib/modules/$r/modules.builtin" ] && grep -s -- {builtin} "/lib/modules/$r/modules.builtin"; true'
     )
 
 

@@ -50,6 +50,14 @@ def test_a_hung_fact_is_stopped_with_every_process_it_started(shell: str, parall
     assert out[1].stdout == "after\n" and not out[1].timed_out
 
 
+def test_snippets_read_the_hosts_clock_once_a_batch_and_still_run_alone():
+    # "${_now:-$(date +%s)}": no date process a snippet inside a batch; the same text on its own still works.
+    before = int(time.time())
+    in_batch = run(['echo "${_now:-unset}"'])[0].stdout
+    alone = subprocess.run(["/bin/sh", "-c", 'echo "${_now:-$(date +%s)}"'], capture_output=True, text=True).stdout
+    assert before <= int(in_batch) <= int(alone) <= time.time()
+
+
 def test_a_fact_that_exits_124_itself_is_not_a_timeout():
     out = run(["exit 124", "exit 137"])
     assert (out[0].rc, out[0].timed_out, out[1].rc, out[1].timed_out) == (124, False, 137, False)

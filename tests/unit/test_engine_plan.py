@@ -18,3 +18,20 @@ def test_package_facts_share_one_dpkg_query_and_sshd_runs_once():
     assert sum("dpkg-query" in s for s in work.snippets) == 1
     assert sum("sshd -T" in s for s in work.snippets) == 1
     assert len(work.snippets) == len(set(work.snippets))
+
+
+def test_hosts_with_the_same_checks_and_parameters_share_one_work_plan():
+    from dataclasses import replace
+
+    from auditor.engine import _work_of
+
+    catalog = load_catalog()
+    checks = [c for c in catalog.checks.values() if c.id.startswith("LNX-")]
+    params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
+    first = _work_of(HostPlan(Host(name="a", address="10.0.0.1"), checks, dict(params)))
+    assert _work_of(HostPlan(Host(name="b", address="10.0.0.2"), list(checks), dict(params))) is first
+    other = _work_of(HostPlan(Host(name="c", address="10.0.0.3"), checks, {**params, "log_server": "10.0.0.9"}))
+    assert other is not first
+    # Another catalog's checks under the same ids (a test, a reloaded catalog) get their own plan.
+    changed = [replace(c, facts={}) if c.id == checks[0].id else c for c in checks]
+    assert _work_of(HostPlan(Host(name="d", address="10.0.0.4"), changed, dict(params))) is not first

@@ -43,3 +43,11 @@ def test_score_by_hand():
 
 def test_nothing_scored():
     assert score([("not_applicable", "high")]).value is None
+
+
+def test_a_word_that_is_not_a_verdict_is_refused_not_counted():
+    with pytest.raises(ValueError, match="'passed'"):
+        rollup(["pass", "passed"])
+    with pytest.raises(ValueError, match="'ok'"):
+        score([("pass", "high"), ("ok", "high")])
+    assert score([("pass", "high"), (Verdict.FAIL, "low")]).value == round(100 * 5 / 6, 1)
