@@ -30,7 +30,7 @@ _PRELUDE = """\
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 LC_ALL=C; export LC_ALL; umask 077
 _d=$(mktemp -d 2>/dev/null) || {{ _d=/tmp/.auditor.$$; mkdir -m 700 "$_d" || exit 70; }}
-_now=$(date +%s)  # the host's clock, read once: snippets say "${{_now:-$(date +%s)}}"
+_now=$(date +%s)  # one clock reading a batch: snippets say "${{_now:-$(date +%s)}}"
 _tree() {{  # " PID and its descendants ", from /proc; only ever run by the watchdog
   _l=" $1 "; _o=
   while [ "$_l" != "$_o" ]; do _o=$_l

@@ -245,10 +245,14 @@ def _read_fact(
     spec: FactSpec, raws: list[RawOutput], command: str, shell: str, at: str, host_error: str | None
 ) -> Fact:
     failed = next((r.rc for r in raws if r.rc not in (0, None)), None)
+    try:
+        output = REGISTRY[spec.type].evidence(raws, spec.params)
+    except Exception:  # the whole output, then: parse says what went wrong
+        output = "\n".join(r.stdout for r in raws)
     evidence = Evidence(
         command=_shared(f"{shell}: {command}"),
         rc=failed if failed is not None else raws[0].rc,
-        output=_shared(excerpt("\n".join(r.stdout for r in raws))),
+        output=_shared(excerpt(output)),
         stderr=_shared(excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000)),
         at=at,
     )

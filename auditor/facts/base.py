@@ -52,6 +52,11 @@ class FactType(ABC):
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         """Turn raw outputs (same order as snippets) into values; raise FactUnreadable when it cannot tell."""
 
+    def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
+        """The output kept as this fact's evidence: all of it, unless the type shares its snippet
+        (merge_params) and can pick out its own part. Raise FactUnreadable when it cannot."""
+        return "\n".join(r.stdout for r in outputs)
+
 
 class ScriptFact(FactType):
     """A fact read by one fixed snippet (``script``), whatever the parameters."""
