@@ -112,13 +112,23 @@ def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
 
 def judge(check: Check, facts: dict[str, Fact], params: dict[str, Any]) -> tuple[Verdict, str]:
     """Pure: the verdict of one check from its facts."""
-    if check.when is not None:
-        pre = evaluate(render(check.when, params), facts)
+    return judge_rules(rules_of(check, params), facts)
+
+
+def rules_of(check: Check, params: dict[str, Any]) -> tuple[Any, Any]:
+    """The check's ``when`` and ``expect`` with the host's parameters in them."""
+    return (None if check.when is None else render(check.when, params)), render(check.expect, params)
+
+
+def judge_rules(rules: tuple[Any, Any], facts: dict[str, Fact]) -> tuple[Verdict, str]:
+    when, expect = rules
+    if when is not None:
+        pre = evaluate(when, facts)
         if pre.status == Verdict.FAIL:
             return Verdict.NOT_APPLICABLE, f"not applicable: {pre.reason}"
         if pre.status != Verdict.PASS:
             return pre.status, pre.reason
-    outcome = evaluate(render(check.expect, params), facts)
+    outcome = evaluate(expect, facts)
     return outcome.status, outcome.reason
 
 
@@ -137,6 +147,7 @@ class HostWork:
     """What one host must run: the deduplicated snippets, and which of them each fact reads."""
 
     runnable: list[tuple[Check, dict[str, FactSpec]]]
+    rules: dict[str, tuple[Any, Any]]  # check id -> its when and expect, rendered (rules_of)
     not_applicable: dict[str, str]  # check id -> reason
     specs: dict[str, FactSpec]  # fact key -> spec
     snippets: list[str]  # each distinct snippet once
@@ -166,7 +177,8 @@ def plan_work(plan: HostPlan) -> HostWork:
         key: [snippet_ids.setdefault(s, len(snippet_ids)) for s in REGISTRY[spec.type].snippets(collect_params[key])]
         for key, spec in specs.items()
     }
-    return HostWork(runnable, not_applicable, specs, list(snippet_ids), spec_snippets)
+    rules = {check.id: rules_of(check, plan.params) for check, _ in runnable}
+    return HostWork(runnable, rules, not_applicable, specs, list(snippet_ids), spec_snippets)
 
 
 _WORK: dict[str, tuple[list[Check], HostWork]] = {}
@@ -278,6 +290,7 @@ def _shared(text: str) -> str:
 def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
     started = now()
     collection = collect(plan, options)
+    rules = _work_of(plan).rules
     results: list[CheckResult] = []
     for check in plan.checks:
         if check.id in collection.not_applicable:
@@ -289,7 +302,7 @@ def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
         if collection.error is not None:
             results.append(CheckResult(check, Verdict.ERROR, collection.error, evidence))
             continue
-        verdict, reason = judge(check, facts, plan.params)
+        verdict, reason = judge_rules(rules[check.id], facts)
         results.append(CheckResult(check, verdict, reason, evidence))
     return HostResult(plan.host, collection.status, collection.error, results, started, now())
 

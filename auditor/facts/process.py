@@ -7,9 +7,9 @@ really PID 1 (``/run/systemd/system`` exists); otherwise ``systemctl`` would lie
 
 from __future__ import annotations
 
-import os.path
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
@@ -42,7 +42,13 @@ class ProcessTable:
 
 def parse_process_table(raw: RawOutput) -> ProcessTable:
     require_rc(raw, "process listing")
-    found = sections(raw.stdout)
+    return _process_table(raw.stdout)
+
+
+@lru_cache(maxsize=16)
+def _process_table(stdout: str) -> ProcessTable:
+    """Read once a host: every process and service fact of the host reads the same listing."""
+    found = sections(stdout)
     if "ps" not in found:
         raise FactUnreadable("process listing printed nothing")
     uid = next((k.split()[1] for k in found if k.startswith("uid ")), "")
@@ -62,20 +68,15 @@ def parse_process_table(raw: RawOutput) -> ProcessTable:
     return table
 
 
-def matches(name: str, comm: str, args: str) -> bool:
-    # comm is cut at 15 characters, so a longer name must match argv (systemd-journal-upload is not
-    # systemd-journald); interpreters (python, perl) show their script as argv[1].
-    if len(name) <= 15 and comm == name:
-        return True
-    argv = args.split()
-    return any(os.path.basename(a) == name for a in argv[:2])
-
-
 def running(rows: list[tuple[int, str, str]], names: list[str]) -> dict[str, list[int]]:
+    """The pids each name runs as. comm is cut at 15 characters, so a longer name must match argv
+    (systemd-journal-upload is not systemd-journald); interpreters (python, perl) show their script
+    as argv[1]."""
     found: dict[str, list[int]] = {}
     for pid, comm, args in rows:
+        bases = {a.rpartition("/")[2] for a in args.split(None, 2)[:2]}  # os.path.basename, inlined
         for name in names:
-            if matches(name, comm, args):
+            if (len(name) <= 15 and comm == name) or name in bases:
                 found.setdefault(name, []).append(pid)
     return found
 
