@@ -152,6 +152,7 @@ class HostWork:
     specs: dict[str, FactSpec]  # fact key -> spec
     snippets: list[str]  # each distinct snippet once
     spec_snippets: dict[str, list[int]]  # fact key -> indexes into snippets
+    commands: dict[str, str]  # fact key -> the command its evidence shows
 
 
 def plan_work(plan: HostPlan) -> HostWork:
@@ -178,7 +179,12 @@ def plan_work(plan: HostPlan) -> HostWork:
         for key, spec in specs.items()
     }
     rules = {check.id: rules_of(check, plan.params) for check, _ in runnable}
-    return HostWork(runnable, rules, not_applicable, specs, list(snippet_ids), spec_snippets)
+    snippets = list(snippet_ids)
+    commands = {
+        key: REGISTRY[spec.type].evidence_command(spec.params, [snippets[i] for i in spec_snippets[key]])
+        for key, spec in specs.items()
+    }
+    return HostWork(runnable, rules, not_applicable, specs, snippets, spec_snippets, commands)
 
 
 _WORK: dict[str, tuple[list[Check], HostWork]] = {}
@@ -239,7 +245,7 @@ def collect(plan: HostPlan, options: RunOptions) -> Collection:
         key: _read_fact(
             spec,
             [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
-            "\n".join(script.snippets[i] for i in spec_snippets[key]),
+            work.commands[key],
             shell,
             at,
             error,

@@ -52,6 +52,11 @@ class FactType(ABC):
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         """Turn raw outputs (same order as snippets) into values; raise FactUnreadable when it cannot tell."""
 
+    def evidence_command(self, params: dict[str, Any], ran: list[str]) -> str:
+        """The command kept as this fact's evidence: the snippets that ran (a type whose shared
+        snippet is long may name its own equivalent instead, as long as it gives the same reading)."""
+        return "\n".join(ran)
+
     def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
         """The output kept as this fact's evidence: all of it, unless the type shares its snippet
         (merge_params) and can pick out its own part. Raise FactUnreadable when it cannot."""

@@ -35,3 +35,19 @@ def test_hosts_with_the_same_checks_and_parameters_share_one_work_plan():
     # Another catalog's checks under the same ids (a test, a reloaded catalog) get their own plan.
     changed = [replace(c, facts={}) if c.id == checks[0].id else c for c in checks]
     assert _work_of(HostPlan(Host(name="d", address="10.0.0.4"), changed, dict(params))) is not first
+
+
+def test_a_fact_served_by_a_shared_grep_shows_its_own_equivalent_command_as_evidence():
+    from auditor.facts import REGISTRY
+
+    catalog = load_catalog()
+    checks = [c for c in catalog.checks.values() if c.id.startswith("LNX-")]
+    params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
+    work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
+    greps = [key for key, spec in work.specs.items() if spec.type == "config_grep"]
+    assert len(greps) > 1 and len({i for key in greps for i in work.spec_snippets[key]}) == 1  # one grep ran
+    for key in greps:
+        own = REGISTRY["config_grep"].snippets(work.specs[key].params)[0]
+        assert work.commands[key].startswith(own + "\n# ") and "shared" in work.commands[key]
+    # Not repeated: a few hundred characters a fact, not the shared snippet's thousands.
+    assert all(len(work.commands[key]) < 1000 for key in greps)
