@@ -204,10 +204,10 @@ def _work_of(plan: HostPlan) -> HostWork:
     return work
 
 
-def collect(plan: HostPlan, options: RunOptions) -> Collection:
+def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -> Collection:
     """One connection, one batched script: every fact the host's checks need, read once."""
     host = plan.host
-    work = _work_of(plan)
+    work = work or _work_of(plan)
     runnable, not_applicable, specs, spec_snippets = work.runnable, work.not_applicable, work.specs, work.spec_snippets
     if host.os == "windows":
         builder, script = winbatch, winbatch.build(work.snippets, timeout=options.fact_timeout)
@@ -295,8 +295,8 @@ def _shared(text: str) -> str:
 
 def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
     started = now()
-    collection = collect(plan, options)
-    rules = _work_of(plan).rules
+    work = _work_of(plan)
+    collection = collect(plan, options, work)
     results: list[CheckResult] = []
     for check in plan.checks:
         if check.id in collection.not_applicable:
@@ -308,7 +308,7 @@ def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
         if collection.error is not None:
             results.append(CheckResult(check, Verdict.ERROR, collection.error, evidence))
             continue
-        verdict, reason = judge_rules(rules[check.id], facts)
+        verdict, reason = judge_rules(work.rules[check.id], facts)
         results.append(CheckResult(check, verdict, reason, evidence))
     return HostResult(plan.host, collection.status, collection.error, results, started, now())
 
