@@ -139,7 +139,3 @@ def translate(pattern: str) -> re.Pattern[bytes]:
 def as_bytes(text: str) -> bytes:
     """Text back to the bytes grep saw (exact for UTF-8; other bytes arrive as U+FFFD and may differ)."""
     return text.encode("utf-8", "surrogateescape")
-
-
-def matches(pattern: re.Pattern[bytes], text: str) -> bool:
-    return pattern.search(as_bytes(text)) is not None

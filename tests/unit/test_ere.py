@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from auditor.catalog import load_catalog
-from auditor.facts.ere import Unsupported, matches, translate
+from auditor.facts.ere import Unsupported, as_bytes, translate
 
 CATALOG_PATTERNS = sorted(
     {
@@ -55,7 +55,9 @@ def grep_lines(pattern: str, lines: list[bytes]) -> set[int]:
 
 
 def python_lines(pattern: str, lines: list[bytes]) -> set[int]:
-    return {i for i, line in enumerate(lines) if matches(translate(pattern), line.decode("utf-8", "surrogateescape"))}
+    # Through text and back, as the auditor reads a host's output.
+    texts = [line.decode("utf-8", "surrogateescape") for line in lines]
+    return {i for i, text in enumerate(texts) if translate(pattern).search(as_bytes(text))}
 
 
 def a_line(pattern: str) -> st.SearchStrategy[bytes]:
