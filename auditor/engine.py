@@ -323,7 +323,7 @@ def run_plans(
     finished: dict[str, HostResult] = {}
     _SHARED.clear()  # a process that runs audit after audit keeps no text of an earlier run
     _WORK.clear()
-    _few_malloc_arenas()
+    _tune_malloc()
     if len(plans) < options.jobs:
         options = replace(options, parallel_snippets=True)  # same in-flight registry: abort_all still reaches all
     done: queue.SimpleQueue[HostResult] = queue.SimpleQueue()  # O(1) per finished host, however many are pending
@@ -350,7 +350,7 @@ def run_plans(
     return [finished[p.host.name] for p in plans if p.host.name in finished]
 
 
-def _few_malloc_arenas(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:
+def _tune_malloc(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:
     """glibc gives threads that allocate at once arenas of their own (up to eight a core) and keeps
     what is freed in each: with 50 worker threads and 50 SSH threads that is about 8 MB of resident
     memory for nothing at 500 hosts. A host's output (~70 KB, in several copies while it is read)
