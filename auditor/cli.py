@@ -27,7 +27,7 @@ from auditor.engine import RunOptions, collect, now, run_plans
 from auditor.errors import InputError
 from auditor.inventory import Inventory, load_inventory, local_inventory
 from auditor.model import HostResult, Verdict
-from auditor.network import phase as network
+from auditor.network.plans import split as split_network
 from auditor.report import RENDERERS
 from auditor.transports import ConnectOptions
 
@@ -151,14 +151,18 @@ def run(
         catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
         org = organisation.prepare(catalog, {**book.params, **cli_params})  # documents, attestations (issue 5)
         # NET-* checks run from this machine (auditor/network/), alongside the engine's host phase.
-        plans, net_plans = network.split(plans)
-        net_options = network.NetworkOptions(
-            connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
-            allow_wide_scan=allow_wide_scan,
-            jobs=jobs,
-            inventory_hosts=list(inv.hosts.values()),
-        )
-        net_job = network.prepare(net_plans, net_options) if net_plans and not no_network else None
+        plans, net_plans = split_network(plans)
+        net_job = None
+        if net_plans and not no_network:
+            from auditor.network import phase as network  # the probes' imports only when a run needs them
+
+            net_options = network.NetworkOptions(
+                connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
+                allow_wide_scan=allow_wide_scan,
+                jobs=jobs,
+                inventory_hosts=list(inv.hosts.values()),
+            )
+            net_job = network.prepare(net_plans, net_options)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -199,9 +203,11 @@ def run(
             journal_file.write(line)
             journal_file.flush()
 
-    net_options.connect = options.connect  # one known_hosts store for the run (trust on first use records once)
-    net_options.stop = stop
-    background = network.Background(net_job) if net_job is not None else None
+    background = None
+    if net_job is not None:
+        net_job.options.connect = options.connect  # one known_hosts store for the run (trust on first use records once)
+        net_job.options.stop = stop
+        background = network.Background(net_job)
     try:
         hosts = _run_with_progress(plans, options, on_done, stop)
         if background is not None:
@@ -350,7 +356,7 @@ def facts(
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
-    plans, _ = network.split(plans)  # NET-* facts are read from this machine, not collected on the host
+    plans, _ = split_network(plans)  # NET-* facts are read from this machine, not collected on the host
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
         click.echo(

@@ -58,7 +58,7 @@ def baseline_snippets(lab: Lab) -> list[str]:
     from auditor.catalog.playbook import load_playbook, plan_run
     from auditor.engine import plan_work
     from auditor.inventory import load_inventory
-    from auditor.network.phase import split
+    from auditor.network.plans import split
 
     catalog = load_catalog()
     plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(lab.inventory), {})
@@ -120,7 +120,7 @@ from auditor.engine import RunOptions, audit_host
 from auditor.inventory import load_inventory
 from auditor.transports import ConnectOptions
 catalog = load_catalog()
-from auditor.network.phase import split
+from auditor.network.plans import split
 plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(Path({str(lab.inventory)!r})), {{}})
 plan = split(plans)[0][0]
 best = 1e9

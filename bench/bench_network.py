@@ -24,6 +24,7 @@ from auditor.catalog import load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.inventory import load_inventory
 from auditor.network import phase, scan
+from auditor.network.plans import split
 from auditor.transports import ConnectOptions
 from tests.lab.lab import Lab, lab_network
 
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
 
         catalog = load_catalog()
         plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(lab.inventory), {})
-        _, net_plans = phase.split(plans)
+        _, net_plans = split(plans)
         options = phase.NetworkOptions(connect=ConnectOptions(known_hosts=lab.known_hosts), jobs=10)
         job = phase.prepare(net_plans, options)
         t_phase, results = timed(lambda: phase.run(job))

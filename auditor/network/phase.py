@@ -1,6 +1,6 @@
 """The network phase of a run: NET-* checks, probed from the auditor, merged into the host results.
 
-    host_plans, net_plans = split(plans)        # NET-* checks leave the engine's plans
+    host_plans, net_plans = split(plans)        # network/plans.py: NET-* checks leave the engine's plans
     job = prepare(net_plans, options)            # vets every target (InputError: exit 2) before contact
     results = run(job)                           # one nmap over all targets, then per-host probes
     hosts = merge(host_results, results)
@@ -15,7 +15,6 @@ Hosts audited through the ``local`` transport are not probed across the network.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import shutil
@@ -23,7 +22,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,38 +36,6 @@ from auditor.network import judge as netjudge
 from auditor.transports import ConnectOptions
 
 DEFAULT_SMTP_PORT = 25
-
-
-def is_network(check: Check) -> bool:
-    return check.applies.get("probe") == "network"
-
-
-def in_groups(check: Check, host: Host) -> bool:
-    groups = check.applies.get("groups")
-    return not groups or bool(set(groups) & set(host.groups))
-
-
-def is_this_machine(host: Host) -> bool:
-    """Audited locally or at a loopback address: its own listeners are not probed across the network."""
-    if host.transport == "local" or host.address in ("localhost", "localhost.localdomain"):
-        return True
-    try:
-        return ipaddress.ip_address(host.address).is_loopback
-    except ValueError:
-        return False
-
-
-def split(plans: list[HostPlan]) -> tuple[list[HostPlan], list[HostPlan]]:
-    """(plans for the engine without NET-* checks, plans of NET-* checks for hosts that get them)."""
-    host_plans = [replace(p, checks=[c for c in p.checks if not is_network(c)]) for p in plans]
-    net_plans = []
-    for p in plans:
-        if is_this_machine(p.host):
-            continue
-        checks = [c for c in p.checks if is_network(c) and in_groups(c, p.host)]
-        if checks:
-            net_plans.append(replace(p, checks=checks))
-    return host_plans, net_plans
 
 
 @dataclass

@@ -11,7 +11,7 @@ from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.engine import plan_work
 from auditor.facts import REGISTRY
 from auditor.inventory import load_inventory
-from auditor.network.phase import split
+from auditor.network.plans import split
 from auditor.transports import ConnectOptions, open_transport
 from tests.lab.lab import Lab
 

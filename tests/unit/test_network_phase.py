@@ -11,6 +11,7 @@ from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.errors import InputError
 from auditor.inventory import load_inventory
 from auditor.network import logmarker, phase, targets
+from auditor.network import plans as netplans
 from auditor.network.fileserver import parse_url
 from auditor.transports import ConnectOptions
 
@@ -37,8 +38,8 @@ def test_network_checks_in_catalog(catalog) -> None:  # type: ignore[no-untyped-
 def test_split_by_group_and_local(catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plans = plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5\n[mail]\nmx ansible_host=10.0.0.6\n"
                       "me ansible_connection=local\nlo ansible_host=127.0.0.1\n")
-    host_plans, net_plans = phase.split(plans)
-    assert all(not phase.is_network(c) for p in host_plans for c in p.checks)
+    host_plans, net_plans = netplans.split(plans)
+    assert all(not netplans.is_network(c) for p in host_plans for c in p.checks)
     by_host = {p.host.name: {c.id for c in p.checks} for p in net_plans}
     assert set(by_host) == {"web", "mx"}  # the local machine and loopback are not probed
     assert "NET-PORTAL-HSTS" in by_host["web"] and "NET-PORTAL-HSTS" not in by_host["mx"]
@@ -47,7 +48,7 @@ def test_split_by_group_and_local(catalog, tmp_path: Path) -> None:  # type: ign
 
 def test_prepare_vets_targets_and_parameters(catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     options = phase.NetworkOptions(connect=ConnectOptions(known_hosts=tmp_path / "kh"))
-    _, net = phase.split(plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5 smtp_port=2525\n"))
+    _, net = netplans.split(plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5 smtp_port=2525\n"))
     job = phase.prepare(net, options)
     assert job.portal_urls == {"web": "https://10.0.0.5/"} and "443" in job.nmap_args
     for ini, message in [
@@ -57,10 +58,10 @@ def test_prepare_vets_targets_and_parameters(catalog, tmp_path: Path) -> None:  
         ("[servers]\nweb ansible_host=10.0.0.5 tls_ca_file=/nonexistent.pem\n", "tls_ca_file"),
         ("[servers]\nweb ansible_host=10.0.0.5 allowed_ports=ssh\n", "allowed_ports"),
     ]:
-        _, net = phase.split(plans_for(catalog, tmp_path, ini))
+        _, net = netplans.split(plans_for(catalog, tmp_path, ini))
         with pytest.raises(InputError, match=message.replace("+", r"\+")):
             phase.prepare(net, options)
-    _, net = phase.split(plans_for(catalog, tmp_path, "[servers]\nwide ansible_host=10.0.0.0/8\n"))
+    _, net = netplans.split(plans_for(catalog, tmp_path, "[servers]\nwide ansible_host=10.0.0.0/8\n"))
     assert phase.prepare(net, phase.NetworkOptions(connect=options.connect, allow_wide_scan=True)).scan_targets
 
 

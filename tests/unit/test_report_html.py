@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from auditor.report import RENDERERS
+from auditor.report import html as html_mod
 from auditor.report.html import assets, csp_hash, render_html
 from auditor.report.view import diff, findings, host_rows, worst_hosts
 
@@ -168,3 +169,30 @@ def test_report_works_without_optional_fields(doc):
 def test_unknown_language_is_refused(doc):
     with pytest.raises(ValueError):
         render_html(doc, "fr")
+
+
+def _render_with_cache(doc: dict, cache, monkeypatch) -> str:
+    monkeypatch.setattr(html_mod, "_template_cache", lambda: cache)
+    html_mod.environment.cache_clear()
+    try:
+        return render_html(doc, "en")
+    finally:
+        html_mod.environment.cache_clear()
+
+
+def test_compiled_template_cache_never_changes_or_breaks_the_report(doc, tmp_path, monkeypatch):
+    """Cold, warm, corrupt or vanished: the cache changes how fast the template loads, not the report."""
+    expected = _render_with_cache(doc, None, monkeypatch)
+    cache = html_mod._CompiledTemplates(str(tmp_path / "cache"))
+    (tmp_path / "cache").mkdir(mode=0o700)
+    assert _render_with_cache(doc, cache, monkeypatch) == expected  # cold: compiles and stores
+    stored = list((tmp_path / "cache").iterdir())
+    assert stored, "the compiled template was not stored"
+    assert _render_with_cache(doc, cache, monkeypatch) == expected  # warm: loaded
+    for path in stored:  # truncated after jinja2's header: marshal cannot read it
+        path.write_bytes(path.read_bytes()[:40])
+    assert _render_with_cache(doc, cache, monkeypatch) == expected
+    for path in (tmp_path / "cache").iterdir():
+        path.unlink()
+    (tmp_path / "cache").rmdir()  # gone between runs: nothing to load, nowhere to store
+    assert _render_with_cache(doc, cache, monkeypatch) == expected
