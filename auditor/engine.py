@@ -28,7 +28,10 @@ from auditor.transports import ConnectOptions, HostError, Transport, open_transp
 
 EXCERPT_CHARS = 4000
 # Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
-_SECRET = re.compile(r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)(\s*[=:]\s*|\s+)(\S+)")
+# The value is on the word's line: sshd's "permitrootlogin without-password" must not mask the next line.
+_SECRET = re.compile(
+    r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)([ \t]*[=:][ \t]*|[ \t]+)(\S+)"
+)
 
 
 def now() -> str:
