@@ -23,6 +23,7 @@ from auditor import batch, winbatch
 from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import evaluate, render
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
+from auditor.facts.base import files_snippet
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
 from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
 
@@ -181,6 +182,14 @@ def plan_work(plan: HostPlan) -> HostWork:
         key: [snippet_ids.setdefault(s, len(snippet_ids)) for s in REGISTRY[spec.type].snippets(collect_params[key])]
         for key, spec in specs.items()
     }
+    # Every fact that reads whole files gets them from one archive of the host (FactType.files).
+    file_patterns = {key: REGISTRY[spec.type].files(spec.params) for key, spec in specs.items()}
+    archived = list(dict.fromkeys(pattern for own in file_patterns.values() for pattern in own))
+    if archived:
+        archive = snippet_ids.setdefault(files_snippet(archived), len(snippet_ids))
+        for key, own in file_patterns.items():
+            if own:
+                spec_snippets[key].append(archive)
     rules = {check.id: rules_of(check, plan.params) for check, _ in runnable}
     snippets = list(snippet_ids)
     commands = {

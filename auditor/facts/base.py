@@ -14,7 +14,9 @@ import re
 import shlex
 import tarfile
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 
@@ -40,6 +42,16 @@ class FactType(ABC):
     def snippets(self, params: dict[str, Any]) -> list[str]:
         """Shell snippets to run on the host (each one deduplicated across the batch)."""
 
+    def files(self, params: dict[str, Any]) -> list[str]:
+        """Absolute path patterns (only ``*`` and ``?`` active, as in ``shell_glob``) of the files this
+        fact reads whole: configuration it parses itself.
+
+        A host's facts share one archive of all their files (one ``tar`` for sshd, syslog and logrotate
+        instead of one each). The engine gives its output to ``parse`` last, after the outputs of the
+        fact's own snippets; ``own_files`` reads this fact's files from it.
+        """
+        return []
+
     def merge_params(self, params: list[dict[str, Any]]) -> dict[str, Any] | None:
         """Parameters whose one snippet serves every one of these facts (None: they cannot share).
 
@@ -54,13 +66,26 @@ class FactType(ABC):
 
     def evidence_command(self, params: dict[str, Any], ran: list[str]) -> str:
         """The command kept as this fact's evidence: the snippets that ran (a type whose shared
-        snippet is long may name its own equivalent instead, as long as it gives the same reading)."""
-        return "\n".join(ran)
+        snippet is long may name its own equivalent instead, as long as it gives the same reading).
+        A fact that reads files names the archive of its own files, not the host's shared one."""
+        own_files = self.files(params)
+        if not own_files:
+            return "\n".join(ran)
+        archive = files_snippet(own_files)
+        shared = "" if ran[-1] == archive else "  # its files, from one archive shared by the host's facts"
+        return "\n".join([*ran[:-1], archive + shared, "# the archive is shown decoded: each file after ==> path <=="])
 
     def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
         """The output kept as this fact's evidence: all of it, unless the type shares its snippet
-        (merge_params) and can pick out its own part. Raise FactUnreadable when it cannot."""
-        return "\n".join(r.stdout for r in outputs)
+        (merge_params) and can pick out its own part. Files read (``files``) are shown decoded, this
+        fact's only. Raise FactUnreadable when it cannot."""
+        own = self.files(params)
+        if not own:
+            return "\n".join(r.stdout for r in outputs)
+        texts, unreadable = own_files(outputs[-1], own)
+        shown = [f"==> {path} <==\n{text}" for path, text in texts.items()]
+        shown += [f"==> {path} <== unreadable" for path in unreadable]
+        return "\n".join([*(r.stdout for r in outputs[:-1]), *shown])
 
 
 class ScriptFact(FactType):
@@ -131,6 +156,38 @@ def parse_files(lines: list[str], stderr: str = "") -> tuple[dict[str, str], lis
             raise FactUnreadable(f"file archive is corrupt: {exc}") from None
     unreadable = [m.group(1) for m in re.finditer(r"tar: (\S+): Cannot open: (?:Permission denied)", stderr)]
     return files, ["/" + u.lstrip("/") for u in unreadable]
+
+
+@lru_cache(maxsize=64)
+def _archive(stdout: str, stderr: str) -> tuple[dict[str, str], list[str]]:
+    """A host's shared archive, decoded once for all the facts that read it (and once for hosts built
+    from one image, which print the same)."""
+    return parse_files(sections(stdout).get("tar", []), stderr)
+
+
+def own_files(raw: RawOutput, patterns: list[str]) -> tuple[dict[str, str], list[str]]:
+    """(path -> text, unreadable paths) of the files among ``patterns``, from the output of
+    ``files_snippet`` (the host's shared archive: other facts' files are in it too)."""
+    require_rc(raw, "reading configuration files")
+    files, unreadable = _archive(raw.stdout, raw.stderr)
+    mine = glob_matcher(tuple(patterns))
+    return {path: text for path, text in files.items() if mine(path)}, [p for p in unreadable if mine(p)]
+
+
+@lru_cache(maxsize=256)
+def glob_matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """Whether a path is one the host's shell expands from one of ``patterns`` (as ``shell_glob``
+    quotes them: ``*`` and ``?`` active, all else literal). As sh: neither matches ``/``, and a
+    wildcard never matches the leading dot of a name (``rsyslog.d/*`` is not ``rsyslog.d/.old``)."""
+    return re.compile("(?:" + "|".join(_glob_regex(p) for p in patterns) + r")\Z").match
+
+
+def _glob_regex(pattern: str) -> str:
+    names = []
+    for name in pattern.split("/"):
+        regex = "".join("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c) for c in name)
+        names.append(r"(?!\.)" + regex if name[:1] in ("*", "?") else regex)
+    return "/".join(names)
 
 
 def require_rc(raw: RawOutput, what: str, ok: tuple[int, ...] = (0,)) -> None:

@@ -109,7 +109,7 @@ class ConfigGrepFact(FactType):
         return {"matches": found, "count": len(found), "files": sorted({m["file"] for m in found})}
 
     def evidence_command(self, params: dict[str, Any], ran: list[str]) -> str:
-        """Its own grep, which reads the same lines (tests/lab/test_shared_grep_on_hosts.py): the shared
+        """Its own grep, which reads the same lines (tests/lab/test_shared_reads_on_hosts.py): the shared
         snippet, several KB, would otherwise be repeated in the evidence of every fact it served."""
         own = self.snippets(params)[0]
         shared = "\n# this fact's lines, read from one grep shared by the host's config_grep facts"

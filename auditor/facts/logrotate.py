@@ -14,8 +14,7 @@ from auditor.facts.base import (
     FactType,
     FactUnreadable,
     RawOutput,
-    files_snippet,
-    parse_files,
+    own_files,
     register,
     require_rc,
     sections,
@@ -23,6 +22,7 @@ from auditor.facts.base import (
 )
 
 CONF = "/etc/logrotate.conf"
+FILES = [CONF, "/etc/logrotate.d/*"]
 KEPT_FOREVER = 36500
 PERIOD_DAYS = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}
 
@@ -98,16 +98,17 @@ class LogrotateFact(FactType):
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [
-            "if command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ]; then echo @@installed; "
-            "else echo @@absent; fi; " + files_snippet([CONF, "/etc/logrotate.d/*"])
-        ]
+        return ["if command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ]; then echo @@installed; "
+                "else echo @@absent; fi"]  # fmt: skip
+
+    def files(self, params: dict[str, Any]) -> list[str]:
+        return FILES
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]
-        require_rc(raw, "reading the logrotate configuration")
+        require_rc(raw, "looking for logrotate")
         found = sections(raw.stdout)
-        files, unreadable = parse_files(found.get("tar", []), raw.stderr)
+        files, unreadable = own_files(outputs[-1], FILES)
         if unreadable:
             raise FactUnreadable("cannot read " + ", ".join(unreadable) + " (permission denied?)")
         if "installed" not in found:

@@ -14,19 +14,16 @@ from auditor.facts.base import (
     FactUnreadable,
     RawOutput,
     ScriptFact,
-    files_snippet,
-    parse_files,
+    own_files,
     register,
     require_rc,
     sections,
     split_words,
 )
 
-SNIPPET = (
-    "if ! command -v sshd >/dev/null 2>&1; then echo @@absent; exit 0; fi; "
-    "echo @@settings; sshd -T || exit $?; " + files_snippet(["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*"])
-    # The configuration files themselves, for the Match blocks sshd -T does not apply.
-)
+SNIPPET = "if ! command -v sshd >/dev/null 2>&1; then echo @@absent; exit 0; fi; echo @@settings; sshd -T"
+# The configuration files themselves, for the Match blocks sshd -T does not apply (the host's archive).
+FILES = ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/*"]
 
 _ACCESS_KEYS = ("allowusers", "allowgroups")
 # Settings whose loosening inside a Match block we report, with the values that are safe.
@@ -92,6 +89,9 @@ class SshdEffectiveFact(ScriptFact):
     name = "sshd_effective"
     script = SNIPPET
 
+    def files(self, params: dict[str, Any]) -> list[str]:
+        return FILES
+
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]
         found = sections(raw.stdout)
@@ -103,7 +103,9 @@ class SshdEffectiveFact(ScriptFact):
         access = [ln.strip() for ln in found.get("settings", []) if ln.split(" ", 1)[0].lower() in _ACCESS_KEYS]
         if not settings:
             raise FactUnreadable("sshd -T printed no settings")
-        files, _ = parse_files(found.get("tar", []))
+        files, unreadable = own_files(outputs[-1], FILES)
+        if unreadable:  # a Match block there would go unseen
+            raise FactUnreadable("cannot read " + ", ".join(unreadable) + " (permission denied?)")
         overrides = match_overrides(files)
         return {
             "present": True,

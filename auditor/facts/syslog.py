@@ -16,22 +16,19 @@ from typing import Any
 from urllib.parse import urlparse
 
 from auditor.facts.base import (
+    FactType,
     FactUnreadable,
     RawOutput,
-    ScriptFact,
-    files_snippet,
-    parse_files,
+    own_files,
     register,
-    require_rc,
-    sections,
 )
 
 RSYSLOG_MAIN = "/etc/rsyslog.conf"
 SYSLOG_NG_MAIN = "/etc/syslog-ng/syslog-ng.conf"
-SNIPPET = files_snippet([
+FILES = [
     "/etc/rsyslog.conf", "/etc/rsyslog.d/*", "/etc/syslog-ng/syslog-ng.conf", "/etc/syslog-ng/conf.d/*",
     "/etc/systemd/journal-upload.conf", "/etc/systemd/journal-upload.conf.d/*",
-])  # fmt: skip
+]  # fmt: skip
 
 _LEGACY = re.compile(r"(?:^|[\s;])(@@?)(?:\([^)]*\))?(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?")
 _OMFWD_LEGACY = re.compile(r":omfwd:(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?", re.IGNORECASE)
@@ -242,14 +239,17 @@ def journal_upload_targets(files: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @register
-class SyslogForwardingFact(ScriptFact):
+class SyslogForwardingFact(FactType):
     name = "syslog_forwarding"
-    script = SNIPPET
+
+    def snippets(self, params: dict[str, Any]) -> list[str]:
+        return []  # its files only, from the host's archive
+
+    def files(self, params: dict[str, Any]) -> list[str]:
+        return FILES
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
-        raw = outputs[0]
-        require_rc(raw, "reading syslog configuration")
-        files, unreadable = parse_files(sections(raw.stdout).get("tar", []), raw.stderr)
+        files, unreadable = own_files(outputs[-1], FILES)
         read = rsyslog_files(files)
         everything = "\n".join(files[path] for path in read)
         targets = [t for path in read for t in rsyslog_targets(path, files[path], everything)]

@@ -16,8 +16,8 @@ RSYSLOG = (
 
 
 def _parse(files: dict[str, str], installed: bool = True, logs: tuple[str, ...] = ("/var/log/syslog",)):
-    out = ("@@installed\n" if installed else "@@absent\n") + tar_section(files)
-    return LogrotateFact().parse([raw(out)], {"logs": list(logs)})
+    own = "@@installed\n" if installed else "@@absent\n"
+    return LogrotateFact().parse([raw(own), raw(tar_section(files))], {"logs": list(logs)})
 
 
 def test_rotate_times_period():
@@ -45,6 +45,15 @@ def test_size_only_or_unnamed_is_unknown():
     assert size_only["min_retention_days"] is None
     unnamed = _parse({"/etc/logrotate.conf": CONF})
     assert unnamed["min_retention_days"] is None and "no logrotate block" in unnamed["summary"]
+
+
+def test_other_facts_files_in_the_shared_archive_are_not_configuration():
+    """The host's archive holds sshd's and rsyslog's files too: a block there is not logrotate's."""
+    value = _parse({"/etc/logrotate.conf": CONF, "/etc/logrotate.d/rsyslog": RSYSLOG,
+                    "/etc/rsyslog.d/50-default.conf": "/var/log/syslog {\n rotate 1\n daily\n}\n",
+                    "/etc/logrotate.d/.rsyslog.swp": "/var/log/syslog {\n rotate 1\n daily\n}\n"})  # fmt: skip
+    assert value["logs"]["/var/log/syslog"]["file"] == "/etc/logrotate.d/rsyslog"
+    assert value["min_retention_days"] == 26 * 7
 
 
 def test_not_installed():

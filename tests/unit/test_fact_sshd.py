@@ -11,9 +11,11 @@ from auditor.facts.sshd import SshdEffectiveFact, match_overrides
 FACT = SshdEffectiveFact()
 
 
-def fact_output(captures, stem: str, files: dict[str, str] | None = None) -> str:
+def fact_outputs(captures, stem: str, files: dict[str, str] | None = None) -> list:
+    """Its own snippet's output (sshd -T), then the host's archive holding these files."""
     out, _, _ = captures.run(stem)
-    return "@@settings\n" + out + tar_section({path: captures.text(rel) for path, rel in (files or {}).items()})
+    archive = tar_section({path: captures.text(rel) for path, rel in (files or {}).items()})
+    return [raw("@@settings\n" + out), raw(archive)]
 
 
 @pytest.mark.parametrize(
@@ -26,7 +28,7 @@ def fact_output(captures, stem: str, files: dict[str, str] | None = None) -> str
     ],
 )
 def test_effective_settings(captures, stem, root, password):
-    value = FACT.parse([raw(fact_output(captures, stem))], {})
+    value = FACT.parse(fact_outputs(captures, stem), {})
     assert value["present"] is True
     assert value["permitrootlogin"] == root
     assert value["passwordauthentication"] == password
@@ -34,7 +36,7 @@ def test_effective_settings(captures, stem, root, password):
 
 def test_match_block_loosening_is_reported(captures):
     files = {"/etc/ssh/sshd_config": "sshd/h_match_block.input.conf"}
-    value = FACT.parse([raw(fact_output(captures, "sshd/h_match_block_no_C", files))], {})
+    value = FACT.parse(fact_outputs(captures, "sshd/h_match_block_no_C", files), {})
     # sshd -T without -C shows the global "no"; the Match block says yes.
     assert value["permitrootlogin"] == "no"
     assert len(value["match_overrides"]["permitrootlogin"]) == 1
@@ -57,16 +59,33 @@ def test_failures_are_unreadable_not_values(captures, stem):
     out, err, rc = captures.run(stem)
     assert rc != 0
     with pytest.raises(FactUnreadable) as exc:
-        FACT.parse([raw("@@settings\n" + out, rc, err)], {})
+        FACT.parse([raw("@@settings\n" + out, rc, err), raw(tar_section({}))], {})
     assert err.strip().splitlines()[0][:40] in str(exc.value)
 
 
 def test_absent_sshd():
-    assert FACT.parse([raw("@@absent\n")], {}) == {"present": False}
+    assert FACT.parse([raw("@@absent\n"), raw(tar_section({}))], {}) == {"present": False}
 
 
 def test_access_lists_are_every_allow_line():
     settings = "port 22\nallowusers alice\nallowusers bob@10.0.0.0/8\nallowgroups admins\npermitrootlogin no\n"
-    value = FACT.parse([raw("@@settings\n" + settings + "@@tar\n")], {})
+    value = FACT.parse([raw("@@settings\n" + settings), raw(tar_section({}))], {})
     assert value["access_lists"] == ["allowusers alice", "allowusers bob@10.0.0.0/8", "allowgroups admins"]
-    assert FACT.parse([raw("@@settings\nport 22\n@@tar\n")], {})["access_lists"] == []
+    assert FACT.parse([raw("@@settings\nport 22\n"), raw(tar_section({}))], {})["access_lists"] == []
+
+
+def test_an_unreadable_configuration_file_is_an_error_not_a_pass():
+    """A Match block in a file sudo could not read would go unseen: no verdict from the rest."""
+    denied = "tar: etc/ssh/sshd_config.d/x.conf: Cannot open: Permission denied\n"
+    with pytest.raises(FactUnreadable, match=r"sshd_config\.d/x\.conf"):
+        FACT.parse([raw("@@settings\nport 22\n"), raw(tar_section({}), 0, denied)], {})
+
+
+def test_other_facts_files_in_the_shared_archive_are_not_its_own():
+    """The host's archive holds every file-reading fact's files: a Match block in a file sshd never
+    reads (an rsyslog file here) is not sshd's, and its own files are still found."""
+    files = {"/etc/ssh/sshd_config": "Match User x\n PermitRootLogin yes\n",
+             "/etc/rsyslog.d/sshd_config": "Match User y\n PasswordAuthentication yes\n"}  # fmt: skip
+    value = FACT.parse([raw("@@settings\npermitrootlogin no\n"), raw(tar_section(files))], {})
+    assert len(value["match_overrides"]["permitrootlogin"]) == 1
+    assert value["match_overrides"]["passwordauthentication"] == []
