@@ -51,3 +51,22 @@ def test_a_fact_served_by_a_shared_grep_shows_its_own_equivalent_command_as_evid
         assert work.commands[key].startswith(own + "\n# ") and "shared" in work.commands[key]
     # Not repeated: a few hundred characters a fact, not the shared snippet's thousands.
     assert all(len(work.commands[key]) < 1000 for key in greps)
+
+
+def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evidence():
+    from auditor.facts import REGISTRY
+    from auditor.facts.base import files_snippet
+
+    catalog = load_catalog()
+    checks = [c for c in catalog.checks.values() if c.id.startswith("LNX-")]
+    params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
+    work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
+    readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
+    assert {s.type for s in readers.values()} == {"sshd_effective", "syslog_forwarding", "logrotate"}
+    assert sum("tar -C /" in s for s in work.snippets) == 1  # one archive a host
+    archive = {work.spec_snippets[key][-1] for key in readers}
+    assert len(archive) == 1 and "tar -C /" in work.snippets[archive.pop()]  # given last to each reader
+    for key, spec in readers.items():
+        own = files_snippet(REGISTRY[spec.type].files(spec.params))
+        assert own + "  # its files, from one archive shared" in work.commands[key]
+        assert "/etc/logrotate.conf" not in work.commands[key] or spec.type == "logrotate"
