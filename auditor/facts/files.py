@@ -13,13 +13,16 @@ _PATHS_SCHEMA = {
     "additionalProperties": False,
 }
 
-# One line per existing path: kind, octal mode, owner, group, size, mtime, name. Missing: "missing <pattern>".
+# One line per existing path (one `stat` for all of them: a backup directory may hold hundreds of
+# files, and a process each would cost a second): kind, octal mode, owner, group, size, mtime, name.
+# Before them, "missing|<pattern>" or "unreadable|<path>" for the others.
 _STAT_LOOP = (
-    'echo "${{_now:-$(date +%s)}}"; for f in {patterns}; do '
-    'if [ -e "$f" ] || [ -L "$f" ]; then stat -c "%F|%a|%U|%G|%s|%Y|%n" -- "$f" || echo "unreadable|$f"; '
+    'echo "${{_now:-$(date +%s)}}"; set --; for f in {patterns}; do '
+    'if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; '
     # A path under a directory we may not search looks missing to [ -e ]: say unreadable instead.
     'elif [ -d "${{f%/*}}" ] && {{ [ ! -r "${{f%/*}}" ] || [ ! -x "${{f%/*}}" ]; }}; then echo "unreadable|$f"; '
-    'else echo "missing|$f"; fi; done'
+    'else echo "missing|$f"; fi; done; '
+    '[ $# -eq 0 ] || stat -c "%F|%a|%U|%G|%s|%Y|%n" -- "$@"'
 )
 
 
