@@ -165,13 +165,17 @@ def _archive(stdout: str, stderr: str) -> tuple[dict[str, str], list[str]]:
     return parse_files(sections(stdout).get("tar", []), stderr)
 
 
-def own_files(raw: RawOutput, patterns: list[str]) -> tuple[dict[str, str], list[str]]:
+def own_files(raw: RawOutput, patterns: list[str], all_readable: bool = False) -> tuple[dict[str, str], list[str]]:
     """(path -> text, unreadable paths) of the files among ``patterns``, from the output of
-    ``files_snippet`` (the host's shared archive: other facts' files are in it too)."""
+    ``files_snippet`` (the host's shared archive: other facts' files are in it too).
+    ``all_readable``: a file that could not be read makes the fact unreadable."""
     require_rc(raw, "reading configuration files")
     files, unreadable = _archive(raw.stdout, raw.stderr)
     mine = glob_matcher(tuple(patterns))
-    return {path: text for path, text in files.items() if mine(path)}, [p for p in unreadable if mine(p)]
+    own_unreadable = [path for path in unreadable if mine(path)]
+    if all_readable and own_unreadable:
+        raise FactUnreadable("cannot read " + ", ".join(own_unreadable) + " (permission denied?)")
+    return {path: text for path, text in files.items() if mine(path)}, own_unreadable
 
 
 @lru_cache(maxsize=256)
