@@ -16,13 +16,16 @@ from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, regis
 
 # One snippet shared by every process/service fact of a host (deduplicated by its text).
 # Network namespaces are listed too: a daemon inside a container (another netns) does not
-# serve this host, yet the host's process table shows it.
+# serve this host, yet the host's process table shows it. procps (3.3 and later) names each
+# process's namespace itself, and $$, the batch's shell, is in ours. Another ps (busybox, an old
+# procps) refuses the column: the processes then come from ps or /proc, the namespaces from ls.
 PROCESS_TABLE = (
     'while read -r k v _; do [ "$k" = Uid: ] && echo "@@uid $v" && break; done < /proc/self/status; '
     "while read -r _ _ _ o _; do case $o in *hidepid=*) echo @@hidepid; break;; esac; done < /proc/mounts; "
+    'echo "@@self $$"; echo @@psns; ps -eo pid=,netns=,comm=,args= 2>/dev/null || { '
     "echo @@ps; if command -v ps >/dev/null 2>&1; then ps -eo pid=,comm=,args=; "
     'else for p in /proc/[0-9]*; do read -r c < "$p/comm" 2>/dev/null && echo "${p#/proc/} $c $c"; done; fi; '
-    "echo @@nslinks; ls -l /proc/self/ns/net /proc/[0-9]*/ns/net 2>/dev/null; true"
+    "echo @@nslinks; ls -l /proc/self/ns/net /proc/[0-9]*/ns/net 2>/dev/null; }; true"
 )
 _NS_LINK = re.compile(r"/proc/(\d+|self)/ns/net -> (\S+)")
 
@@ -49,23 +52,37 @@ def parse_process_table(raw: RawOutput) -> ProcessTable:
 def _process_table(stdout: str) -> ProcessTable:
     """Read once a host: every process and service fact of the host reads the same listing."""
     found = sections(stdout)
-    if "ps" not in found:
-        raise FactUnreadable("process listing printed nothing")
     uid = next((k.split()[1] for k in found if k.startswith("uid ")), "")
-    links = {m.group(1): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
-    own_ns = links.pop("self", None)  # the listing process shares the audit shell's namespace
-    ns_of = {int(pid): ns for pid, ns in links.items()}
+    if "ps" in found:  # no netns column: the namespaces from the /proc links
+        links = {m.group(1): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
+        own_ns = links.pop("self", None)  # the listing process shares the audit shell's namespace
+        rows = [(pid, links.get(str(pid)), comm, args) for pid, comm, args in _rows(found["ps"], 2)]
+    elif found.get("psns"):
+        listed = _rows(found["psns"], 3)
+        self_pid = next((int(k.split()[1]) for k in found if k.startswith("self ") and k.split()[1].isdigit()), None)
+        own_ns = next((ns for pid, ns, _, _ in listed if pid == self_pid), None)
+        rows = [(pid, None if ns == "-" else ns, comm, args) for pid, ns, comm, args in listed]
+    else:
+        raise FactUnreadable("process listing printed nothing")
     table = ProcessTable([], [], "hidepid" in found and uid != "0")
-    for line in found["ps"]:
-        parts = line.split(None, 2)
-        if len(parts) >= 2 and parts[0].isdigit():
-            row = (int(parts[0]), parts[1], parts[2] if len(parts) > 2 else parts[1])
-            # A namespace we could not read (not root) is kept: we cannot tell, so we do not exclude.
-            other = own_ns is not None and row[0] in ns_of and ns_of[row[0]] != own_ns
-            (table.elsewhere if other else table.rows).append(row)
+    for pid, ns, comm, args in rows:
+        # A namespace we could not read (not root) is kept: we cannot tell, so we do not exclude.
+        other = own_ns not in (None, "-") and ns is not None and ns != own_ns
+        (table.elsewhere if other else table.rows).append((pid, comm, args))
     if not table.rows:
         raise FactUnreadable("process listing is empty")
     return table
+
+
+def _rows(lines: list[str], fields: int) -> list[tuple[Any, ...]]:
+    """(pid, the fields after it..., args) of ``ps -o pid=,...,args=`` lines; args is comm when empty."""
+    rows = []
+    for line in lines:
+        parts = line.split(None, fields)
+        if len(parts) >= fields and parts[0].isdigit():
+            rest = parts[1:fields]
+            rows.append((int(parts[0]), *rest, parts[fields] if len(parts) > fields else rest[-1]))
+    return rows
 
 
 def running(rows: list[tuple[int, str, str]], names: list[str]) -> dict[str, list[int]]:
