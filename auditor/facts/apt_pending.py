@@ -19,13 +19,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, first_line, register, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, existing_files, first_line, register, sections
 
 SCRIPT = (
     'if command -v apt-get >/dev/null 2>&1; then echo @@now; echo "${_now:-$(date +%s)}"; echo @@lists; '
-    "set --; for f in /var/lib/apt/lists/*_Packages /var/lib/apt/lists/*_Packages.* /var/lib/apt/lists/*_InRelease "
-    '/var/lib/apt/lists/*_Release; do [ -f "$f" ] && set -- "$@" "$f"; done; '
-    '[ $# -eq 0 ] || stat -c "%Y|%n" -- "$@"; echo @@sim; '  # one stat for the 10 to 30 lists of a real host
+    "set --; " + existing_files(["/var/lib/apt/lists/*_Packages", "/var/lib/apt/lists/*_Packages.*",
+                                 "/var/lib/apt/lists/*_InRelease", "/var/lib/apt/lists/*_Release"])
+    + '[ $# -eq 0 ] || stat -c "%Y|%n" -- "$@"; echo @@sim; '  # one stat for the 10 to 30 lists of a real host
     "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 dist-upgrade 2>&1; echo \"@@rc $?\"; "
     "else echo @@none; fi; true"
 )

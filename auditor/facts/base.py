@@ -128,17 +128,23 @@ def shell_glob(pattern: str) -> str:
     return "".join(p if p in ("*", "?") else (shlex.quote(p) if p else "") for p in parts)
 
 
+def existing_files(paths: list[str], then: str = "", keep: str = '"$f"') -> str:
+    """A loop appending ``keep`` (the path, by default) to "$@" for each existing regular file among
+    ``paths``, after running ``then``; one process then reads them all. Start "$@" with ``set --``."""
+    globs = " ".join(shell_glob(p) for p in paths)
+    return f'for f in {globs}; do [ -f "$f" ] && {{ {then}set -- "$@" {keep}; }}; done; '
+
+
 def files_snippet(patterns: list[str]) -> str:
     """Existing regular files among ``patterns`` as one tar archive, base64-encoded, after ``@@tar``.
 
     One archive carries names and contents, so file content can never fake a boundary, and two
     processes (tar, base64) read any number of files. Unreadable files are named on stderr by tar.
     """
-    globs = " ".join(shell_glob(p) for p in patterns)
     return (
-        f'set --; for f in {globs}; do [ -f "$f" ] && set -- "$@" "${{f#/}}"; done; '
-        'echo @@tar; [ $# -eq 0 ] || tar -C / -chf - -- "$@" | base64'
-    )
+        "set --; " + existing_files(patterns, keep='"${f#/}"')  # relative to -C /: no tar warning
+        + 'echo @@tar; [ $# -eq 0 ] || tar -C / -chf - -- "$@" | base64'
+    )  # fmt: skip
 
 
 def parse_files(lines: list[str], stderr: str = "") -> tuple[dict[str, str], list[str]]:

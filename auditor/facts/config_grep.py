@@ -18,19 +18,13 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.facts import ere
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, shell_glob
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, existing_files, quote, register, require_rc
 
 _PATTERN, _FILES, _GREP = "@@pattern ", "@@files ", "@@grep"
 
 
 def _group_key(paths: list[str]) -> str:
     return json.dumps(paths)  # one line, ASCII: the header of a fact's file list
-
-
-def _existing(paths: list[str], then: str) -> str:
-    """A loop keeping the existing regular files among ``paths`` in "$@" ("Permission denied" stays visible)."""
-    globs = " ".join(shell_glob(p) for p in paths)
-    return f'for f in {globs}; do [ -f "$f" ] && {{ {then}set -- "$@" "$f"; }}; done; '
 
 
 def _split_line(line: str, files: list[str]) -> tuple[str, int, str] | None:
@@ -60,12 +54,12 @@ class ConfigGrepFact(FactType):
             lines = [f"printf '%s\\n' {' '.join(quote(_PATTERN + p) for p in params['patterns'])}; set --; "]
             for paths in params["groups"]:
                 lines.append(f"printf '%s\\n' {quote(_FILES + _group_key(paths))}; ")
-                lines.append(_existing(paths, "printf '%s\\n' \"$f\"; "))
+                lines.append(existing_files(paths, "printf '%s\\n' \"$f\"; "))
             patterns = " ".join(f"-e {quote(p)}" for p in params["patterns"])
             lines.append(f'echo {_GREP}; [ $# -eq 0 ] || grep -HnE {patterns} -- "$@"')
             return ["".join(lines)]
         return [
-            "set --; " + _existing(params["paths"], "")
+            "set --; " + existing_files(params["paths"])
             + f'[ $# -eq 0 ] || grep -HnE -e {quote(params["pattern"])} -- "$@"'
         ]  # fmt: skip
 
