@@ -52,15 +52,15 @@ def parse_process_table(raw: RawOutput) -> ProcessTable:
 def _process_table(stdout: str) -> ProcessTable:
     """Read once a host: every process and service fact of the host reads the same listing."""
     found = sections(stdout)
-    uid = next((k.split()[1] for k in found if k.startswith("uid ")), "")
+    uid = _header(found, "uid")
     if "ps" in found:  # no netns column: the namespaces from the /proc links
         links = {m.group(1): m.group(2) for line in found.get("nslinks", []) if (m := _NS_LINK.search(line))}
         own_ns = links.pop("self", None)  # the listing process shares the audit shell's namespace
         rows = [(pid, links.get(str(pid)), comm, args) for pid, comm, args in _rows(found["ps"], 2)]
     elif found.get("psns"):
         listed = _rows(found["psns"], 3)
-        self_pid = next((int(k.split()[1]) for k in found if k.startswith("self ") and k.split()[1].isdigit()), None)
-        own_ns = next((ns for pid, ns, _, _ in listed if pid == self_pid), None)
+        self_pid = _header(found, "self")  # the batch's shell: its namespace is the audit's
+        own_ns = next((ns for pid, ns, _, _ in listed if str(pid) == self_pid), None)
         rows = [(pid, None if ns == "-" else ns, comm, args) for pid, ns, comm, args in listed]
     else:
         raise FactUnreadable("process listing printed nothing")
@@ -72,6 +72,11 @@ def _process_table(stdout: str) -> ProcessTable:
     if not table.rows:
         raise FactUnreadable("process listing is empty")
     return table
+
+
+def _header(found: dict[str, list[str]], name: str) -> str:
+    """The value of a ``@@name value`` line ("" when there is none)."""
+    return next((key.split()[1] for key in found if key.startswith(name + " ") and len(key.split()) > 1), "")
 
 
 def _rows(lines: list[str], fields: int) -> list[tuple[Any, ...]]:
