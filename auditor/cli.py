@@ -27,6 +27,7 @@ from auditor.engine import RunOptions, collect, now, run_plans
 from auditor.errors import InputError
 from auditor.inventory import Inventory, load_inventory, local_inventory
 from auditor.model import HostResult, Verdict
+from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.report import RENDERERS
 from auditor.transports import ConnectOptions
@@ -151,6 +152,8 @@ def run(
         catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
         org = organisation.prepare(catalog, {**book.params, **cli_params})  # documents, attestations (issue 5)
         # NET-* checks run from this machine (auditor/network/), alongside the engine's host phase.
+        origin = network_params.origin_of(inv.source, book.source, cli_params)
+        network_params.check_all(plans, origin)  # every network parameter, before any host is contacted
         plans, net_plans = split_network(plans)
         net_job = None
         if net_plans and not no_network:
@@ -162,7 +165,7 @@ def run(
                 jobs=jobs,
                 inventory_hosts=list(inv.hosts.values()),
             )
-            net_job = network.prepare(net_plans, net_options)
+            net_job = network.prepare(net_plans, net_options, origin)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -325,7 +328,8 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
     try:
-        catalog, inv, book, plans, _ = _prepare(inventory, playbook, params)
+        catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
+        network_params.check_all(plans, network_params.origin_of(inv.source, book.source, cli_params))
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor import addresses
 from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import InventoryError
 from auditor.model import Host
@@ -130,6 +131,12 @@ def make_host(name: str, variables: dict[str, Any], groups: list[str], file: str
             line=line,
             field=f"{name}.ansible_connection",
         )
+    if connection != "local":  # the address reaches ssh, sockets and nmap: IP, CIDR or DNS name only
+        try:
+            address = addresses.target(address)
+        except addresses.AddressError as exc:
+            where = "ansible_host" if v.get("ansible_host") or v.get("ansible_ssh_host") else "host name"
+            raise InventoryError(str(exc), file=file, line=line, field=f"{name}.{where}") from None
     os_name = str(
         v.get("os", "windows" if str(v.get("ansible_shell_type", "")).lower() == "powershell" else "linux")
     ).lower()

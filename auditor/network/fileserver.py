@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import paramiko
 
+from auditor import addresses
 from auditor.transports import ConnectOptions
 
 SUPPORTED = ("sftp",)
@@ -31,13 +31,14 @@ class FileServerReport:
 
 
 def parse_url(url: str) -> tuple[str, str, int, str | None, str]:
-    """(scheme, host, port, user, path) of a file_server URL. Pure; raises ValueError."""
-    parts = urlsplit(str(url))
-    if parts.scheme not in ("sftp", "smb", "ftps") or not parts.hostname:
-        raise ValueError(f"file_server {url!r}: expected sftp://[user@]host[:port]/path (smb:// and ftps:// "
-                         "are recognised but need passwords, which the auditor does not accept)")
-    default = {"sftp": 22, "smb": 445, "ftps": 21}[parts.scheme]
-    return parts.scheme, parts.hostname, parts.port or default, parts.username, parts.path or "/"
+    """(scheme, host, port, user, path) of a file_server URL, host by ``addresses``' strict grammar.
+    Pure; raises ValueError."""
+    try:
+        parts = addresses.url(url, ("sftp", "smb", "ftps"), allow_user=True)
+    except addresses.AddressError as exc:
+        raise ValueError(f"file_server {exc}: expected sftp://[user@]host[:port]/path (smb:// and ftps:// "
+                         "are recognised but need passwords, which the auditor does not accept)") from None
+    return parts.scheme, parts.host, parts.port, parts.user, parts.path
 
 
 def probe(url: str, key_file: str | None, connect: ConnectOptions, timeout: float = 10.0) -> FileServerReport:

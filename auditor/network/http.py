@@ -12,7 +12,8 @@ import re
 import ssl
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from auditor.addresses import Url
 
 BODY_LIMIT = 65536
 _PASSWORD_INPUT = re.compile(rb"<input[^>]+type\s*=\s*[\"']?password", re.IGNORECASE)
@@ -36,12 +37,12 @@ class HttpAnswer:
         return f"GET {self.url}: {self.status}" + (f" ({shown})" if shown else "")
 
 
-def fetch(url: str, address: str, timeout: float = 5.0) -> HttpAnswer:
-    """GET ``url`` from ``address`` (the inventory's address: the URL's host is only sent as Host:)."""
-    parts = urlsplit(url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    answer = HttpAnswer(url)
+def fetch(url: Url, address: str, timeout: float = 5.0) -> HttpAnswer:
+    """GET ``url`` (parsed by ``addresses.url``) from ``address`` (the inventory's address: the URL's
+    host is only sent as Host:)."""
+    https = url.scheme == "https"
+    port = url.port
+    answer = HttpAnswer(str(url))
     if https:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
@@ -49,8 +50,8 @@ def fetch(url: str, address: str, timeout: float = 5.0) -> HttpAnswer:
     else:
         conn = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
-        conn.putrequest("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), skip_host=True)
-        conn.putheader("Host", parts.netloc or address)
+        conn.putrequest("GET", url.path + (f"?{url.query}" if url.query else ""), skip_host=True)
+        conn.putheader("Host", url.netloc)
         conn.putheader("User-Agent", "auditor (ISO/IEC 27001 compliance probe)")
         conn.endheaders()
         resp = conn.getresponse()

@@ -17,25 +17,24 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+from auditor import addresses
 from auditor.catalog.playbook import HostPlan
 from auditor.engine import applicability, excerpt, judge, now, parameter_evidence
 from auditor.errors import InputError
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
 from auditor.network import fileserver, http, logmarker, mail, scan, targets, tls
 from auditor.network import judge as netjudge
+from auditor.network import params as netparams
 from auditor.transports import ConnectOptions
 
-DEFAULT_SMTP_PORT = 25
+DEFAULT_SMTP_PORT = netparams.DEFAULT_SMTP_PORT
 
 
 @dataclass
@@ -55,11 +54,12 @@ class Job:
     plans: list[HostPlan]
     options: NetworkOptions
     scan_targets: dict[str, str]  # host name -> vetted nmap target
-    portal_urls: dict[str, str]  # host name -> URL
+    portal_urls: dict[str, addresses.Url]  # host name -> parsed URL
     smtp_ports: dict[str, int]
-    nmap_args: str  # as vetted; run() adds --versiondb (a copy of nmap's probes with capped waits)
+    nmap_args: list[str]  # as vetted; run() adds --versiondb (a copy of nmap's probes with capped waits)
     scan_ports: str = scan.DEFAULT_TCP_PORTS
     probe_wait_ms: int = 1000
+    checked: dict[str, netparams.Checked] = field(default_factory=dict)
 
 
 def _fact_types(plan: HostPlan) -> set[str]:
@@ -67,52 +67,32 @@ def _fact_types(plan: HostPlan) -> set[str]:
 
 
 def portal_url(host: Host, params: dict[str, Any]) -> str:
-    url = params.get("portal_url") or f"https://{_bracket(host.address)}/"
-    return str(url)
+    return str(params.get("portal_url") or netparams.default_portal_url(host))
 
 
-def _bracket(address: str) -> str:
-    return f"[{address}]" if ":" in address else address
-
-
-def prepare(plans: list[HostPlan], options: NetworkOptions) -> Job:
+def prepare(plans: list[HostPlan], options: NetworkOptions, origin: netparams.Origin | None = None) -> Job:
     """Decide every target and parameter before anything is contacted; InputError for what may not be."""
     scan_targets: dict[str, str] = {}
-    urls: dict[str, str] = {}
+    urls: dict[str, addresses.Url] = {}
     smtp_ports: dict[str, int] = {}
+    checked: dict[str, netparams.Checked] = {}
     ports: list[str] = []
     for plan in plans:
-        host, params = plan.host, plan.params
+        host = plan.host
         where = f"host {host.name}"
         scan_targets[host.name] = targets.vet(host.address, options.allow_wide_scan, where)
+        values = checked[host.name] = netparams.check(plan, origin)
         types = _fact_types(plan)
         if "https_portal" in types or "portal_http" in types:
-            url = portal_url(host, params)
-            parts = urlsplit(url)
-            if parts.scheme != "https" or not parts.hostname:
-                raise InputError(f"{where}: portal_url {url!r} must be an https:// URL")
-            targets.vet(parts.hostname, options.allow_wide_scan, f"{where}: portal_url")
+            url = values.portal_url or addresses.url(netparams.default_portal_url(host), ("https",))
+            targets.vet(url.host, options.allow_wide_scan, f"{where}: portal_url")
             urls[host.name] = url
-            ports.append(str(parts.port or 443))
+            ports.append(str(url.port))
         if "smtp" in types:
-            try:
-                smtp_ports[host.name] = int(params.get("smtp_port") or DEFAULT_SMTP_PORT)
-            except ValueError:
-                raise InputError(f"{where}: smtp_port {params.get('smtp_port')!r} is not a port number") from None
-            ports.append(str(smtp_ports[host.name]))
-        ca = params.get("tls_ca_file")
-        if ca and not os.path.isfile(os.path.expanduser(str(ca))):
-            raise InputError(f"{where}: tls_ca_file {ca!r} is not a readable file")
-        try:
-            netjudge.parse_allowed_ports(params.get("allowed_ports"))
-        except ValueError as exc:
-            raise InputError(f"{where}: {exc}") from None
-        if "file_server" in types and params.get("file_server"):
-            try:
-                _, fs_host, _, _, _ = fileserver.parse_url(str(params["file_server"]))
-            except ValueError as exc:
-                raise InputError(f"{where}: {exc}") from None
-            targets.vet(fs_host, options.allow_wide_scan, f"{where}: file_server")
+            smtp_ports[host.name] = values.smtp_port
+            ports.append(str(values.smtp_port))
+        if "file_server" in types and values.file_server is not None:
+            targets.vet(values.file_server.host, options.allow_wide_scan, f"{where}: file_server")
     base = str(next((p.params["scan_ports"] for p in plans if p.params.get("scan_ports")), scan.DEFAULT_TCP_PORTS))
     spec = base if not ports else _add_tcp_ports(base, ports)
     try:
@@ -120,7 +100,7 @@ def prepare(plans: list[HostPlan], options: NetworkOptions) -> Job:
         args = scan.nmap_arguments(spec, scan.is_root(), options.host_timeout)
     except ValueError as exc:
         raise InputError(f"scan_ports / scan_probe_wait_ms: {exc}") from None
-    return Job(plans, options, scan_targets, urls, smtp_ports, args, spec, wait)
+    return Job(plans, options, scan_targets, urls, smtp_ports, args, spec, wait, checked)
 
 
 def _add_tcp_ports(spec: str, extra: list[str]) -> str:
@@ -158,14 +138,9 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
     scanned = [p for p in job.plans if needs[p.host.name] & {"exposure", "mailbox"}]
     if scanned:
         note(f"nmap: {len(scanned)} target(s)")
-        addresses = sorted({job.scan_targets[p.host.name] for p in scanned})
-        scratch = tempfile.mkdtemp(prefix="auditor-nmap-")
-        try:
-            versiondb = scan.capped_probes_file(job.probe_wait_ms, scratch)
-            args = scan.nmap_arguments(job.scan_ports, scan.is_root(), job.options.host_timeout, versiondb=versiondb)
-            scan_run = scan.run_nmap(addresses, args, job.options.scan_timeout)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        scan_run, _ = scan.run_scan(sorted({job.scan_targets[p.host.name] for p in scanned}), job.scan_ports,
+                                    job.options.host_timeout, job.probe_wait_ms, job.options.scan_timeout,
+                                    job.options.stop)
         if scan_run.error is None:
             scans = scan.parse(scan_run.result, {p.host.name: job.scan_targets[p.host.name] for p in scanned},
                                scan_run.xml)
@@ -206,7 +181,8 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
     if markers:
         note(f"log markers: {len(markers)} host(s)")
         _log_markers(job, markers, facts)
-    _file_servers(job, facts, needs)
+    if not job.options.stop.is_set():
+        _file_servers(job, facts, needs)
 
     out: dict[str, list[CheckResult]] = {}
     for plan in job.plans:
@@ -260,7 +236,8 @@ def _exposure(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan |
     lines = [p.line() for p in result.open_ports()]
     for p in result.open_ports():
         if p.proto == "tcp" and netjudge.is_plain_http(p):
-            answer = http.fetch(f"http://{_bracket(plan.host.address)}:{p.port}/", plan.host.address, timeout)
+            page = addresses.Url("http", _url_host(plan.host.address), p.port, "/")
+            answer = http.fetch(page, plan.host.address, timeout)
             lines.append(answer.line())
             why = http.login_in_clear(answer)
             if why:
@@ -270,17 +247,15 @@ def _exposure(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan |
     out.put("exposure", value, None, _ev(command, lines or ["no open port among those scanned"]))
 
 
-def _server_name(url: str) -> str:
-    return urlsplit(url).hostname or ""
+def _url_host(address: str) -> str:
+    return address.partition("%")[0]  # a scope id is for the socket, not for a URL's Host
 
 
-def _https_portal(plan: HostPlan, url: str, out: _Facts, timeout: float) -> None:
-    parts = urlsplit(url)
-    port = parts.port or 443
-    name = _server_name(url)
+def _https_portal(plan: HostPlan, url: addresses.Url, out: _Facts, timeout: float) -> None:
+    name = url.host
     ca = plan.params.get("tls_ca_file")
-    report = tls.probe_tls(plan.host.address, port, name, os.path.expanduser(str(ca)) if ca else None, timeout)
-    command = f"TLS probe {plan.host.address}:{port} (server name {name}; CA: system store" + (
+    report = tls.probe_tls(plan.host.address, url.port, name, os.path.expanduser(str(ca)) if ca else None, timeout)
+    command = f"TLS probe {plan.host.address}:{url.port} (server name {name}; CA: system store" + (
         f" + {ca})" if ca else ")")
     value = tls.report_facts(report)
     if report.listening is None:
@@ -289,13 +264,12 @@ def _https_portal(plan: HostPlan, url: str, out: _Facts, timeout: float) -> None
     out.put("https_portal", value, None, _ev(command, report.transcript))
 
 
-def _portal_http(plan: HostPlan, url: str, out: _Facts, timeout: float) -> None:
-    parts = urlsplit(url)
+def _portal_http(plan: HostPlan, url: addresses.Url, out: _Facts, timeout: float) -> None:
     secure = http.fetch(url, plan.host.address, timeout)
     if secure.status is None:
         out.put("portal_http", None, f"{url}: {secure.error}", _ev(f"GET {url}", [secure.line()], None))
         return
-    clear_url = f"http://{_bracket(parts.hostname or plan.host.address)}{parts.path or '/'}"
+    clear_url = addresses.Url("http", url.host, 80, url.path)
     clear = http.fetch(clear_url, plan.host.address, timeout)
     lines = [secure.line(), clear.line()]
     out.put("portal_http", http.portal_facts(secure, clear), None, _ev(f"GET {url}; GET {clear_url}", lines))
@@ -303,7 +277,7 @@ def _portal_http(plan: HostPlan, url: str, out: _Facts, timeout: float) -> None:
 
 def _smtp(plan: HostPlan, port: int, out: _Facts, timeout: float) -> None:
     ca = plan.params.get("tls_ca_file")
-    name = str(plan.params.get("smtp_hostname") or plan.host.address)
+    name = _url_host(str(plan.params.get("smtp_hostname") or plan.host.address))
     report = mail.probe_smtp(plan.host.address, port, name, os.path.expanduser(str(ca)) if ca else None, timeout)
     command = f"SMTP {plan.host.address}:{port}: EHLO, STARTTLS, TLS probe (server name {name})"
     if report.error:
@@ -321,7 +295,7 @@ def _mailbox(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | 
         return
     ca = plan.params.get("tls_ca_file")
     ca = os.path.expanduser(str(ca)) if ca else None
-    name = str(plan.params.get("smtp_hostname") or plan.host.address)
+    name = _url_host(str(plan.params.get("smtp_hostname") or plan.host.address))
     services, cleartext, encrypted, problems, lines = [], [], [], [], []
     for p in netjudge.mailbox_services(result):
         kind = p.name.removesuffix("s") if p.name in ("imaps", "pop3s") else p.name
@@ -377,7 +351,7 @@ def _log_markers(job: Job, sent: dict[str, logmarker.Sent], facts: dict[str, _Fa
         p0 = params[ok[0]]
         paths = p0.get("log_marker_paths") or ["/var/log"]
         paths = paths if isinstance(paths, list) else str(paths).split(",")
-        wait = float(p0.get("log_marker_wait") or 20)
+        wait = job.checked[ok[0]].log_marker_wait if ok[0] in job.checked else netparams.DEFAULT_LOG_MARKER_WAIT
         markers = [sent[n].marker for n in ok]
         found, error, searches = logmarker.search(log_host, job.options.connect, markers, paths, wait,
                                                   job.options.stop.is_set)

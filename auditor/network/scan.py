@@ -1,6 +1,8 @@
-"""The exposure scan: one nmap run over every target of the run (python-nmap), and its parser.
+"""The exposure scan: one nmap run over every target of the run, and its parser.
 
-``nmap_arguments`` (pure) says how we scan: TCP connect (SYN when root), UDP 161 for
+nmap is run with an argv list (``command_line``: targets after ``--``, each its own
+argument), in its own process group, killed with the auditor; python-nmap only parses
+its XML. ``nmap_arguments`` (pure) says how we scan: TCP connect (SYN when root), UDP 161 for
 SNMP when root, service/version detection at a limited intensity, the ``ftp-anon``
 script, a per-host timeout and no DNS (``-n``). ``parse`` (pure) turns python-nmap's
 result dict into one ``HostScan`` per target. python-nmap's dict drops the
@@ -10,10 +12,20 @@ tunnels are read from the same run's XML by ``tunnels``.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
 import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,25 +89,22 @@ class HostScan:
 
 
 def nmap_arguments(ports: str, root: bool, host_timeout: int, version_intensity: int = 2,
-                   versiondb: str | None = None) -> str:
-    """The nmap arguments (without targets). Pure; shown in evidence."""
+                   versiondb: str | None = None) -> list[str]:
+    """The nmap options (without output, targets): one list item per argument. Pure; shown in evidence."""
     if not _PORTS_SPEC.match(ports):
         raise ValueError(f"scan_ports {ports!r}: use nmap -p syntax (digits, commas, ranges, T:/U:)")
     tcp_ports = ports.removeprefix("T:")
     spec = f"T:{tcp_ports}" if "U:" not in ports and "T:" not in ports else ports
-    scan_types = "-sT"
+    scan_types = ["-sT"]
     if root:
-        scan_types = "-sS"
+        scan_types = ["-sS", "-sU"]
         if "U:" not in spec:
             spec += f",U:{SNMP_UDP_PORT}"
-            scan_types += " -sU"
-        else:
-            scan_types += " -sU"
-    return (
-        f"-n {scan_types} -p {spec} -sV --version-intensity {version_intensity} --script ftp-anon "
-        f"-PE -PS22,80,443,25 -PA80 --host-timeout {host_timeout}s --max-retries 2 -T4"
-        + (f" --versiondb {shlex.quote(versiondb)}" if versiondb else "")
-    )
+    return [
+        "-n", *scan_types, "-p", spec, "-sV", "--version-intensity", str(version_intensity), "--script", "ftp-anon",
+        "-PE", "-PS22,80,443,25", "-PA80", "--host-timeout", f"{host_timeout}s", "--max-retries", "2", "-T4",
+        *(["--versiondb", versiondb] if versiondb else []),
+    ]
 
 
 PROBE_FILES = ("/usr/share/nmap/nmap-service-probes", "/usr/local/share/nmap/nmap-service-probes")
@@ -225,23 +234,153 @@ def _entries(scanned: dict[str, Any], target: str) -> list[tuple[str, dict[str, 
 
 @dataclass
 class ScanRun:
-    command: str
+    command: str  # the argv that ran, each element shell-quoted (shlex.join)
     result: dict[str, Any]
     xml: str
     error: str | None = None
 
 
-def run_nmap(addresses: list[str], arguments: str, timeout: float) -> ScanRun:
-    """The one nmap run of the audit (I/O). Addresses were vetted by ``targets.vet``."""
-    import nmap  # python-nmap
+SCRATCH_PREFIX = "auditor-nmap-"
 
-    command = shlex.join(["nmap", "-oX", "-", *shlex.split(arguments), *addresses])
+
+def command_line(arguments: list[str], targets: list[str], xml_path: str) -> list[str]:
+    """nmap's argv. Pure. Targets come after ``--``: whatever they hold, nmap reads none as an option."""
+    return ["nmap", "-oX", xml_path, *arguments, "--", *targets]
+
+
+@contextlib.contextmanager
+def scratch_dir() -> Iterator[str]:
+    """A private folder for nmap's files, removed on the way out; folders left by an auditor that was
+    killed outright (its pid is in the name) are removed first."""
+    sweep_stale()
+    path = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
-        scanner = nmap.PortScanner()
-        result = scanner.scan(hosts=" ".join(addresses), arguments=arguments, timeout=int(timeout) or None)
-        return ScanRun(command, result, scanner.get_nmap_last_output().decode("utf-8", "replace")
-                       if isinstance(scanner.get_nmap_last_output(), bytes) else scanner.get_nmap_last_output())
-    except nmap.PortScannerTimeout:
-        return ScanRun(command, {}, "", f"nmap did not finish within {timeout:g} s")
-    except nmap.PortScannerError as exc:
-        return ScanRun(command, {}, "", f"nmap failed: {str(exc).strip()[:300]}")
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_stale(base: str | None = None) -> list[str]:
+    """Remove our scratch folders whose auditor process is gone; returns the removed paths."""
+    base = base or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(base))
+    except OSError:
+        return removed
+    for entry in entries:
+        pid_text = entry.name.removeprefix(SCRATCH_PREFIX).partition("-")[0]
+        if not entry.name.startswith(SCRATCH_PREFIX) or not pid_text.isdigit() or int(pid_text) == os.getpid():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != os.geteuid():
+                continue
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.path)
+        except OSError:
+            continue  # alive under another user (EPERM), or unreadable: not ours to remove
+    return removed
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec function making the child get SIGKILL when the auditor dies (Linux PR_SET_PDEATHSIG),
+    so that neither SIGKILL of the auditor nor a crash leaves nmap running. None where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here: the child only calls it
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the auditor died before prctl took effect
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return preexec
+
+
+PR_SET_PDEATHSIG = 1
+POLL_SECONDS = 0.2
+TERM_GRACE_SECONDS = 2.0
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """End nmap and whatever it started (its own process group): TERM, then KILL."""
+    for sig, grace in ((signal.SIGTERM, TERM_GRACE_SECONDS), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_nmap(targets: list[str], arguments: list[str], timeout: float, stop: threading.Event | None = None,
+             scratch: str | None = None) -> ScanRun:
+    """The one nmap run of the audit (I/O): the argv list run as is (no shell, no re-splitting), its XML read
+    by python-nmap's parser. Stopped within a fraction of a second when ``stop`` is set; the child never
+    outlives this call, nor the auditor. Targets were vetted by ``targets.vet``."""
+    if scratch is None:
+        with scratch_dir() as own:
+            return run_nmap(targets, arguments, timeout, stop, own)
+    xml_path = os.path.join(scratch, "scan.xml")
+    argv = command_line(arguments, targets, xml_path)
+    command = shlex.join(argv)
+    try:
+        with open(os.path.join(scratch, "stderr"), "w+b") as err:
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                    start_new_session=True, preexec_fn=_die_with_parent(), close_fds=True)
+            try:
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        rc = proc.wait(timeout=POLL_SECONDS)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if stop is not None and stop.is_set():
+                            return ScanRun(command, {}, "", "nmap stopped: the run was interrupted")
+                        if time.monotonic() > deadline:
+                            return ScanRun(command, {}, "", f"nmap did not finish within {timeout:g} s")
+            finally:
+                if proc.poll() is None:
+                    _stop(proc)
+            err.seek(0)
+            stderr = err.read(65536).decode("utf-8", "replace").strip()
+        with open(xml_path, encoding="utf-8", errors="replace") as fh:
+            xml_text = fh.read()
+    except OSError as exc:  # nmap missing, scratch folder unwritable or full
+        return ScanRun(command, {}, "", f"nmap could not run: {exc.strerror or exc}")
+    if rc != 0:
+        return ScanRun(command, {}, xml_text, f"nmap failed (exit {rc}): {stderr[-300:] or 'no message'}")
+    return _parse_xml(command, xml_text, stderr)
+
+
+def _parse_xml(command: str, xml_text: str, stderr: str) -> ScanRun:
+    import nmap  # python-nmap: its parser of nmap's XML, not its way of running nmap
+
+    parser = nmap.PortScanner.__new__(nmap.PortScanner)  # __init__ would run `nmap -V` for nothing
+    parser._nmap_last_output, parser._scan_result = "", {}
+    try:
+        result = parser.analyse_nmap_xml_scan(xml_text, nmap_err=stderr)
+    except (nmap.PortScannerError, ET.ParseError, AttributeError) as exc:
+        return ScanRun(command, {}, xml_text, f"nmap's XML output could not be read: {str(exc).strip()[:300]}")
+    return ScanRun(command, result, xml_text)
+
+
+def run_scan(targets: list[str], ports: str, host_timeout: int, probe_wait_ms: int, timeout: float,
+                 stop: threading.Event | None = None) -> tuple[ScanRun, list[str]]:
+    """The audit's scan in its own scratch folder (capped probe waits); returns the run and the options used."""
+    arguments = nmap_arguments(ports, is_root(), host_timeout)
+    try:
+        with scratch_dir() as scratch:
+            versiondb = capped_probes_file(probe_wait_ms, scratch)
+            arguments = nmap_arguments(ports, is_root(), host_timeout, versiondb=versiondb)
+            return run_nmap(targets, arguments, timeout, stop, scratch), arguments
+    except OSError as exc:
+        command = shlex.join(command_line(arguments, targets, "-"))
+        return ScanRun(command, {}, "", f"nmap's scratch folder could not be written: {exc.strerror or exc}"), arguments

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.modules.setdefault("invoke", None)  # type: ignore[arg-type]
 import paramiko  # noqa: E402
 
+from auditor import addresses  # noqa: E402
 from auditor.transports.base import ExecResult, HostError, Transport, shell_command  # noqa: E402
 
 _KNOWN_HOSTS_LOCK = threading.Lock()
@@ -129,6 +130,10 @@ class SshTransport(Transport):
 
     def connect(self) -> None:
         where = f"{self.address}:{self.port}"
+        try:  # the inventory parsed it already; a network (CIDR) or anything else is no SSH peer
+            addresses.host(self.address)
+        except addresses.AddressError as exc:
+            raise HostError(f"{self.address}: not a host address for SSH: {exc}", "error") from None
         pkey = _private_key(self.key_file)
         try:
             sock = socket.create_connection((self.address, self.port), timeout=self.connect_timeout)

@@ -67,9 +67,9 @@ def test_host_timeout_is_not_up() -> None:
 
 
 def test_nmap_arguments() -> None:
-    args = scan.nmap_arguments("22,80", root=True, host_timeout=30)
+    args = " ".join(scan.nmap_arguments("22,80", root=True, host_timeout=30))
     assert "-sS -sU -p T:22,80,U:161" in args and "--host-timeout 30s" in args and args.startswith("-n ")
-    assert "-sT -p T:22,80 " in scan.nmap_arguments("22,80", root=False, host_timeout=30)
+    assert "-sT -p T:22,80 " in " ".join(scan.nmap_arguments("22,80", root=False, host_timeout=30))
     with pytest.raises(ValueError):
         scan.nmap_arguments("22; rm -rf /", root=True, host_timeout=30)
 

@@ -1,0 +1,144 @@
+"""The network parameters of a host, parsed strictly before anything is contacted.
+
+Every parameter that names something to contact (``portal_url``, ``file_server``,
+``log_server``, ``smtp_hostname``, ``smtp_port``) or bounds a probe (``scan_ports``,
+``scan_probe_wait_ms``, ``log_marker_wait``, ``allowed_ports``) and the files the probes
+read (``tls_ca_file``, ``file_server_key``) is checked here, by ``auditor validate`` and
+by ``auditor run`` before the first connection. A bad value is an InputError naming where
+it came from (the inventory, the playbook or ``--param``), the host and the parameter.
+Pure apart from looking at the named files; light imports (no probe libraries).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from auditor import addresses
+from auditor.catalog.playbook import HostPlan
+from auditor.errors import InputError
+from auditor.model import Host
+
+DEFAULT_SMTP_PORT = 25
+DEFAULT_LOG_MARKER_WAIT = 20.0
+MAX_LOG_MARKER_WAIT = 3600.0
+
+# (host, parameter) -> the file (or "--param") the value came from; None when unknown.
+Origin = Callable[[Host, str], str | None]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The parsed values phase.py uses (None: not set)."""
+
+    portal_url: addresses.Url | None
+    smtp_port: int
+    smtp_hostname: str | None
+    file_server: addresses.Url | None
+    log_servers: list[str]
+    log_marker_wait: float
+
+
+def _error(plan: HostPlan, key: str, message: str, origin: Origin | None) -> InputError:
+    source = origin(plan.host, key) if origin else None
+    return InputError(message, file=source, field=f"host {plan.host.name}: {key}")
+
+
+def default_portal_url(host: Host) -> str:
+    return f"https://{addresses.bracket(host.address)}/"
+
+
+def check(plan: HostPlan, origin: Origin | None = None) -> Checked:
+    """Parse one host's network parameters; InputError for the first bad one."""
+    p = plan.params
+
+    def fail(key: str, message: str) -> InputError:
+        return _error(plan, key, message, origin)
+
+    def present(key: str) -> bool:
+        return p.get(key) not in (None, "", [])
+
+    portal = None
+    if present("portal_url"):
+        try:
+            portal = addresses.url(p["portal_url"], ("https",))
+        except addresses.AddressError as exc:
+            raise fail("portal_url", str(exc)) from None
+    smtp_port = DEFAULT_SMTP_PORT
+    if present("smtp_port"):
+        try:
+            smtp_port = addresses.port(p["smtp_port"])
+        except addresses.AddressError as exc:
+            raise fail("smtp_port", str(exc)) from None
+    smtp_hostname = None
+    if present("smtp_hostname"):
+        try:
+            smtp_hostname = addresses.host(p["smtp_hostname"])
+        except addresses.AddressError as exc:
+            raise fail("smtp_hostname", str(exc)) from None
+    file_server = None
+    if present("file_server"):
+        try:
+            file_server = addresses.url(p["file_server"], ("sftp", "smb", "ftps"), allow_user=True)
+        except addresses.AddressError as exc:
+            raise fail("file_server", f"{exc} (expected sftp://[user@]host[:port]/path)") from None
+    log_servers: list[str] = []
+    if present("log_server"):
+        values = p["log_server"] if isinstance(p["log_server"], list) else [p["log_server"]]
+        for value in values:
+            try:
+                log_servers.append(addresses.host(value))
+            except addresses.AddressError as exc:
+                raise fail("log_server", f"{exc} (the log server's address or inventory name)") from None
+    wait = DEFAULT_LOG_MARKER_WAIT
+    if present("log_marker_wait"):
+        wait = _number(p["log_marker_wait"], 1, MAX_LOG_MARKER_WAIT, lambda m: fail("log_marker_wait", m))
+    if present("scan_probe_wait_ms"):
+        _number(p["scan_probe_wait_ms"], 1, 60000, lambda m: fail("scan_probe_wait_ms", m), whole=True)
+    for key in ("tls_ca_file", "file_server_key"):
+        if present(key) and not os.path.isfile(os.path.expanduser(str(p[key]))):
+            raise fail(key, f"{p[key]!r} is not a readable file")
+    from auditor.network.judge import parse_allowed_ports
+    from auditor.network.scan import nmap_arguments
+
+    try:
+        parse_allowed_ports(p.get("allowed_ports"))
+    except ValueError as exc:
+        raise fail("allowed_ports", str(exc)) from None
+    if present("scan_ports"):
+        try:
+            nmap_arguments(str(p["scan_ports"]), False, 60)
+        except ValueError as exc:
+            raise fail("scan_ports", str(exc)) from None
+    return Checked(portal, smtp_port, smtp_hostname, file_server, log_servers, wait)
+
+
+def _number(value: Any, low: float, high: float, fail: Callable[[str], InputError], whole: bool = False) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise fail(f"{value!r} is not a number") from None
+    if not low <= number <= high or (whole and not number.is_integer()):
+        raise fail(f"{value!r}: expected {'a whole number' if whole else 'a number'} from {low:g} to {high:g}")
+    return number
+
+
+def check_all(plans: list[HostPlan], origin: Origin | None = None) -> None:
+    """Every host's network parameters (``validate``, and ``run`` before any host is contacted)."""
+    for plan in plans:
+        check(plan, origin)
+
+
+def origin_of(inventory_source: str, playbook_source: str, cli_params: dict[str, Any]) -> Origin:
+    """Where a host's parameter was set: ``--param`` wins over the inventory, which wins over the playbook."""
+
+    def where(host: Host, key: str) -> str | None:
+        if key in cli_params:
+            return "--param"
+        if key in host.vars:
+            return inventory_source
+        return playbook_source
+
+    return where
