@@ -307,6 +307,8 @@ def _mailbox(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | 
             facts = tls.report_facts(report)
             if not report.modern:
                 (problems if report.problems else cleartext).append(f"{p.label} {kind}: no TLS 1.2+ handshake")
+            elif None in (facts["issuer_trusted"], facts["expired"], facts["hostname_match"]):
+                problems.append(f"{p.label} {kind}: certificate could not be judged: {facts['problems']}")
             elif facts["issuer_trusted"] and not facts["expired"] and facts["hostname_match"]:
                 encrypted.append(f"{p.label} {kind} over TLS ({report.protocol})")
             else:
@@ -314,12 +316,12 @@ def _mailbox(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | 
                                                f"certificate not valid for {name} ({facts['names']})")
                 cleartext.append(f"{p.label} {kind} over TLS but {why}")
         else:
-            has_starttls, line = mail.cleartext_capabilities(kind, plan.host.address, p.port, timeout)
+            upgraded, line = mail.cleartext_upgrade(kind, plan.host.address, p.port, name, timeout)
             lines.append(line)
-            if has_starttls is None:
+            if upgraded is None:
                 problems.append(line)
-            elif not has_starttls:
-                cleartext.append(f"{p.label} {kind} in clear text without STARTTLS")
+            elif not upgraded:
+                cleartext.append(f"{p.label} {kind} stays in clear text ({line})")
     value = {
         "services": services,
         "encrypted": encrypted,

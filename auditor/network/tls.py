@@ -60,6 +60,11 @@ class ProbeError(Exception):
     """The probe could not tell (no connection, timeout): never a verdict by itself."""
 
 
+class UpgradeRefused(Exception):
+    """The server advertised STARTTLS and then refused it (a 4xx/5xx answer): a definite answer, the
+    connection stays in clear text. The message is the server's answer."""
+
+
 # --- raw ClientHello / ServerHello (pure) ---------------------------------------------------
 
 
@@ -226,7 +231,9 @@ class TlsReport:
     protocol: str | None = None
     cipher: str | None = None
     certificate: dict[str, Any] | None = None
-    trust_error: str | None = None  # None: the chain verified (time aside)
+    trust_error: str | None = None  # why the chain did not verify (time aside)
+    trust_checked: bool = False  # the verification ran to an answer (ok or trust_error)
+    upgrade_refused: str | None = None  # the server's refusal of STARTTLS, when it refused
     legacy: dict[str, str] = field(default_factory=dict)  # version -> accepted | refused (...) | error: ...
     weak_accepted: list[str] = field(default_factory=list)
     weak_error: str | None = None
@@ -288,6 +295,11 @@ def probe_tls(address: str, port: int, server_name: str, ca_file: str | None, ti
             report.listening = False
             report.transcript.append(f"{address}:{port}: connection refused")
             return report
+        except UpgradeRefused as exc:
+            report.listening = True
+            report.upgrade_refused = str(exc)
+            report.transcript.append(f"STARTTLS refused by the server: {exc}")
+            return report
         except ssl.SSLError as exc:
             report.listening = True
             report.transcript.append(f"{name} handshake refused by the server: {exc.reason or exc}")
@@ -299,13 +311,17 @@ def probe_tls(address: str, port: int, server_name: str, ca_file: str | None, ti
     if report.modern:
         try:
             with _tls_socket(address, port, trust_context(ca_file), server_name, timeout, starttls):
+                report.trust_checked = True
                 report.transcript.append("chain verification (system store" + (f" + {ca_file}" if ca_file else "")
                                          + ", time not checked): ok")
         except ssl.SSLCertVerificationError as exc:
+            report.trust_checked = True
             report.trust_error = exc.verify_message or str(exc)
             report.transcript.append(f"chain verification: {report.trust_error}")
-        except (ssl.SSLError, OSError) as exc:
-            report.problems.append(f"chain verification: {exc}")
+        except (ssl.SSLError, OSError, UpgradeRefused) as exc:
+            # No verdict on trust: the verifying handshake did not get as far as the chain.
+            report.problems.append(f"chain verification: could not tell: {exc}")
+            report.transcript.append(f"chain verification: could not tell: {exc}")
     if starttls is None:
         _probe_legacy(report, timeout)
         _probe_weak(report, timeout)
@@ -371,7 +387,7 @@ def report_facts(report: TlsReport) -> dict[str, Any]:
         "protocol": report.protocol,
         "cipher": report.cipher,
         "certificate": cert or None,
-        "issuer_trusted": (report.trust_error is None) if cert else None,
+        "issuer_trusted": (False if report.trust_error else (True if report.trust_checked else None)) if cert else None,
         "trust_error": f"issuer not trusted: {report.trust_error}" if report.trust_error else "",
         "expired": cert.get("expired"),
         "not_yet_valid": cert.get("not_yet_valid"),
@@ -387,6 +403,7 @@ def report_facts(report: TlsReport) -> dict[str, Any]:
         "legacy_summary": "; ".join(f"{v} {r}" for v, r in report.legacy.items()),
         "weak_ciphers": report.weak_accepted if (report.weak_accepted or report.weak_error is None) else None,
         "problems": "; ".join(report.problems),
+        "upgrade_refused": report.upgrade_refused,
     }
 
 
