@@ -90,3 +90,23 @@ def test_file_server_url() -> None:
     assert parse_url("smb://fs/dept")[2] == 445
     with pytest.raises(ValueError):
         parse_url("http://fs/")
+
+
+@pytest.mark.parametrize(("param", "value", "message"), [
+    ("portal_url", "https://h:22;touch/", "portal_url"), ("portal_url", "https://h/$(id)", "portal_url"),
+    ("file_server", "sftp://u@h/x;touch", "file_server"), ("file_server", "sftp://u@-oProxyCommand=x/", "file_server"),
+    ("log_server", "-x", "log_server"), ("log_server", "a b", "log_server"), ("smtp_hostname", "--x", "smtp_hostname"),
+    ("smtp_port", "25;x", "smtp_port"), ("smtp_port", "70000", "smtp_port"),
+    ("log_marker_wait", "abc", "log_marker_wait"),
+    ("scan_probe_wait_ms", "1e9", "scan_probe_wait_ms"), ("scan_ports", "22 -iL x", "scan_ports"),
+    ("file_server_key", "/nonexistent/key", "file_server_key"),
+])  # fmt: skip
+def test_every_network_parameter_is_parsed_strictly(catalog, tmp_path: Path, param: str, value: str,  # type: ignore[no-untyped-def]
+                                                    message: str) -> None:
+    from auditor.network import params as netparams
+
+    plans = plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5\n[mail]\nweb\n", **{param: value})
+    origin = netparams.origin_of(str(tmp_path / "hosts.ini"), "playbooks/baseline.yaml", {param: value})
+    with pytest.raises(InputError) as err:
+        netparams.check_all(plans, origin)
+    assert str(err.value).startswith(f"--param: host web: {message}:"), str(err.value)
