@@ -8,9 +8,13 @@ run's lab /24, so the session lab stays small.
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +222,96 @@ def test_no_network_skips_probes(netlab: Lab, tmp_path: Path) -> None:
     _, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out", "--no-network")
     assert results is not None, stderr[-2000:]
     assert not any(r["check"].startswith("NET-") for h in results["hosts"] for r in h["results"])
+
+
+def test_hostile_address_never_reaches_nmap(netlab: Lab, tmp_path: Path) -> None:
+    """An IPv6 scope id carrying nmap options (python-nmap once split it into `--script evil.nse`, run as
+    root) is refused before anything runs: exit 2 naming file, line and field, and the script never runs.
+    The same for a hostile portal_url given with --param."""
+    pwned = tmp_path / "PWNED"
+    evil = tmp_path / "evil.nse"
+    evil.write_text('description="x"\ncategories={"safe"}\nprerule=function() return true end\n'
+                    f'action=function() os.execute("id > {pwned}") end\n')
+    portal = netlab.host(host_name("portal"))
+    inv = tmp_path / "inv.ini"
+    inv.write_text(f"[servers]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
+                   f"ansible_ssh_private_key_file={netlab.key}\n"
+                   f"evil ansible_host='fe80::1%x --script={evil}'\n")
+    for command in ("validate", "run"):
+        extra = ["--known-hosts", str(netlab.known_hosts), "--output", str(tmp_path / "out")]
+        extra = extra if command == "run" else []
+        proc = subprocess.run([sys.executable, "-m", "auditor", command, "--inventory", str(inv), *extra],
+                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 2, (command, proc.returncode, proc.stderr[-2000:])
+        assert f"{inv}:3: evil.ansible_host:" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not pwned.exists(), pwned.read_text()
+    assert not (tmp_path / "out" / "results.json").exists()
+
+    inv.write_text(f"[portals]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
+                   f"ansible_ssh_private_key_file={netlab.key}\n")
+    rc, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out2", "--param",
+                                      f"portal_url=https://{portal.address}:22;touch {pwned}/")
+    assert rc == 2 and results is None, stderr[-2000:]
+    assert stderr.startswith(f"error: --param: host {portal.name}: portal_url:") and "Traceback" not in stderr, stderr
+    assert not pwned.exists()
+
+
+SMTP_454 = r'''
+import socketserver
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        w = self.wfile.write
+        w(b"220 mx.lab ESMTP\r\n")
+        for line in self.rfile:
+            c = line.upper()
+            if c.startswith((b"EHLO", b"HELO")):
+                w(b"250-mx.lab\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+            elif c.startswith(b"STARTTLS"):
+                w(b"454 4.7.0 TLS currently unavailable\r\n")
+            elif c.startswith(b"QUIT"):
+                w(b"221 2.0.0 bye\r\n")
+                return
+            else:
+                w(b"250 ok\r\n")
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer(("0.0.0.0", 2525), H).serve_forever()
+'''
+
+
+def test_starttls_refused_is_fail(netlab: Lab, tmp_path: Path) -> None:
+    """A mail server that advertises STARTTLS and answers 454 lets mail travel in clear: NET-MAIL-STARTTLS
+    is fail with the server's answer as the reason (it was `unknown`). The server is a small SMTP responder
+    started on a lab host on port 2525."""
+    host = netlab.host(host_name("mailplain"))
+    script = base64.b64encode(SMTP_454.encode()).decode()
+    client = connect(host.address, netlab.key, netlab.known_hosts)
+    pid = ""
+    try:
+        rc, pid, err = run(client, f"echo {script} | base64 -d > /tmp/smtp454.py && "
+                                   "{ nohup python3 /tmp/smtp454.py >/dev/null 2>&1 </dev/null & echo $!; }")
+        assert rc == 0 and pid.strip().isdigit(), err
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection((host.address, 2525), timeout=2) as s:
+                    assert s.recv(100).startswith(b"220 ")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the SMTP responder did not start"
+                time.sleep(0.3)
+        inv = tmp_path / "inv.ini"
+        inv.write_text(f"[mail]\n{host.name} ansible_host={host.address} ansible_user=auditor "
+                       f"ansible_ssh_private_key_file={netlab.key} smtp_port=2525\n")
+        _, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out")
+    finally:
+        if pid.strip().isdigit():
+            run(client, f"kill {pid.strip()}; rm -f /tmp/smtp454.py")
+        client.close()
+    assert results is not None, stderr[-2000:]
+    checks = _checks(_host(results, host.name))
+    starttls = checks["NET-MAIL-STARTTLS"]
+    assert starttls["status"] == "fail", starttls
+    assert "454 4.7.0 TLS currently unavailable" in starttls["reason"] and "clear text" in starttls["reason"]
+    assert checks["NET-MAIL-CERT-TRUSTED"]["status"] == "not_applicable", checks["NET-MAIL-CERT-TRUSTED"]
+    assert _host(results, host.name)["plan_tasks"]["PT-MAIL-CRYPTO"] == "fail"
