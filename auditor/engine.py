@@ -13,13 +13,14 @@ import json
 import queue
 import re
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor import batch, winbatch
+from auditor import batch, clock, winbatch
 from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import evaluate, render
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
@@ -236,14 +237,15 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
             options.track(transport)
             try:
                 with transport:
-                    at = now()
+                    at, sent = now(), time.time()
                     result = transport.run(script.script, options.host_timeout)
+                    window = clock.Reference(sent, time.time(), clock.tolerance(plan.params))
             finally:
                 options.untrack(transport)
             refused = sudo_refusal(result)
             if refused:
                 raise HostError(refused)
-            outputs = builder.split(script, result.stdout)
+            outputs = {i: replace(raw, reference=window) for i, raw in builder.split(script, result.stdout).items()}
             if result.rc is None and not outputs:
                 raise HostError(f"no answer within {options.host_timeout:g} s")
             if not outputs and result.rc not in (0, None):

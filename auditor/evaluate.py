@@ -96,7 +96,20 @@ def lookup(facts: dict[str, Fact], path: str) -> tuple[Any, str | None, Verdict 
     return value, None, None
 
 
+_ORDERED = ("lt", "lte", "gt", "gte")
+
+
+def _range(value: Any) -> tuple[Any, Any] | None:
+    """A value known only within bounds (an age read by a host clock that is off): (low, high)."""
+    if isinstance(value, dict) and set(value) == {"at_least", "at_most"}:
+        return value["at_least"], value["at_most"]
+    return None
+
+
 def _show(value: Any) -> str:
+    bounds = _range(value)
+    if bounds is not None:
+        return f"between {_show(bounds[0])} and {_show(bounds[1])}"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, list) and not value:
@@ -130,8 +143,13 @@ def _leaf(leaf: dict[str, Any], facts: dict[str, Fact]) -> Outcome:
     value, problem, verdict = lookup(facts, path)
     if problem is not None:
         return Outcome(verdict or Verdict.UNKNOWN, problem + _detail(leaf, facts), used)
+    bounds = _range(value) if op in _ORDERED else None
     try:
-        ok = test(value, expected)
+        # A range passes only when all of it passes, fails only when all of it fails.
+        ok = test(value, expected) if bounds is None else test(bounds[0], expected)
+        if bounds is not None and test(bounds[1], expected) is not ok:
+            text = f"{leaf.get('label') or path} = {_show(value)}: cannot tell whether {symbol} {_show(expected)}"
+            return Outcome(Verdict.UNKNOWN, text + _detail(leaf, facts), used)
     except (TypeError, ValueError, re.error) as exc:
         return Outcome(Verdict.UNKNOWN, f"{path} = {_show(value)} cannot be compared ({exc})", used)
     label = leaf.get("label") or path

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from auditor import clock
 from auditor.catalog import Catalog
 from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import PlaybookError
@@ -152,6 +153,10 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
             plan.checks += [c for c in selected if c.applies.get("os", host.os) == host.os and c.id not in have]
     needed_by: dict[str, set[str]] = {}  # check id -> parameters it needs, worked out once a run
     for plan in plans.values():
+        try:
+            clock.tolerance(plan.params)  # every host's ages are judged with it, whichever checks run
+        except ValueError as exc:
+            raise PlaybookError(f"host {plan.host.name}: {exc}", file=playbook.source) from None
         for check in plan.checks:
             needed = needed_by.get(check.id)
             if needed is None:

@@ -7,6 +7,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     config_grep,
     files,
     firewall,
+    host_clock,
     kernel_module,
     logrotate,
     package,

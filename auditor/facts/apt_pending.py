@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, lower, newest, show, upper
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, existing_files, first_line, register, sections
 
 SCRIPT = (
@@ -88,10 +89,7 @@ class AptPendingFact(FactType):
         found = sections(raw.stdout)
         if "none" in found or not found:
             raise FactUnreadable("apt-get not found (not a Debian-family host)")
-        now_lines = [s for s in found.get("now", []) if s.strip()]
-        if not now_lines or not now_lines[0].strip().isdigit():
-            raise FactUnreadable("unexpected output: no date")
-        now = int(now_lines[0].strip())
+        host = _host_clock(raw)
         rc_keys = [k for k in found if k.startswith("rc ")]
         if not rc_keys:
             raise FactUnreadable("apt-get -s dist-upgrade did not finish")
@@ -100,35 +98,51 @@ class AptPendingFact(FactType):
         if rc != 0:
             err = next((s.strip() for s in sim if s.startswith("E:")), "") or first_line("\n".join(sim))
             raise FactUnreadable(f"apt-get -s dist-upgrade failed (exit {rc}): {err or 'no output'}")
-        newest: tuple[int, str] | None = None
+        lists: list[tuple[int, str]] = []
         for line in found.get("lists", []):
             mtime, _, path = line.partition("|")
-            if mtime.strip().isdigit() and path and (newest is None or int(mtime) > newest[0]):
-                newest = (int(mtime), path)
-        age = round((now - newest[0]) / 86400, 2) if newest else None
-        fresh = age is not None and age <= max_age
+            if mtime.strip().isdigit() and path:
+                lists.append((int(mtime), path))
+        # The lists' mtimes: apt sets them from the mirror's Last-Modified, or this host's clock wrote them.
+        ages = [age_of(mtime, host, True) for mtime, _ in lists]
+        dated = newest(ages) if lists else Dated(None)
+        age = dated.age
+        newest_list = min(
+            ((upper(a.age), path) for a, (_, path) in zip(ages, lists, strict=True) if a.age is not None), default=None
+        )
+        fresh = age is not None and upper(age) <= max_age
+        undecided = bool(lists) and not fresh and (age is None or lower(age) <= max_age)
         pending = parse_inst(sim)
         security = [p for p in pending if p["security"]]
         sec_names = sorted({p["name"] for p in security})
-        if newest is None:
+        if not lists:
             state = "missing"
+        elif undecided:
+            state = "undated"  # in the future, or old or not depending on whose clock: never "fresh"
         elif not fresh:
             state = "stale"
         else:
             state = "fresh"
         # The judged field: None unless the answer is known (see the module docstring).
         sec_count: int | None = len(sec_names) if (fresh or sec_names) else None
+        undated = dated.problem or (host.describe() if undecided else None)
         summary = (
             ", ".join(f"{p['name']} {p['old'] or '-'} -> {p['new']} ({', '.join(p['origins'])})" for p in security)
             or None
         )
+        if sec_count is None and lists:
+            summary = f"package lists {state}: newest {show(age)} (limit {max_age:g})" + (
+                f"; {undated}" if undated else ""
+            )
         return {
             "lists": state,
-            "lists_present": newest is not None,
+            "lists_present": bool(lists),
             "lists_fresh": fresh,
             "lists_age_days": age,
-            "lists_newest": newest[1] if newest else None,
+            "lists_newest": newest_list[1] if newest_list else None,
             "max_age_days": max_age,
+            "lists_undated": undated,
+            "clock": host.as_dict(),
             "pending_count": len(pending),
             "pending_names": sorted({p["name"] for p in pending}),
             "security_pending_count": sec_count,
@@ -136,3 +150,17 @@ class AptPendingFact(FactType):
             "security_summary": summary,
             "pending": pending,
         }
+
+    def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
+        text = outputs[0].stdout
+        if not sections(text).get("now"):
+            return text
+        return text.rstrip("\n") + "\n" + evidence_line(_host_clock(outputs[0]))
+
+
+def _host_clock(raw: RawOutput) -> HostClock:
+    now_lines = [s for s in sections(raw.stdout).get("now", []) if s.strip()]
+    try:
+        return host_clock(epoch(now_lines[0] if now_lines else ""), raw.reference)
+    except ValueError:
+        raise FactUnreadable("unexpected output: no date") from None

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
+from auditor.clock import Reference
+
 
 @dataclass(frozen=True)
 class RawOutput:
@@ -26,6 +28,8 @@ class RawOutput:
     stderr: str
     rc: int | None  # None: the snippet never finished (host batch cut short)
     timed_out: bool = False
+    # The auditor's clock around the run that printed this: ages are measured against it, not the host's.
+    reference: Reference | None = None
 
 
 class FactUnreadable(Exception):

@@ -13,6 +13,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
+from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, newest, show, upper
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
 
 _EXTENSIONS = ("cvd", "cld", "cud")
@@ -72,7 +73,7 @@ class ClamavDbFact(FactType):
         now_key = next((k for k in found if k.startswith("now ")), None)
         if now_key is None:
             raise FactUnreadable("unexpected output while reading the ClamAV database folder")
-        now = int(now_key.split()[1])
+        host = _host_clock(raw, now_key)
         databases = []
         for key, lines in found.items():
             if not key.startswith("file "):
@@ -82,29 +83,53 @@ class ClamavDbFact(FactType):
                 header = parse_header(base64.b64decode("".join(lines)))
             except ValueError:
                 header = None
-            built = header["build_time"] if header else int(mtime)
+            # The header's build time comes from ClamAV's builders; an mtime from this host's clock.
+            dated = age_of(header["build_time"], host, False) if header else age_of(int(mtime), host, True)
             databases.append(
                 {
                     "path": path,
-                    "age_days": round((now - built) / 86400, 2),
+                    "age_days": dated.age,
+                    "undated": dated.problem,
                     "judged_by": "header build time" if header else "file mtime (no readable header)",
-                    "mtime_age_days": round((now - int(mtime)) / 86400, 2),
+                    "mtime_age_days": age_of(int(mtime), host, True).age,
                     "version": header["version"] if header else None,
                     "signatures": header["signatures"] if header else None,
                 }
             )
-        newest = min(databases, key=lambda d: d["age_days"]) if databases else None
+        newest_db = newest(Dated(d["age_days"], d["undated"]) for d in databases) if databases else Dated(None)
+        youngest = min(
+            (d for d in databases if d["age_days"] is not None), key=lambda d: upper(d["age_days"]), default=None
+        )
+        shown = youngest or (databases[0] if databases else None)
+        if shown is None:
+            where = params.get("directory", "/var/lib/clamav")
+            summary = f"no {params.get('database', 'daily')}.cvd/.cld/.cud in {where}"
+        else:
+            summary = f"{shown['path']}: {show(shown['age_days'])} by its {shown['judged_by']}"
+            summary += "".join(f"; {d['path']}: {d['undated']}" for d in databases if d["undated"])
+        if host.off or any(d["undated"] for d in databases):
+            summary += f"; {host.describe()}"
         return {
             "directory_exists": "nodir" not in found,
             "count": len(databases),
             "databases": databases,
-            "newest_days": newest["age_days"] if newest else None,
-            "newest_path": newest["path"] if newest else None,
-            "judged_by": newest["judged_by"] if newest else None,
-            "summary": (
-                f"{newest['path']}: {newest['age_days']:g} days old by its {newest['judged_by']}"
-                if newest
-                else f"no {params.get('database', 'daily')}.cvd/.cld/.cud in "
-                f"{params.get('directory', '/var/lib/clamav')}"
-            ),
+            "newest_days": newest_db.age,
+            "newest_path": shown["path"] if shown else None,
+            "judged_by": shown["judged_by"] if shown else None,
+            "clock": host.as_dict(),
+            "summary": summary,
         }
+
+    def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
+        text = outputs[0].stdout
+        now_key = next((k for k in sections(text) if k.startswith("now ")), None)
+        if now_key is None:
+            return text
+        return text.rstrip("\n") + "\n" + evidence_line(_host_clock(outputs[0], now_key))
+
+
+def _host_clock(raw: RawOutput, now_key: str) -> HostClock:
+    try:
+        return host_clock(epoch(now_key.removeprefix("now ")), raw.reference)
+    except ValueError as exc:
+        raise FactUnreadable(f"the host's clock: {exc}") from None

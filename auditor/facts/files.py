@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, newest, oldest, show, upper
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, shell_glob
 
 _PATHS_SCHEMA = {
@@ -35,12 +36,18 @@ def _stat_snippet(paths: list[Any]) -> str:
     return _STAT_LOOP.format(patterns=" ".join(shell_glob(p) for p in _flat(paths)))
 
 
-def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:
-    require_rc(raw, "stat")
+def _host_clock(raw: RawOutput) -> HostClock:
     lines = raw.stdout.splitlines()
-    if not lines or not lines[0].strip().isdigit():
-        raise FactUnreadable("unexpected output from date/stat")
-    now = int(lines[0])
+    try:
+        return host_clock(epoch(lines[0] if lines else ""), raw.reference)
+    except ValueError:
+        raise FactUnreadable("unexpected output from date/stat") from None
+
+
+def _parse_stat(raw: RawOutput) -> tuple[HostClock, list[dict[str, Any]], list[str]]:
+    require_rc(raw, "stat")
+    host = _host_clock(raw)
+    lines = raw.stdout.splitlines()
     entries: list[dict[str, Any]] = []
     unreadable: list[str] = []
     for line in lines[1:]:
@@ -53,6 +60,7 @@ def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:
         if len(parts) != 7:
             raise FactUnreadable(f"unparseable stat line: {line[:120]!r}")
         kind, mode, owner, group, size, mtime, name = parts
+        dated = age_of(int(mtime), host, True)  # an mtime is written by the host's own clock
         entries.append(
             {
                 "path": name,
@@ -62,10 +70,11 @@ def _parse_stat(raw: RawOutput) -> tuple[int, list[dict[str, Any]], list[str]]:
                 "group": group,
                 "size": int(size),
                 "mtime": int(mtime),
-                "age_days": round((now - int(mtime)) / 86400, 2),
+                "age_days": dated.age,
+                "undated": dated.problem,
             }
         )
-    return now, entries, unreadable
+    return host, entries, unreadable
 
 
 @register
@@ -99,15 +108,28 @@ class FileAgeFact(FactType):
         return [_stat_snippet(params["paths"])]
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
-        _, entries, unreadable = _parse_stat(outputs[0])
+        host, entries, unreadable = _parse_stat(outputs[0])
         if unreadable and not entries:
             raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
         if not entries:
-            return {"count": 0, "newest_days": None, "oldest_days": None, "newest_path": None}
-        newest = min(entries, key=lambda e: e["age_days"])
+            return {"count": 0, "newest_days": None, "oldest_days": None, "newest_path": None, "clock": host.as_dict()}
+        dated = [Dated(e["age_days"], e["undated"]) for e in entries]
+        young = newest(dated)
+        youngest = min((e for e in entries if e["age_days"] is not None), key=lambda e: upper(e["age_days"]),
+                       default=None)
+        notes = [f"{e['path']} {e['undated']}" for e in entries if e["undated"]]
+        if host.off or notes:
+            notes.append(host.describe())
         return {
             "count": len(entries),
-            "newest_days": newest["age_days"],
-            "newest_path": newest["path"],
-            "oldest_days": max(e["age_days"] for e in entries),
+            "newest_days": young.age,
+            "newest_path": youngest["path"] if youngest else None,
+            "oldest_days": oldest(dated).age,
+            "clock": host.as_dict(),
+            "summary": "; ".join(
+                [f"{youngest['path']}: {show(youngest['age_days'])}" if youngest else "no datable file", *notes]
+            ),
         }
+
+    def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
+        return outputs[0].stdout.rstrip("\n") + "\n" + evidence_line(_host_clock(outputs[0]))

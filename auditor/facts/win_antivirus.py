@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from auditor.clock import Age, age_of, host_clock, show
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, register
 from auditor.facts.winbase import WINDOWS, epoch, error_text, json_items
 
@@ -114,13 +115,17 @@ class WinAntivirusFact(FactType):
             and defender.get("RealTimeProtectionEnabled") is True
             and str(defender.get("AMRunningMode") or "Normal") == "Normal"
         )
-        age: float | None = None
-        if defender:
+        age: Age | None = None
+        clock = host_clock(now, defender_raw.reference) if now is not None else None
+        undated: str | None = None
+        if defender and clock is not None:
             updated = epoch(defender.get("AntivirusSignatureLastUpdated"))
-            if updated is not None and now is not None:
-                age = round((now - updated) / 86400, 2)
-            elif isinstance(defender.get("AntivirusSignatureAge"), int):
-                age = float(defender["AntivirusSignatureAge"])
+            if updated is None and isinstance(defender.get("AntivirusSignatureAge"), int):
+                updated = now - defender["AntivirusSignatureAge"] * 86400  # days on the host's clock
+            if updated is not None:
+                # Defender stamps the update with the host's own clock.
+                dated = age_of(updated, clock, True)
+                age, undated = dated.age, dated.problem or (clock.describe() if clock.off else None)
         third = [p for p in products if not p["microsoft"] and p["vendor"] != "Microsoft"]
         third_active = [p["name"] for p in third if p["state"] == "on"]
         third_fresh = [p["name"] for p in third if p["state"] == "on" and p["signatures"] == "up_to_date"]
@@ -129,10 +134,10 @@ class WinAntivirusFact(FactType):
             raise FactUnreadable("; ".join(problems))
         mode = defender.get("AMRunningMode") if defender else None
         summary = (f"active: {', '.join(active)}" if active else "no active anti-virus product") + (
-            f"; Defender {'active' if defender_active else 'not active'} (mode {mode}), signatures {age:g} days old"
-            if defender and age is not None
-            else ("; Defender not present or not running" if not defender else "")
-        )
+            f"; Defender {'active' if defender_active else 'not active'} (mode {mode}), signatures {show(age)}"
+            if defender
+            else "; Defender not present or not running"
+        ) + (f"; {undated}" if undated else "")
         if third:
             summary += "; Security Center: " + ", ".join(f"{p['name']} {p['state']}/{p['signatures']}" for p in third)
         return {
@@ -141,6 +146,7 @@ class WinAntivirusFact(FactType):
             "defender_mode": mode,
             "defender_signature_age_days": age,
             "defender_signature_version": defender.get("AntivirusSignatureVersion") if defender else None,
+            "clock": clock.as_dict() if clock else None,
             "security_center_available": wsc_available,
             "products": products,
             "third_party_active": third_active,

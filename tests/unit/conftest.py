@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from auditor.clock import Reference
 from auditor.facts.base import RawOutput
 
 DATA = Path(__file__).parent / "data"
@@ -32,8 +33,10 @@ def captures() -> Captures:
     return Captures()
 
 
-def raw(stdout: str, rc: int = 0, stderr: str = "") -> RawOutput:
-    return RawOutput(stdout=stdout, stderr=stderr, rc=rc)
+def raw(stdout: str, rc: int = 0, stderr: str = "", at: float | None = None, tolerance: float = 300) -> RawOutput:
+    """``at``: the auditor's clock when the host printed it (ages are measured against it)."""
+    reference = None if at is None else Reference(at, at, tolerance)
+    return RawOutput(stdout=stdout, stderr=stderr, rc=rc, reference=reference)
 
 
 def tar_section(files: dict[str, str]) -> str:

@@ -18,17 +18,25 @@ CHECKS = Path(__file__).resolve().parents[2] / "controls/iso27001/checks/linux-u
 EV = Evidence(command="x", rc=0, output="", at="2026-11-23T00:00:00Z")
 
 
+def _host_now(text: str) -> int:
+    lines = text.splitlines()
+    return int(lines[lines.index("@@now") + 1])
+
+
 def _captured(stem: str) -> RawOutput:
+    """As the lab host printed it; the auditor (the same machine) read the same clock."""
     rc = int((DATA / f"apt/{stem}.rc").read_text().strip())
-    return raw((DATA / f"apt/{stem}.out").read_text(encoding="utf-8"), rc=rc)
+    text = (DATA / f"apt/{stem}.out").read_text(encoding="utf-8")
+    return raw(text, rc=rc, at=_host_now(text))
 
 
-def _later(out: RawOutput, days: float) -> RawOutput:
-    """The same host state read ``days`` later (only the snippet's own clock line moves)."""
+def _later(out: RawOutput, days: float, skew: float = 0) -> RawOutput:
+    """The same host state read ``days`` later, by a host whose clock is ``skew`` seconds off the auditor's."""
     lines = out.stdout.splitlines(keepends=True)
     i = lines.index("@@now\n") + 1
-    lines[i] = f"{int(lines[i]) + int(days * 86400)}\n"
-    return raw("".join(lines), rc=out.rc or 0)
+    auditor = int(lines[i]) + int(days * 86400)
+    lines[i] = f"{auditor + int(skew)}\n"
+    return raw("".join(lines), rc=out.rc or 0, at=auditor)
 
 
 def _parse(out: RawOutput, max_age: object = 7) -> dict:

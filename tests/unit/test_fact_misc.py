@@ -41,20 +41,22 @@ def clamav_output(files: dict[str, tuple[bytes, int]]) -> str:
 
 def test_header_beats_a_touched_mtime():
     old = (DATA / "clamav" / "db_40d" / "daily.cud.header").read_bytes()
-    value = ClamavDbFact().parse([raw(clamav_output({"/var/lib/clamav/daily.cld": (old, NOW)}))], {})
+    value = ClamavDbFact().parse([raw(clamav_output({"/var/lib/clamav/daily.cld": (old, NOW)}), at=NOW)], {})
     assert value["newest_days"] > 39
     assert value["judged_by"] == "header build time"
 
 
 def test_mtime_when_no_header():
-    value = ClamavDbFact().parse([raw(clamav_output({"/var/lib/clamav/daily.cud": (b"garbage", NOW - 2 * 86400)}))], {})
+    output = clamav_output({"/var/lib/clamav/daily.cud": (b"garbage", NOW - 2 * 86400)})
+    value = ClamavDbFact().parse([raw(output, at=NOW)], {})
     assert value["newest_days"] == 2 and "mtime" in value["judged_by"]
 
 
 def test_newest_of_several_and_none():
     fresh = (DATA / "clamav" / "db_fresh" / "daily.cud.header").read_bytes()
     old = (DATA / "clamav" / "db_30d" / "daily.cud.header").read_bytes()
-    value = ClamavDbFact().parse([raw(clamav_output({"/d/daily.cvd": (old, NOW), "/d/daily.cud": (fresh, NOW)}))], {})
+    both = clamav_output({"/d/daily.cvd": (old, NOW), "/d/daily.cud": (fresh, NOW)})
+    value = ClamavDbFact().parse([raw(both, at=NOW + 86400)], {})  # db_fresh was built at 17:28 that day
     assert value["newest_path"] == "/d/daily.cud"
     empty = ClamavDbFact().parse([raw(f"@@now {NOW}\n")], {})
     assert empty["count"] == 0 and empty["newest_days"] is None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from auditor.catalog import load_catalog
+from auditor.clock import Reference
 from auditor.engine import judge
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.win_accounts import parse_net_accounts
@@ -27,9 +28,13 @@ PARAMS: dict[str, Any] = {
 }
 
 
-def raw(name: str) -> RawOutput:
+SAMPLES_AT = Reference(1795435200, 1795435200)  # the auditor's clock: the samples' own "now" (construct.py)
+
+
+def raw(name: str, reference: Reference = SAMPLES_AT) -> RawOutput:
     rc = int((DATA / f"{name}.rc").read_text())
-    return RawOutput((DATA / f"{name}.out").read_text(encoding="utf-8"), (DATA / f"{name}.stderr").read_text(), rc)
+    out, err = (DATA / f"{name}.out").read_text(encoding="utf-8"), (DATA / f"{name}.stderr").read_text()
+    return RawOutput(out, err, rc, reference=reference)
 
 
 def fact(type_name: str, *samples: str, params: dict[str, Any] | None = None) -> Fact:

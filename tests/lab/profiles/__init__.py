@@ -8,14 +8,16 @@ from types import ModuleType
 
 from .common import PLAN_TASKS
 
-__all__ = ["ALL_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
+__all__ = ["ALL_PROFILES", "CLOCK_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
 
 # One host of each of these makes the standard lab (the pytest fixture's hosts).
 LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
 # The network lab of tests/lab/test_network.py (with a logserver): started by that module only,
 # so the session lab stays small and fast.
 NETWORK_PROFILES = ("portal", "portalbad", "mailtls", "mailplain", "fileserver", "insecure")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES)
+# Hosts whose clock is off (tests/lab/test_clock_skew.py): started by that module only.
+CLOCK_PROFILES = ("clockbehind", "clockahead")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES)
 
 
 def get(name: str) -> ModuleType:

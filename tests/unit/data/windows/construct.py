@@ -158,9 +158,9 @@ w("accounts_failed", na(["System error 5 has occurred.", "", "Access is denied."
 hf = [{"HotFixID": "KB5046613", "Description": "Security Update", "InstalledOn": "2026-11-13"},
       {"HotFixID": "KB5045594", "Description": "Update", "InstalledOn": "2026-10-10"},
       {"HotFixID": "KB5011048", "Description": "Update", "InstalledOn": None}]
-w("hotfix_recent", js([{"today": "2026-11-23", "hotfixes": hf}]))
-w("hotfix_old", js([{"today": "2026-11-23", "hotfixes": [{"HotFixID": "KB5039212", "Description": "Security Update",
+w("hotfix_recent", js([{"now": now, "today": "2026-11-23", "hotfixes": hf}]))
+w("hotfix_old", js([{"now": now, "today": "2026-11-23", "hotfixes": [{"HotFixID": "KB5039212", "Description": "Security Update",
                                                           "InstalledOn": "2026-06-11"}]}]))
-w("hotfix_single_object", js([{"today": "2026-11-23", "hotfixes": {"HotFixID": "KB5039212",
+w("hotfix_single_object", js([{"now": now, "today": "2026-11-23", "hotfixes": {"HotFixID": "KB5039212",
                                                                     "Description": "Security Update",
                                                                     "InstalledOn": "2026-11-20"}}]))
