@@ -86,7 +86,8 @@ def _carry_settings(root: Path) -> list[Path]:
         for f in files:
             if not f.is_file():
                 continue
-            texts.append(f.read_text(errors="replace"))
+            lines = f.read_text(errors="replace").splitlines()
+            texts += [line for line in lines if not line.lstrip().startswith(("#", ";"))]
             home = Path.home()
             inside = Path("/root") / f.relative_to(home) if f.is_relative_to(home) else f  # the chroot runs as root
             (root / str(inside).lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
