@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
+from auditor.facts.base import (
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    name_arg,
+    name_schema,
+    register,
+    require_rc,
+    sections,
+)
 
 # One snippet shared by every process/service fact of a host (deduplicated by its text).
 # Network namespaces are listed too: a daemon inside a container (another netns) does not
@@ -31,7 +40,7 @@ _NS_LINK = re.compile(r"/proc/(\d+|self)/ns/net -> (\S+)")
 
 _NAMES_SCHEMA = {
     "type": "array",
-    "items": {"type": "string", "pattern": r"^[A-Za-z0-9._@+-]+$"},
+    "items": name_schema("A-Za-z0-9._@+-"),
     "minItems": 1,
 }
 
@@ -146,10 +155,10 @@ class ServiceFact(FactType):
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        units = " ".join(quote(u) for u in params["units"])
+        units = " ".join(name_arg(u) for u in params["units"])
         return [
             f"if [ -d /run/systemd/system ]; then echo @@systemd; for u in {units}; do "
-            'printf "%s %s\\n" "$u" "$(systemctl is-active "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
+            'printf "%s %s\\n" "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
             PROCESS_TABLE,
         ]
 
