@@ -9,7 +9,6 @@ A refused value is bad input (exit 2), named with where it was set.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -18,7 +17,7 @@ from auditor.errors import PlaybookError
 from auditor.evaluate import params_used, render
 from auditor.facts import REGISTRY
 from auditor.facts.base import UnsafeValue, check_path, strict_schema
-from auditor.model import Check
+from auditor.model import Check, FactSpec
 
 if TYPE_CHECKING:
     from auditor.catalog.playbook import HostPlan, Playbook
@@ -35,7 +34,8 @@ def path_list(value: Any) -> list[str]:
 def vet_plans(plans: list[HostPlan], playbook: Playbook, inventory_source: str, cli_params: dict[str, Any]) -> None:
     """Raise PlaybookError for the first value of any host that would reach a command unsafely."""
     validators: dict[str, jsonschema.Draft202012Validator] = {}
-    seen: set[str] = set()  # (fact type, rendered parameters) already judged: hosts mostly share values
+    seen: set[str] = set()  # (check, fact, values of its parameters) already judged: hosts mostly share values
+    by_check: dict[str, list[tuple[str, FactSpec, set[str]]]] = {}  # check id -> its facts with templates
     for plan in plans:
         for name in PATH_PARAMS:
             value = plan.params.get(name)
@@ -47,16 +47,17 @@ def vet_plans(plans: list[HostPlan], playbook: Playbook, inventory_source: str, 
                 except UnsafeValue as exc:
                     raise _refusal(name, plan, playbook, inventory_source, cli_params, str(exc)) from None
         for check in plan.checks:
-            if not _applies(check, plan.params):
+            templated = by_check.get(check.id)
+            if templated is None:
+                templated = by_check[check.id] = [(name, spec, used) for name, spec in check.facts.items()
+                                                  if spec.type in REGISTRY and (used := params_used(spec.params))]
+            if not templated or not _applies(check, plan.params):  # no template: the catalog's schema judged it
                 continue
-            for fact_name, spec in check.facts.items():
-                used = params_used(spec.params)
-                if not used or spec.type not in REGISTRY:  # no template: the catalog's schema has judged it
-                    continue
-                rendered = render(spec.params, plan.params)
-                key = json.dumps([spec.type, rendered], sort_keys=True, default=repr)
+            for fact_name, spec, used in templated:
+                key = repr([check.id, fact_name, *(plan.params.get(p) for p in sorted(used))])
                 if key in seen:
                     continue
+                rendered = render(spec.params, plan.params)
                 validator = validators.get(spec.type)
                 if validator is None:
                     schema = strict_schema(REGISTRY[spec.type].params_schema)
