@@ -21,6 +21,7 @@ from typing import Any
 
 from auditor import clock
 from auditor.catalog import Catalog
+from auditor.catalog.hostvalues import vet_plans
 from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import PlaybookError
 from auditor.evaluate import params_used
@@ -170,4 +171,5 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
                     f"{plan.host.name}: set them in the playbook, the inventory or with --param",
                     file=playbook.source,
                 )
+    vet_plans(list(plans.values()), playbook, inventory.source, cli_params)  # before any host is contacted
     return list(plans.values())

@@ -122,6 +122,86 @@ def quote(value: Any) -> str:
     return shlex.quote(str(value))
 
 
+# --- values that become arguments of a command on a host ----------------------------------
+# Quoting keeps a value one word; it does not stop a word that starts with "-" from being read as
+# an option (find's -exec runs anything). So every such value is one of two kinds, checked before any
+# host is contacted (the parameter schemas below) and again where the snippet is built (the helpers):
+# an absolute path (it starts with "/", so no command reads it as an option), or a name that starts
+# with a letter, digit or "_". No control character in either: a newline ends a shell line, and
+# grep reads it as a second pattern.
+
+
+class UnsafeValue(ValueError):
+    """A value that would reach a command on a host in a form the command could read as an option."""
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Schema fragments for parameters that become arguments (jsonschema uses re.search: \Z, not $, which
+# would accept a trailing newline).
+ABS_PATH = {"type": "string", "pattern": r"^/[^\x00-\x1f\x7f]*\Z"}
+# A whole-string "{{ param }}": allowed where the catalog declares it; the rendered value must then
+# satisfy the rest of the schema (strict_schema), checked for every host before any is contacted.
+TEMPLATE = {"type": "string", "pattern": r"^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}\Z"}
+
+
+def name_schema(chars: str = "A-Za-z0-9._@+:-") -> dict[str, Any]:
+    """A name operand (package, unit, module, process): its first character cannot be "-"."""
+    return {"type": "string", "pattern": f"^[A-Za-z0-9_][{chars}]*\\Z"}
+
+
+def strict_schema(schema: Any) -> Any:
+    """``schema`` without its ``TEMPLATE`` alternatives: what a rendered value must satisfy."""
+    if isinstance(schema, list):
+        return [strict_schema(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: strict_schema(v) for k, v in schema.items()}
+    if "anyOf" in schema:
+        kept = [strict_schema(s) for s in schema["anyOf"] if s is not TEMPLATE]
+        del out["anyOf"]
+        if len(kept) == 1:
+            out.update(kept[0])
+        else:
+            out["anyOf"] = kept
+    return out
+
+
+def check_path(value: Any) -> str:
+    """``value`` if it is an absolute path (or path pattern) without control characters, else UnsafeValue."""
+    text = str(value)
+    if not text.startswith("/"):
+        raise UnsafeValue(f"{text!r} is not an absolute path (it must start with /)")
+    if _CONTROL.search(text):
+        raise UnsafeValue(f"{text!r} holds a control character (newline, tab...)")
+    return text
+
+
+def check_name(value: Any) -> str:
+    """``value`` if it is a name no command can read as an option, else UnsafeValue."""
+    text = str(value)
+    if not text or not (text[0].isascii() and (text[0].isalnum() or text[0] == "_")):
+        raise UnsafeValue(f"{text!r} must start with a letter, a digit or _ (else a command may read it as an option)")
+    if _CONTROL.search(text):
+        raise UnsafeValue(f"{text!r} holds a control character (newline, tab...)")
+    return text
+
+
+def path_arg(value: Any) -> str:
+    """An absolute path as one shell word (checked, then quoted)."""
+    return quote(check_path(value))
+
+
+def name_arg(value: Any) -> str:
+    """A name operand as one shell word (checked, then quoted)."""
+    return quote(check_name(value))
+
+
+def glob_arg(pattern: Any) -> str:
+    """An absolute path pattern with only ``*`` and ``?`` active (checked, then ``shell_glob``). What it
+    expands to starts with "/" as well."""
+    return shell_glob(check_path(pattern))
+
+
 def shell_glob(pattern: str) -> str:
     """Quote a path pattern so that only ``*`` and ``?`` stay active as globs.
 
@@ -135,7 +215,7 @@ def shell_glob(pattern: str) -> str:
 def existing_files(paths: list[str], then: str = "", keep: str = '"$f"') -> str:
     """A loop appending ``keep`` (the path, by default) to "$@" for each existing regular file among
     ``paths``, after running ``then``; one process then reads them all. Start "$@" with ``set --``."""
-    globs = " ".join(shell_glob(p) for p in paths)
+    globs = " ".join(glob_arg(p) for p in paths)
     return f'for f in {globs}; do [ -f "$f" ] && {{ {then}set -- "$@" {keep}; }}; done; '
 
 

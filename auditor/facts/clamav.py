@@ -14,7 +14,18 @@ from datetime import datetime
 from typing import Any
 
 from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, newest, show, upper
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
+from auditor.facts.base import (
+    ABS_PATH,
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    name_arg,
+    name_schema,
+    path_arg,
+    register,
+    require_rc,
+    sections,
+)
 
 _EXTENSIONS = ("cvd", "cld", "cud")
 
@@ -48,15 +59,15 @@ class ClamavDbFact(FactType):
     params_schema = {
         "type": "object",
         "properties": {
-            "directory": {"type": "string", "pattern": "^/"},
-            "database": {"type": "string", "pattern": r"^[a-z0-9_-]+$"},
+            "directory": ABS_PATH,
+            "database": name_schema("a-z0-9_-"),
         },
         "additionalProperties": False,
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        directory = quote(params.get("directory", "/var/lib/clamav"))
-        database = quote(params.get("database", "daily"))
+        directory = path_arg(params.get("directory", "/var/lib/clamav"))
+        database = name_arg(params.get("database", "daily"))
         exts = " ".join(_EXTENSIONS)
         return [
             f'd={directory}; echo "@@now ${{_now:-$(date +%s)}}"; '

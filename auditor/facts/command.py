@@ -16,7 +16,8 @@ class CommandFact(FactType):
     params_schema = {
         "type": "object",
         "properties": {
-            "run": {"type": "string", "minLength": 1},
+            # shell text of the catalog itself: no "{{ param }}", which would splice a value in unquoted
+            "run": {"type": "string", "minLength": 1, "not": {"pattern": "\\{\\{"}},
             "ok_rc": {"type": "array", "items": {"type": "integer"}},
         },
         "required": ["run"],

@@ -18,7 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 from auditor.facts import ere
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, existing_files, quote, register, require_rc
+from auditor.facts.base import (
+    ABS_PATH,
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    existing_files,
+    quote,
+    register,
+    require_rc,
+)
 
 _PATTERN, _FILES, _GREP = "@@pattern ", "@@files ", "@@grep"
 
@@ -42,8 +51,9 @@ class ConfigGrepFact(FactType):
     params_schema = {
         "type": "object",
         "properties": {
-            "paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-            "pattern": {"type": "string", "minLength": 1},
+            "paths": {"type": "array", "items": ABS_PATH, "minItems": 1},
+            # given to grep after -e, so a leading "-" is a pattern; a newline would make two patterns
+            "pattern": {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]+\Z"},
         },
         "required": ["paths", "pattern"],
         "additionalProperties": False,

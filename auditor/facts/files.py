@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, newest, oldest, show, upper
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, register, require_rc, shell_glob
+from auditor.facts.base import ABS_PATH, TEMPLATE, FactType, FactUnreadable, RawOutput, glob_arg, register, require_rc
 
 _PATHS_SCHEMA = {
     "type": "object",
-    "properties": {"paths": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1}},
+    "properties": {
+        "paths": {
+            "type": "array",
+            # absolute patterns; "{{ backup_paths }}" renders to a string or a list of them
+            "items": {"anyOf": [ABS_PATH, TEMPLATE, {"type": "array", "items": ABS_PATH, "minItems": 1}]},
+            "minItems": 1,
+        }
+    },
     "required": ["paths"],
     "additionalProperties": False,
 }
@@ -33,7 +40,7 @@ def _flat(paths: list[Any]) -> list[str]:
 
 
 def _stat_snippet(paths: list[Any]) -> str:
-    return _STAT_LOOP.format(patterns=" ".join(shell_glob(p) for p in _flat(paths)))
+    return _STAT_LOOP.format(patterns=" ".join(glob_arg(p) for p in _flat(paths)))
 
 
 def _host_clock(raw: RawOutput) -> HostClock:

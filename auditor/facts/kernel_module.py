@@ -11,13 +11,13 @@ from __future__ import annotations
 import os.path
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, name_arg, name_schema, quote, register, sections
 
 _BLOCKING_COMMANDS = {"true", "false"}
 
 
 def snippet(module: str) -> str:
-    name = quote(module)
+    name = name_arg(module)
     loaded = quote(module.replace("-", "_"))
     builtin = quote("/" + module.replace("-", "[-_]") + ".ko")
     return (
@@ -53,7 +53,7 @@ class KernelModuleFact(FactType):
     name = "kernel_module"
     params_schema = {
         "type": "object",
-        "properties": {"name": {"type": "string", "pattern": r"^[A-Za-z0-9_-]+$"}},
+        "properties": {"name": name_schema("A-Za-z0-9_-")},
         "required": ["name"],
         "additionalProperties": False,
     }

@@ -11,6 +11,7 @@ import fnmatch
 from typing import Any
 
 from auditor.facts.base import (
+    ABS_PATH,
     FactType,
     RawOutput,
     own_files,
@@ -91,7 +92,7 @@ class LogrotateFact(FactType):
     name = "logrotate"
     params_schema = {
         "type": "object",
-        "properties": {"logs": {"type": "array", "items": {"type": "string", "pattern": "^/"}, "minItems": 1}},
+        "properties": {"logs": {"type": "array", "items": ABS_PATH, "minItems": 1}},
         "required": ["logs"],
         "additionalProperties": False,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, name_arg, name_schema, register, sections
 
 
 @register
@@ -13,23 +13,19 @@ class PackageFact(FactType):
     params_schema = {
         "type": "object",
         "properties": {
-            "names": {
-                "type": "array",
-                "items": {"type": "string", "pattern": r"^[A-Za-z0-9.+_:-]+$"},
-                "minItems": 1,
-            }
+            "names": {"type": "array", "items": name_schema("A-Za-z0-9.+_:-"), "minItems": 1}
         },
         "required": ["names"],
         "additionalProperties": False,
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        names = " ".join(quote(n) for n in params["names"])
+        names = " ".join(name_arg(n) for n in params["names"])
         return [
             "if command -v dpkg-query >/dev/null 2>&1; then echo @@dpkg; "
             f"dpkg-query -W -f='${{Package}}|${{db:Status-Abbrev}}|${{Version}}\\n' -- {names} 2>/dev/null; "
             "elif command -v rpm >/dev/null 2>&1; then echo @@rpm; "
-            f"rpm -q --qf '%{{NAME}}|ii |%{{VERSION}}-%{{RELEASE}}\\n' {names} 2>/dev/null | grep '|ii |'; "
+            f"rpm -q --qf '%{{NAME}}|ii |%{{VERSION}}-%{{RELEASE}}\\n' -- {names} 2>/dev/null | grep '|ii |'; "
             "else echo @@none; fi; true"
         ]
 

@@ -12,26 +12,42 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, quote, register, require_rc, sections
+from auditor.facts.base import (
+    FactType,
+    FactUnreadable,
+    RawOutput,
+    name_arg,
+    name_schema,
+    register,
+    require_rc,
+    sections,
+)
 
 # One snippet shared by every process/service fact of a host (deduplicated by its text).
 # Network namespaces are listed too: a daemon inside a container (another netns) does not
 # serve this host, yet the host's process table shows it. procps (3.3 and later) names each
 # process's namespace itself, and $$, the batch's shell, is in ours. Another ps (busybox, an old
 # procps) refuses the column: the processes then come from ps or /proc, the namespaces from ls.
+# Without root, neither can read the namespace of another user's process. Any user can read each
+# process's /proc/PID/net/netlink, where the kernel's own route socket (protocol 0, port 0: one per
+# namespace) has an inode number unique to that namespace: that tells them apart. A process whose
+# namespace no source names is undetermined, never counted as this host's.
 PROCESS_TABLE = (
-    'while read -r k v _; do [ "$k" = Uid: ] && echo "@@uid $v" && break; done < /proc/self/status; '
+    'u=; while read -r k v _; do [ "$k" = Uid: ] && u=$v && echo "@@uid $v" && break; done < /proc/self/status; '
     "while read -r _ _ _ o _; do case $o in *hidepid=*) echo @@hidepid; break;; esac; done < /proc/mounts; "
     'echo "@@self $$"; echo @@psns; ps -eo pid=,netns=,comm=,args= 2>/dev/null || { '
     "echo @@ps; if command -v ps >/dev/null 2>&1; then ps -eo pid=,comm=,args=; "
     'else for p in /proc/[0-9]*; do read -r c < "$p/comm" 2>/dev/null && echo "${p#/proc/} $c $c"; done; fi; '
-    "echo @@nslinks; ls -l /proc/self/ns/net /proc/[0-9]*/ns/net 2>/dev/null; }; true"
+    "echo @@nslinks; ls -l /proc/self/ns/net /proc/[0-9]*/ns/net 2>/dev/null; }; "
+    '[ "$u" = 0 ] || { echo @@nlsock; grep -sE "^[0-9a-f]+ +0 +0 " /proc/self/net/netlink /proc/[0-9]*/net/netlink; }; '
+    "true"
 )
 _NS_LINK = re.compile(r"/proc/(\d+|self)/ns/net -> (\S+)")
+_NL_SOCK = re.compile(r"/proc/(\d+|self)/net/netlink:[0-9a-f]+ +0 +0 .* (\d+) *$")
 
 _NAMES_SCHEMA = {
     "type": "array",
-    "items": {"type": "string", "pattern": r"^[A-Za-z0-9._@+-]+$"},
+    "items": name_schema("A-Za-z0-9._@+-"),
     "minItems": 1,
 }
 
@@ -40,7 +56,9 @@ _NAMES_SCHEMA = {
 class ProcessTable:
     rows: list[tuple[int, str, str]]  # (pid, comm, args) of processes in the audit shell's network namespace
     elsewhere: list[tuple[int, str, str]]  # processes seen in other network namespaces (containers)
+    undetermined: list[tuple[int, str, str]]  # processes whose network namespace could not be read
     partial: bool  # hidepid and not root: other users' processes are invisible
+    uid: str  # the auditing user's uid, as the host said it
 
 
 def parse_process_table(raw: RawOutput) -> ProcessTable:
@@ -64,14 +82,32 @@ def _process_table(stdout: str) -> ProcessTable:
         rows = [(pid, None if ns == "-" else ns, comm, args) for pid, ns, comm, args in listed]
     else:
         raise FactUnreadable("process listing printed nothing")
-    table = ProcessTable([], [], "hidepid" in found and uid != "0")
+    own_ns = None if own_ns == "-" else own_ns
+    sockets = {m.group(1): m.group(2) for line in found.get("nlsock", []) if (m := _NL_SOCK.match(line))}
+    own_socket = sockets.pop("self", None)
+    table = ProcessTable([], [], [], "hidepid" in found and uid != "0", uid or "unknown")
     for pid, ns, comm, args in rows:
-        # A namespace we could not read (not root) is kept: we cannot tell, so we do not exclude.
-        other = own_ns not in (None, "-") and ns is not None and ns != own_ns
-        (table.elsewhere if other else table.rows).append((pid, comm, args))
-    if not table.rows:
+        if ns is not None and own_ns is not None:
+            bucket = table.elsewhere if ns != own_ns else table.rows
+        elif own_socket is not None and str(pid) in sockets:
+            bucket = table.elsewhere if sockets[str(pid)] != own_socket else table.rows
+        else:  # not root, and no source names its namespace: it may be a container's
+            bucket = table.undetermined
+        bucket.append((pid, comm, args))
+    if not rows:
         raise FactUnreadable("process listing is empty")
     return table
+
+
+def undetermined(table: ProcessTable, names: list[str]) -> FactUnreadable | None:
+    """The error when the named daemons run only where the network namespace could not be read."""
+    unsure = sorted(running(table.undetermined, names))
+    if not unsure:
+        return None
+    return FactUnreadable(
+        f"{', '.join(unsure)} runs, but the user auditing (uid {table.uid}) cannot read its network namespace: "
+        "it may serve a container, not this host; audit with root (become) to tell"
+    )
 
 
 def _header(found: dict[str, list[str]], name: str) -> str:
@@ -123,6 +159,8 @@ class ProcessFact(FactType):
             raise FactUnreadable(
                 "/proc is mounted with hidepid and the audit ran without root: other users' processes are invisible"
             )
+        if not found and (unsure := undetermined(table, params["names"])):
+            raise unsure
         elsewhere = sorted(running(table.elsewhere, params["names"]))
         return {
             "running": sorted(found),
@@ -146,10 +184,10 @@ class ServiceFact(FactType):
     }
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        units = " ".join(quote(u) for u in params["units"])
+        units = " ".join(name_arg(u) for u in params["units"])
         return [
             f"if [ -d /run/systemd/system ]; then echo @@systemd; for u in {units}; do "
-            'printf "%s %s\\n" "$u" "$(systemctl is-active "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
+            'printf "%s %s\\n" "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
             PROCESS_TABLE,
         ]
 
@@ -165,6 +203,8 @@ class ServiceFact(FactType):
         is_running = bool(procs) or any(s == "active" for s in active.values())
         if not is_running and table.partial:
             raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root")
+        if not is_running and (unsure := undetermined(table, params["processes"])):
+            raise unsure
         return {
             "systemd": "systemd" in found,
             "unit_states": active,

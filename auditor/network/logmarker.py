@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from auditor.facts.base import UnsafeValue, path_arg
 from auditor.model import Host
 from auditor.transports import ConnectOptions, HostError, open_transport, sudo_refusal
 
@@ -33,11 +34,13 @@ def send_script(marker: str) -> str:
 
 
 def search_script(markers: list[str], paths: list[str], minutes: int = 120) -> str:
+    """The search on the log server. find has no "--" for its starting points: only absolute paths
+    (refused otherwise, UnsafeValue) keep a value from being read as an expression such as -exec."""
     patterns = " ".join(f"-e {shlex.quote(m)}" for m in markers)
-    roots = " ".join(shlex.quote(p) for p in paths)
+    roots = " ".join(path_arg(p) for p in paths)
     return (
-        f"find {roots} -type f -mmin -{minutes} -size -200M 2>/dev/null | "
-        f"while read -r f; do grep -HoF {patterns} \"$f\" 2>/dev/null; done | sort -u; true\n"
+        f"find {roots} -type f -mmin -{int(minutes)} -size -200M 2>/dev/null | "
+        f"while read -r f; do grep -HoF {patterns} -- \"$f\" 2>/dev/null; done | sort -u; true\n"
     )
 
 
@@ -81,6 +84,10 @@ def search(log_server: Host, connect: ConnectOptions, markers: list[str], paths:
     found: dict[str, str] = {}
     deadline = time.monotonic() + wait
     searches = 0
+    try:
+        search_script(markers, paths)  # the values are checked before the run; never send one refused
+    except UnsafeValue as exc:
+        return found, f"log_marker_paths refused: {exc}", searches
     try:
         transport = open_transport(log_server, connect)
         with transport:
