@@ -46,12 +46,7 @@ class SharedEvidence:
     """
 
     def __init__(self, hosts: list[HostResult]):
-        uses: Counter[str | tuple[str, ...]] = Counter()
-        for host in hosts:
-            for result in host.results:
-                for e in result.evidence:
-                    if e.source is None:
-                        uses[_key(e.command)] += 1
+        uses = Counter(_key(e.command) for h in hosts for r in h.results for e in r.evidence if e.source is None)
         self._repeated = {k for k, n in uses.items() if n > 1 and len(str(k)) >= SHARE_MIN_CHARS}
         self._ids: dict[Any, str] = {}  # command key, or id() of a source Evidence -> record id
         self._sources: list[Evidence] = []  # kept alive while their id() is a key
@@ -66,16 +61,17 @@ class SharedEvidence:
 
     def item(self, e: Evidence) -> dict[str, Any]:
         """The evidence item as results.json holds it: its command by reference when shared."""
-        d = e.to_dict()
         source = e.source
         if source is not None:
             if ("source", id(source)) not in self._ids:
                 self._sources.append(source)
             ref = self._ref(("source", id(source)), source.to_dict)
-        elif _key(e.command) in self._repeated:
-            ref = self._ref(_key(e.command), lambda: {"command": e.command})
         else:
-            return d
+            key = _key(e.command)
+            if key not in self._repeated:
+                return e.to_dict()
+            ref = self._ids.get(key) or self._ref(key, lambda: {"command": e.command})
+        d = e.to_dict()
         del d["command"]
         return {"shared": ref, **d}
 
