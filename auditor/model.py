@@ -6,6 +6,7 @@ module (catalog, engine, evaluation, renderers) speaks the same language.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -85,6 +86,9 @@ class Evidence:
     at: str  # ISO 8601 UTC
     stderr: str = ""
     duration_ms: float | None = None
+    # The run this evidence's output is a part of (one nmap scan of every target, whose command and
+    # whole output every host's evidence shares): results.json stores it once, not once per host.
+    source: Evidence | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"command": self.command, "rc": self.rc, "output": self.output, "at": self.at}
@@ -116,7 +120,7 @@ class CheckResult:
     reason: str
     evidence: list[Evidence]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, evidence: Callable[[Evidence], dict[str, Any]] = Evidence.to_dict) -> dict[str, Any]:
         return {
             "check": self.check.id,
             "title": self.check.title,
@@ -126,7 +130,7 @@ class CheckResult:
             "plan": self.check.plan,
             "reason": self.reason,
             "remediation": self.check.remediation,
-            "evidence": [e.to_dict() for e in self.evidence],
+            "evidence": [evidence(e) for e in self.evidence],
         }
 
 

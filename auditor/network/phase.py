@@ -26,7 +26,7 @@ from typing import Any
 
 from auditor import addresses
 from auditor.catalog.playbook import HostPlan
-from auditor.engine import applicability, excerpt, judge, now, parameter_evidence
+from auditor.engine import applicability, excerpt, judge, now, parameter_evidence, redact
 from auditor.errors import InputError
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
 from auditor.network import fileserver, http, logmarker, mail, scan, targets, tls
@@ -145,6 +145,7 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
             scans = scan.parse(scan_run.result, {p.host.name: job.scan_targets[p.host.name] for p in scanned},
                                scan_run.xml)
 
+    scan_record = _scan_record(scan_run) if scan_run else None
     run_token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
     markers: dict[str, logmarker.Sent] = {}
     lock = threading.Lock()
@@ -156,7 +157,7 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
         kinds = needs[name]
         host_facts = facts[name]
         if "exposure" in kinds:
-            _exposure(plan, scan_run, scans.get(name), host_facts, job.options.probe_timeout)
+            _exposure(plan, scan_run, scans.get(name), host_facts, job.options.probe_timeout, scan_record)
         if "https_portal" in kinds:
             _https_portal(plan, job.portal_urls[name], host_facts, job.options.probe_timeout)
         if "portal_http" in kinds:
@@ -217,20 +218,27 @@ def merge(hosts: list[HostResult], network: dict[str, list[CheckResult]]) -> lis
 # --- probes -> facts ---------------------------------------------------------------------------
 
 
-def _ev(command: str, lines: list[str] | str, rc: int | None = 0) -> Evidence:
+def _ev(command: str, lines: list[str] | str, rc: int | None = 0, source: Evidence | None = None) -> Evidence:
     text = lines if isinstance(lines, str) else "\n".join(lines)
-    return Evidence(command=command, rc=rc, output=excerpt(text), at=now())
+    return Evidence(command=command, rc=rc, output=excerpt(text), at=now(), source=source)
+
+
+def _scan_record(run_: scan.ScanRun) -> Evidence:
+    """The nmap run as every target's evidence shares it: its command line and its whole output, which
+    results.json stores once; each host's evidence shows only its own lines of it."""
+    return Evidence(command=run_.command, rc=None if run_.error else 0, output=redact(run_.xml or run_.error or ""),
+                    at=now())
 
 
 def _exposure(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | None, out: _Facts,
-              timeout: float) -> None:
+              timeout: float, record: Evidence | None = None) -> None:
     command = run_.command if run_ else "nmap (not run)"
     if run_ is None or run_.error:
-        out.put("exposure", None, run_.error if run_ else "nmap did not run", _ev(command, "", None))
+        out.put("exposure", None, run_.error if run_ else "nmap did not run", _ev(command, "", None, record))
         return
     if result is None or not result.up:
         why = result.reason if result else "not in nmap's results"
-        out.put("exposure", None, f"{plan.host.address}: {why}", _ev(command, why, None))
+        out.put("exposure", None, f"{plan.host.address}: {why}", _ev(command, why, None, record))
         return
     logins: dict[int, str] = {}
     lines = [p.line() for p in result.open_ports()]
@@ -244,7 +252,7 @@ def _exposure(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan |
                 logins[p.port] = why
     allowed = netjudge.parse_allowed_ports(plan.params.get("allowed_ports"))
     value = netjudge.exposure_facts(result, logins, allowed)
-    out.put("exposure", value, None, _ev(command, lines or ["no open port among those scanned"]))
+    out.put("exposure", value, None, _ev(command, lines or ["no open port among those scanned"], source=record))
 
 
 def _url_host(address: str) -> str:

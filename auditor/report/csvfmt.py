@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
+from auditor.report.evidence import evidence_of
 from auditor.report.i18n import check_language
 from auditor.scoring import WEIGHTS
 
@@ -35,7 +36,7 @@ def rows(results: dict[str, Any], lang: str) -> Iterator[list[str]]:
     for host in results["hosts"]:
         head = [run_id, host["name"], host["address"], host["status"], host.get("level"), host.get("score")]
         for r in host["results"]:
-            evidence = r.get("evidence", [])
+            evidence = evidence_of(results, r)
             yield [
                 neutralize(v)
                 for v in [

@@ -1,4 +1,4 @@
-"""results.json itself (schema ``auditor.results/1``).
+"""results.json itself, in the version it was read (``auditor.results/2``, or an older one as it is).
 
 Renderers receive a document already validated against the published schema (``auditor run``
 validates before it writes, ``auditor report`` when it loads), so it is not validated twice:

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
 
+from auditor.report.evidence import evidence_of
 from auditor.report.i18n import check_language
 from auditor.report.view import excerpt
 
@@ -23,16 +24,16 @@ def xml_text(value: Any) -> str:
     return _NOT_XML.sub("\ufffd", "" if value is None else str(value))
 
 
-def _evidence_text(result: dict[str, Any]) -> str:
+def _evidence_text(document: dict[str, Any], result: dict[str, Any]) -> str:
     parts = []
-    for e in result.get("evidence", []):
+    for e in evidence_of(document, result):
         output, cut = excerpt(e["output"], chars=4000, lines=80)
         more = f"\n… {cut} more characters in results.json" if cut else ""
         parts.append(f"$ {e['command']}\n[rc={e['rc']} at {e['at']}]\n{output}{more}")
     return "\n\n".join(parts)
 
 
-def testcase(host: dict[str, Any], result: dict[str, Any], lang: str) -> ET.Element:
+def testcase(document: dict[str, Any], host: dict[str, Any], result: dict[str, Any], lang: str) -> ET.Element:
     title = result.get("title", {}).get(lang) or result.get("title", {}).get("en", "")
     case = ET.Element(
         "testcase",
@@ -50,13 +51,13 @@ def testcase(host: dict[str, Any], result: dict[str, Any], lang: str) -> ET.Elem
         ET.SubElement(case, "error", {"message": reason, "type": status}).text = reason
     elif status in SKIPPED:
         ET.SubElement(case, "skipped", {"message": xml_text(f"{status}: {result['reason']}")})
-    evidence = _evidence_text(result)
+    evidence = _evidence_text(document, result)
     if evidence:
         ET.SubElement(case, "system-out").text = xml_text(evidence)
     return case
 
 
-def testsuite(host: dict[str, Any], lang: str, timestamp: str) -> ET.Element:
+def testsuite(document: dict[str, Any], host: dict[str, Any], lang: str) -> ET.Element:
     counts = Counter(r["status"] for r in host["results"])
     suite = ET.Element(
         "testsuite",
@@ -67,13 +68,13 @@ def testsuite(host: dict[str, Any], lang: str, timestamp: str) -> ET.Element:
             "failures": str(counts["fail"]),
             "errors": str(counts["error"] + counts["unknown"]),
             "skipped": str(sum(counts[s] for s in SKIPPED)),
-            "timestamp": xml_text(host.get("started", timestamp)),
+            "timestamp": xml_text(host.get("started", document["run"]["started"])),
         },
     )
     if host.get("error"):
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", {"name": "host_error", "value": xml_text(host["error"])})
-    suite.extend(testcase(host, r, lang) for r in host["results"])
+    suite.extend(testcase(document, host, r, lang) for r in host["results"])
     return suite
 
 
@@ -81,7 +82,7 @@ def render_junit(results: dict[str, Any], lang: str = "vi", previous: dict[str, 
     check_language(lang)
     run = results["run"]
     root = ET.Element("testsuites", {"name": xml_text(f"auditor {run['playbook']} {run['id']}")})
-    suites = [testsuite(h, lang, run["started"]) for h in results["hosts"]]
+    suites = [testsuite(results, h, lang) for h in results["hosts"]]
     for attr in ("tests", "failures", "errors", "skipped"):
         root.set(attr, str(sum(int(s.get(attr, "0")) for s in suites)))
     root.extend(suites)

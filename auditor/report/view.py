@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor import scoring
+from auditor.report.evidence import evidence_of
 from auditor.scoring import Score, natural_key
 
 VERDICTS = ("fail", "error", "unknown", "pass", "not_applicable", "manual", "waived")
@@ -173,9 +174,9 @@ class EvidenceExcerpt:
     stderr_cut: int
 
 
-def evidence_excerpts(result: dict[str, Any]) -> list[EvidenceExcerpt]:
+def evidence_excerpts(doc: Doc, result: dict[str, Any]) -> list[EvidenceExcerpt]:
     out = []
-    for e in result.get("evidence", []):
+    for e in evidence_of(doc, result):
         command, command_cut = excerpt(e["command"], chars=600, lines=8)
         output, output_cut = excerpt(e["output"])
         stderr, stderr_cut = excerpt(e.get("stderr", ""), chars=400, lines=6)
@@ -235,7 +236,7 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
         ordered = sorted(members[cid].items(), key=lambda kv: (VERDICTS.index(kv[0][0]), -len(kv[1]), kv[0][1]))
         for n, ((status, reason), hosts) in enumerate(ordered):
             first_host, first_result = hosts[0]
-            evidence = evidence_excerpts(first_result) if n < evidence_groups else None
+            evidence = evidence_excerpts(doc, first_result) if n < evidence_groups else None
             finding.groups.append(FindingGroup(status, reason, [h for h, _ in hosts], first_host, evidence))
     return sorted(
         by_check.values(),

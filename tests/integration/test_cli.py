@@ -16,6 +16,7 @@ import jsonschema
 import pytest
 
 from auditor.paths import schema_path
+from auditor.report.evidence import evidence_of
 
 BASELINE_TASKS = {"PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS",
                   "PT-BACKUP", "PT-CONTINUITY", "PT-VULN", "PT-MONITORING", "PT-ASSESSMENT"}
@@ -47,7 +48,7 @@ def test_default_run_audits_this_machine(local_run):
     assert proc.returncode in (0, 1, 3), proc.stderr
     document = json.loads((out / "results.json").read_text())
     validate(document)
-    assert document["schema"] == "auditor.results/1"
+    assert document["schema"] == "auditor.results/2"
     assert document["run"]["playbook"] == "baseline" and document["run"]["complete"] is True
     (host,) = document["hosts"]
     assert host["status"] == "reachable"
@@ -56,7 +57,7 @@ def test_default_run_audits_this_machine(local_run):
         assert result["reason"]
         if result["status"] != "not_applicable":
             assert result["evidence"], result["check"]
-            assert all(e["command"] and e["at"] for e in result["evidence"])
+            assert all(e["command"] and e["at"] for e in evidence_of(document, result))
     assert (out / "report.html").read_text().startswith("<!DOCTYPE html>")
     assert not (out / "hosts.jsonl").exists()
 

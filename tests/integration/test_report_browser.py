@@ -257,6 +257,7 @@ def poison(document: dict[str, Any]) -> dict[str, Any]:
             r["status"] = "fail" if i % 3 else "error"
             r["reason"] = f"{payload} reason"
             for e in r["evidence"]:
+                e.pop("shared", None)
                 e["command"] = f"cat /etc/issue # {payload}"
                 e["output"] = f"SSH-2.0-OpenSSH_9.2 {payload}\n{payload}\x1b[31m\x00 banner"
                 e["stderr"] = payload
@@ -267,6 +268,8 @@ def poison(document: dict[str, Any]) -> dict[str, Any]:
         r.update(status="error", reason=HOSTILE[0], evidence=[])
     down["plan_tasks"] = {t: "error" for t in down["plan_tasks"]}
     doc["hosts"].append(down)
+    for record in doc.get("shared_evidence", {}).values():  # commands many results share reach the page too
+        record["command"] = f"{record['command']} # {HOSTILE[2]}"
     doc["run"]["inventory"] = HOSTILE[3]
     return doc
 

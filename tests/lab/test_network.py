@@ -134,21 +134,41 @@ def test_host_tasks_unchanged_by_network_phase(audit: dict[str, Any], name: str,
 
 
 def test_results_schema_and_one_scan(audit: dict[str, Any]) -> None:
+    """One nmap run for all targets; results.json holds its command line and whole output once, and every
+    host's NET-* evidence resolves to that command (as nmap itself recorded its arguments) and its own lines."""
+    import shlex
+    import xml.etree.ElementTree as ET
+
+    from auditor.report.evidence import evidence_of, whole_output
     from auditor.results import validate
 
     validate(audit)
-    commands = {
-        e["command"]
+    items = [
+        (h, e)
         for h in audit["hosts"]
         for r in h["results"]
         if r["check"] == "NET-NO-CLEARTEXT-SERVICES"
         for e in r["evidence"]
-    }
-    assert len(commands) == 1, commands  # one nmap run for all targets
+    ]
+    assert len(items) == len(audit["hosts"])  # the network profiles and the log server
+    assert len({e.get("shared") for _, e in items}) == 1 and "command" not in items[0][1]
+    scanned = [r for h, _ in items for r in h["results"] if r["status"] != "not_applicable"
+               and r["check"].startswith(("NET-NO-", "NET-FTP", "NET-SNMP", "NET-ONLY"))]
+    commands = {c["command"] for r in scanned for c in evidence_of(audit, r)}
+    assert len(commands) == 1, commands
     (command,) = commands
     assert command.startswith("nmap ") and "-sV" in command and "--host-timeout" in command
-    for h in audit["hosts"]:
-        assert h["address"] in command
+    scan = whole_output(audit, items[0][1])
+    assert scan is not None
+    ran = ET.fromstring(scan).get("args", "")
+    # the words nmap says it was started with (python-nmap puts the targets before the options)
+    assert sorted(shlex.split(command)) == sorted(ran.split()), (command, ran)
+    for h, e in items:
+        assert h["address"] in command and f'addr="{h["address"]}"' in scan
+        others = [o["address"] for o, _ in items if o is not h]
+        assert e["output"] and not any(f"{a} " in e["output"] or e["output"].startswith(a) for a in others)
+    text = json.dumps(audit, ensure_ascii=False)
+    assert text.count(json.dumps(command, ensure_ascii=False)) == 1  # stored once, not once per host
 
 
 def test_evidence_names_services_and_certificate(audit: dict[str, Any]) -> None:

@@ -88,7 +88,7 @@ def variant(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
 def test_run_finishes_with_results(audit: AuditRun) -> None:
     assert audit.results is not None, f"rc={audit.rc}\n{audit.stderr[-3000:]}"
     assert audit.rc in (1, 3), f"failures exist, so exit 1 (or 3 for the nosudo errors); got {audit.rc}"
-    assert audit.results.get("schema") == "auditor.results/1"
+    assert audit.results.get("schema") == "auditor.results/2"
     assert {h["name"] for h in audit.results["hosts"]} >= set(HOSTS)
 
 

@@ -3,6 +3,8 @@
     python tests/unit/data/report/make.py
 
 Four hosts; every verdict occurs; one host's strings are hostile; one host is down.
+``results-v1.json`` beside it is the same run as schema ``auditor.results/1`` wrote it (every command
+inline): kept as it is, never regenerated, so the tests prove an old results.json still renders.
 The catalog's checks are used with their real ids, controls and plan tasks; statuses,
 reasons and evidence are set here so each rule of the score formula is exercised.
 """
