@@ -11,6 +11,7 @@ import base64
 import functools
 import getpass
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -23,10 +24,20 @@ from pathlib import Path
 sys.modules.setdefault("invoke", None)  # type: ignore[arg-type]
 import paramiko  # noqa: E402
 
-from auditor.transports.base import ExecResult, HostError, Transport, shell_command  # noqa: E402
+from auditor.transports.base import (  # noqa: E402
+    HOST_OUTPUT_LIMIT,
+    ExecResult,
+    HostError,
+    OutputBudget,
+    Transport,
+    cut_reason,
+    shell_command,
+)
 
+# paramiko's reader thread logs a failed handshake with its traceback; without a handler of ours,
+# Python prints it on the user's terminal. The reason reaches the user as the host's error instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 _KNOWN_HOSTS_LOCK = threading.Lock()
-MAX_OUTPUT = 256 * 1024 * 1024  # bytes read from one host before the batch is cut off
 
 
 class _QuickAckSocket:
@@ -168,8 +179,14 @@ class SshTransport(Transport):
             self._discard()
             raise HostError(f"{where}: authentication failed for user {self.user!r}: {exc}") from None
         except paramiko.SSHException as exc:
+            stalled = _stalled_stage(client)
             self._discard()
             text = str(exc)
+            if stalled is not None:
+                raise HostError(
+                    f"{where}: SSH handshake did not complete within {self.connect_timeout:g} s ({stalled})",
+                    "unreachable",
+                ) from None
             if "not found in known_hosts" in text:
                 text = (
                     f"host key unknown: not in {self.host_keys.path}; refused before login "
@@ -180,13 +197,20 @@ class SshTransport(Transport):
             self._discard()
             raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
 
-    def run(self, script: str, timeout: float) -> ExecResult:
+    def run(self, script: str, timeout: float, budget: OutputBudget | None = None) -> ExecResult:
         assert self.client is not None, "connect() first"
         start = time.monotonic()
         deadline = start + timeout
         transport = self.client.get_transport()
         if transport is None or not transport.is_active():
             raise HostError(f"{self.address}: SSH session closed")
+        out, err = bytearray(), bytearray()
+        cut: str | None = None
+
+        def result(rc: int | None) -> ExecResult:
+            return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                              (time.monotonic() - start) * 1000, cut, len(out) if budget is not None else 0)
+
         try:
             channel = transport.open_session(timeout=self.connect_timeout)
             channel.exec_command(self.shell_command)
@@ -194,8 +218,7 @@ class SshTransport(Transport):
             channel.shutdown_write()
             # The batch sends every snippet's stderr inside stdout; the channel's own stderr carries only
             # the shell's and sudo's few lines. So: block on stdout until EOF (or the deadline), then drain.
-            out = bytearray()
-            while len(out) < MAX_OUTPUT:
+            while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -206,32 +229,32 @@ class SshTransport(Transport):
                     break
                 if not chunk:
                     break
+                if len(out) + len(chunk) > HOST_OUTPUT_LIMIT:
+                    cut = cut_reason(HOST_OUTPUT_LIMIT, whole_run=False)
+                    break
+                if budget is not None and not budget.take(len(chunk)):
+                    cut = cut_reason(budget.limit, whole_run=True)
+                    break
                 out += chunk
-            finished = channel.eof_received and len(out) < MAX_OUTPUT
-            err = bytearray()
-            while channel.recv_stderr_ready():
+            finished = channel.eof_received and cut is None
+            while channel.recv_stderr_ready() and len(err) < 65536:
                 err += channel.recv_stderr(65536)
-            if not finished:  # cut off: by the deadline or by the output limit
+            if not finished:  # cut off: by the deadline or by an output limit
                 channel.close()
-                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                                  (time.monotonic() - start) * 1000)
+                return result(None)
             # recv_exit_status() would wait without limit: wait on its event with what is left of the deadline.
             if not channel.status_event.wait(max(deadline - time.monotonic(), 1.0)):
                 channel.close()
-                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                                  (time.monotonic() - start) * 1000)
+                return result(None)
             rc = channel.recv_exit_status()
-            while channel.recv_stderr_ready():
+            while channel.recv_stderr_ready() and len(err) < 65536:
                 err += channel.recv_stderr(65536)
             channel.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            if budget is not None:
+                budget.give_back(len(out))
             raise HostError(f"{self.address}: SSH session failed: {exc}") from None
-        return ExecResult(
-            rc,
-            out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"),
-            (time.monotonic() - start) * 1000,
-        )
+        return result(rc)
 
     def close(self) -> None:
         if self.client is not None:
@@ -250,6 +273,21 @@ class SshTransport(Transport):
         if sock is not None:
             sock.close()
         self.close()
+
+
+def _stalled_stage(client: paramiko.SSHClient) -> str | None:
+    """Where a handshake that ended without an error of its own stopped; None when it did complete.
+
+    paramiko gives up waiting without saying so and then reports "No existing session".
+    """
+    transport = client.get_transport()
+    if transport is None or transport.is_authenticated():
+        return None
+    if not transport.remote_version:
+        return "the server accepted the connection but sent no SSH banner"
+    if not transport.initial_kex_done:
+        return f"the server ({transport.remote_version[:80]}) did not finish the key exchange"
+    return None
 
 
 @functools.lru_cache(maxsize=32)

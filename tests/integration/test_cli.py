@@ -170,5 +170,11 @@ def test_interrupted_run_keeps_what_finished(tmp_path):
     document = json.loads((out / "results.json").read_text())
     validate(document)
     assert document["run"]["complete"] is False and document["run"]["interrupted_by"] == "SIGINT"
-    assert [h["name"] for h in document["hosts"]] == ["me"]
+    me, hung = document["hosts"]
+    assert me["name"] == "me" and me["status"] == "reachable"
+    # The host in flight is listed, aborted, every check `error` with the reason: not silently missing.
+    assert hung["name"] == "hung" and hung["status"] == "aborted", hung
+    assert "aborted" in hung["error"] and {r["status"] for r in hung["results"]} == {"error"}
     assert "INCOMPLETE" in stdout
+    assert "Traceback" not in stderr
+    assert not (out / "hosts.jsonl").exists()
