@@ -50,9 +50,10 @@ class OutputBudget:
 
 
 def cut_reason(limit: int, whole_run: bool) -> str:
-    who = f"the run's hosts together sent more than the {limit // MB} MB the auditor holds at once" if whole_run \
-        else f"the host sent more than the {limit // MB} MB the auditor reads from one host"
-    return f"output cut at {limit // MB} MB ({who}): this fact's output did not come back whole"
+    size = f"{limit / MB:g} MB"
+    who = f"the run's hosts together sent more than the {size} the auditor holds at once" if whole_run \
+        else f"the host sent more than the {size} the auditor reads from one host"
+    return f"output cut at {size} ({who}): this fact's output did not come back whole"
 
 
 class HostError(Exception):
