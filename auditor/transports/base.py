@@ -37,12 +37,12 @@ class OutputBudget:
         self._used = 0
         self._lock = threading.Lock()
 
-    def take(self, n: int) -> bool:
+    def take(self, n: int) -> int:
+        """Up to ``n`` bytes: what is left of the budget when that is less (then the output is cut there)."""
         with self._lock:
-            if self._used + n > self.limit:
-                return False
-            self._used += n
-            return True
+            granted = max(0, min(n, self.limit - self._used))
+            self._used += granted
+            return granted
 
     def give_back(self, n: int) -> None:
         with self._lock:

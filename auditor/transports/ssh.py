@@ -229,13 +229,15 @@ class SshTransport(Transport):
                     break
                 if not chunk:
                     break
-                if len(out) + len(chunk) > HOST_OUTPUT_LIMIT:
-                    cut = cut_reason(HOST_OUTPUT_LIMIT, whole_run=False)
+                keep = min(len(chunk), HOST_OUTPUT_LIMIT - len(out))
+                if budget is not None:
+                    keep = budget.take(keep)
+                out += chunk[:keep]
+                if keep < len(chunk):  # the rest is never read: the batch is cut here
+                    over_host = len(out) >= HOST_OUTPUT_LIMIT
+                    cut = cut_reason(HOST_OUTPUT_LIMIT, False) if over_host or budget is None \
+                        else cut_reason(budget.limit, True)
                     break
-                if budget is not None and not budget.take(len(chunk)):
-                    cut = cut_reason(budget.limit, whole_run=True)
-                    break
-                out += chunk
             finished = channel.eof_received and cut is None
             while channel.recv_stderr_ready() and len(err) < 65536:
                 err += channel.recv_stderr(65536)
