@@ -238,11 +238,12 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
             try:
                 transport = open_transport(host, options.connect)
                 shell = transport.shell_command
+                transport.budget = options.budget
                 options.track(transport)
                 try:
                     with transport:
                         at = now()
-                        result = transport.run(script.script, options.host_timeout, options.budget)
+                        result = transport.run(script.script, options.host_timeout)
                         held = result.held
                 finally:
                     options.untrack(transport)

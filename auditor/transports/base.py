@@ -72,8 +72,11 @@ class Transport(ABC):
     @abstractmethod
     def connect(self) -> None: ...
 
+    #: the run's shared bound on host output held at once; None: only the per-host limit
+    budget: OutputBudget | None = None
+
     @abstractmethod
-    def run(self, script: str, timeout: float, budget: OutputBudget | None = None) -> ExecResult: ...
+    def run(self, script: str, timeout: float) -> ExecResult: ...
 
     def close(self) -> None:  # noqa: B027  (optional hook)
         pass

@@ -6,7 +6,7 @@ import shlex
 import subprocess
 import time
 
-from auditor.transports.base import ExecResult, OutputBudget, Transport, shell_command
+from auditor.transports.base import ExecResult, Transport, shell_command
 
 
 class LocalTransport(Transport):
@@ -17,7 +17,7 @@ class LocalTransport(Transport):
     def connect(self) -> None:
         pass
 
-    def run(self, script: str, timeout: float, budget: OutputBudget | None = None) -> ExecResult:
+    def run(self, script: str, timeout: float) -> ExecResult:
         # This machine is the auditor's own: its output is not bounded like a remote host's.
         start = time.monotonic()
         self.proc = subprocess.Popen(

@@ -28,7 +28,6 @@ from auditor.transports.base import (  # noqa: E402
     HOST_OUTPUT_LIMIT,
     ExecResult,
     HostError,
-    OutputBudget,
     Transport,
     cut_reason,
     shell_command,
@@ -197,8 +196,9 @@ class SshTransport(Transport):
             self._discard()
             raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
 
-    def run(self, script: str, timeout: float, budget: OutputBudget | None = None) -> ExecResult:
+    def run(self, script: str, timeout: float) -> ExecResult:
         assert self.client is not None, "connect() first"
+        budget = self.budget
         start = time.monotonic()
         deadline = start + timeout
         transport = self.client.get_transport()
