@@ -1,81 +1,82 @@
 """Command line: click commands only; the work is done in the modules they call.
 
-Exit codes (design §6): 0 no failures, 1 failures found, 2 bad input (inventory,
-playbook, catalog, parameters), 3 run incomplete (interrupted, a host unreachable
-or in error, or a check that could not be read: ``error``).
+Exit codes: 0 no failures, 1 failures found, 2 bad input (inventory, playbook, catalog,
+parameters), 3 run incomplete (interrupted, a host unreachable or in error, a check that could
+not be read: ``error``) or the environment failed (an output that cannot be written), 4 another
+run holds the output folder.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
+import os
 import signal
 import sys
-import threading
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
-from auditor.engine import RunOptions, collect, now, run_plans
+from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
-from auditor.inventory import Inventory, load_inventory, local_inventory
-from auditor.model import HostResult, Verdict
-from auditor.network import params as network_params
+from auditor.model import HostResult
 from auditor.network.plans import split as split_network
+from auditor.output import FolderBusy, OutputError, write_file
 from auditor.report import RENDERERS
-from auditor.transports import ConnectOptions
-
-EXIT_OK, EXIT_FAILURES, EXIT_BAD_INPUT, EXIT_INCOMPLETE = 0, 1, 2, 3
+from auditor.run import (
+    EXIT_BAD_INPUT,
+    EXIT_BUSY,
+    EXIT_FAILURES,
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    AuditOptions,
+    Cancel,
+    Hooks,
+    Interrupted,
+    audit,
+    connect_options,
+    parse_params,
+    prepare,
+)
 
 
 def main() -> None:
+    """Every error a user can meet ends here as one line and its exit code, never a traceback."""
     try:
-        cli(standalone_mode=True)
-    except InputError as exc:  # pragma: no cover - click already handles inside commands
+        code = cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:  # usage: a bad option is bad input
+        exc.show()
+        code = EXIT_BAD_INPUT
+    except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        code = EXIT_BAD_INPUT
+    except FolderBusy as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_BUSY
+    except (OutputError, Interrupted) as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = EXIT_INCOMPLETE
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        code = EXIT_INCOMPLETE
+    except OSError as exc:  # the environment: a file that cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+        code = EXIT_INCOMPLETE
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="auditor")
 def cli() -> None:
     """Information-security compliance auditor (ISO/IEC 27001, TCVN ISO/IEC 27001, Vietnamese plan tasks)."""
-
-
-def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
-        try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            params[key.strip()] = value
-    return params
-
-
-def _prepare(
-    inventory: str | None, playbook: str, params: tuple[str, ...]
-) -> tuple[Catalog, Inventory, Any, list[HostPlan], dict[str, Any]]:
-    catalog = load_catalog()
-    inv = load_inventory(Path(inventory)) if inventory else local_inventory()
-    book = load_playbook(playbook, catalog)
-    cli_params = _parse_params(params)
-    plans = plan_run(book, catalog, inv, cli_params)
-    return catalog, inv, book, plans, cli_params
-
-
-def _connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float) -> ConnectOptions:
-    path = Path(known_hosts).expanduser() if known_hosts else Path("~/.ssh/known_hosts").expanduser()
-    return ConnectOptions(known_hosts=path, trust_on_first_use=tofu, connect_timeout=connect_timeout)
 
 
 _common = [
@@ -125,6 +126,11 @@ def common_options(func: Any) -> Any:
 @cli.command()
 @common_options
 @click.option("--output", "-o", type=click.Path(file_okay=False), help="Output folder (default reports/<time>/).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Reuse an output folder that holds a previous run: its results.json, report.html, hosts.jsonl go first.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(1, 512), default=10, show_default=True, help="Hosts audited at once.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Report language.")
 @click.option(
@@ -142,115 +148,51 @@ def run(
     connect_timeout: float,
     fact_timeout: int,
     output: str | None,
+    force: bool,
     jobs: int,
     lang: str,
     allow_wide_scan: bool,
     no_network: bool,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
-    try:
-        catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
-        org = organisation.prepare(catalog, {**book.params, **cli_params})  # documents, attestations (issue 5)
-        # NET-* checks run from this machine (auditor/network/), alongside the engine's host phase.
-        origin = network_params.origin_of(inv.source, book.source, cli_params)
-        network_params.check_all(plans, origin)  # every network parameter, before any host is contacted
-        plans, net_plans = split_network(plans)
-        net_job = None
-        if net_plans and not no_network:
-            from auditor.network import phase as network  # the probes' imports only when a run needs them
+    options = AuditOptions(known_hosts, trust_on_first_use, connect_timeout, fact_timeout, jobs,
+                           Path(output) if output else None, force, lang, allow_wide_scan, no_network)
+    with _stop_on_signals() as cancel, _progress(cancel) as hooks:
+        outcome = audit(inventory, playbook, parse_params(params), options, hooks)
+    _print_summary(outcome.document, outcome.out_dir, outcome.learned)
+    if outcome.problem:
+        click.echo(f"error: {outcome.problem}", err=True)
+    if outcome.stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(outcome.exit_code)
+    sys.exit(outcome.exit_code)
 
-            net_options = network.NetworkOptions(
-                connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
-                allow_wide_scan=allow_wide_scan,
-                jobs=jobs,
-                inventory_hosts=list(inv.hosts.values()),
-            )
-            net_job = network.prepare(net_plans, net_options, origin)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    started = now()
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-    out_dir = Path(output) if output else Path("reports") / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    journal = out_dir / "hosts.jsonl"
-    journal_file = journal.open("w", encoding="utf-8")
-    options = RunOptions(
-        connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout),
-        jobs=jobs,
-        fact_timeout=fact_timeout,
-    )
-    run_info = {
-        "id": run_id,
-        "started": started,
-        "finished": started,
-        "playbook": book.name,
-        "params": {**book.params, **cli_params},
-        "inventory": inv.source,
-    }
 
-    stop = threading.Event()
-    interrupted: list[str] = []
+@contextmanager
+def _stop_on_signals() -> Iterator[Cancel]:
+    """Ctrl-C or SIGTERM once: stop the run and write what finished. Twice: stop waiting for the probes."""
+    cancel = Cancel()
 
     def on_signal(signum: int, _frame: Any) -> None:
-        interrupted.append(signal.Signals(signum).name)
-        stop.set()
+        first = not cancel.stop.is_set()
+        cancel.request(signal.Signals(signum).name)
+        os.write(2, b"stopping: hosts in flight are aborted, finished ones written (again to stop waiting)\n"
+                 if first else b"stopping now\n")
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    lock = threading.Lock()
-
-    def on_done(result: HostResult) -> None:
-        # Journal each finished host at once: a run killed outright still leaves what it finished.
-        line = json.dumps(results_mod.host_to_dict(result), ensure_ascii=False) + "\n"
-        with lock:
-            journal_file.write(line)
-            journal_file.flush()
-
-    background = None
-    if net_job is not None:
-        net_job.options.connect = options.connect  # one known_hosts store for the run (trust on first use records once)
-        net_job.options.stop = stop
-        background = network.Background(net_job)
     try:
-        hosts = _run_with_progress(plans, options, on_done, stop)
-        if background is not None:
-            hosts = network.merge(hosts, background.results())
+        yield cancel
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        journal_file.close()
-    complete = not interrupted and len(hosts) == len(plans)
-    run_info["finished"] = now()
-    if interrupted:
-        run_info["interrupted_by"] = interrupted[0]
-    document = results_mod.build(run_info, hosts, complete=complete)
-    if org is not None:
-        document["organisation"] = org.section()
-    results_mod.validate_shape(document)
-    results_mod.write_json(out_dir / "results.json", document)
-    (out_dir / "report.html").write_text(RENDERERS["html"](document, lang), encoding="utf-8")
-    journal.unlink(missing_ok=True)
-    learned = options.connect.host_keys.learned if options.connect._host_keys else []
-    _print_summary(document, out_dir, learned)
-    sys.exit(exit_code(document))
 
 
-def exit_code(document: dict[str, Any]) -> int:
-    statuses = [r["status"] for h in document["hosts"] for r in h["results"]] + organisation.status_of(document)
-    if (
-        not document["run"]["complete"]
-        or any(h["status"] != "reachable" for h in document["hosts"])
-        or Verdict.ERROR in statuses
-    ):
-        return EXIT_INCOMPLETE
-    return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
-
-
-def _run_with_progress(
-    plans: list[HostPlan], options: RunOptions, on_done: Any, stop: threading.Event
-) -> list[HostResult]:
+@contextmanager
+def _progress(cancel: Cancel) -> Iterator[Hooks]:
     if not sys.stderr.isatty():
-        return run_plans(plans, options, on_done, stop)
+        yield Hooks(cancel)
+        return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -261,13 +203,12 @@ def _run_with_progress(
         TextColumn("{task.description}"),
         transient=True,
     ) as progress:
-        task = progress.add_task("", total=len(plans))
+        task = progress.add_task("", total=None)
 
         def tick(result: HostResult) -> None:
-            on_done(result)
             progress.update(task, advance=1, description=result.host.name)
 
-        return run_plans(plans, options, tick, stop)
+        yield Hooks(cancel, on_start=lambda total: progress.update(task, total=total), on_host=tick)
 
 
 def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
@@ -327,12 +268,7 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
 def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
-    try:
-        catalog, inv, book, plans, cli_params = _prepare(inventory, playbook, params)
-        network_params.check_all(plans, network_params.origin_of(inv.source, book.source, cli_params))
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    catalog, inv, book, plans = prepare(inventory, playbook, parse_params(params))
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
     click.echo(
@@ -355,11 +291,7 @@ def facts(
     fact_timeout: int,
 ) -> None:
     """Show the facts collected from HOST for the playbook's checks (to debug a verdict)."""
-    try:
-        _, _, _, plans, _ = _prepare(inventory, playbook, params)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+    _, _, _, plans = prepare(inventory, playbook, parse_params(params))
     plans, _ = split_network(plans)  # NET-* facts are read from this machine, not collected on the host
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
@@ -369,7 +301,7 @@ def facts(
         )
         sys.exit(EXIT_BAD_INPUT)
     options = RunOptions(
-        connect=_connect_options(known_hosts, trust_on_first_use, connect_timeout), fact_timeout=fact_timeout
+        connect=connect_options(known_hosts, trust_on_first_use, connect_timeout), fact_timeout=fact_timeout
     )
     collection = collect(plan, options)
     out = {
@@ -409,7 +341,8 @@ def report(results_file: str, fmt: str, lang: str, previous: str | None, output:
     """Re-render a stored results.json as html, csv, junit or json."""
     document = _load_results(results_file)
     before = _load_results(previous) if previous else None
-    Path(output).write_text(RENDERERS[fmt](document, lang, before), encoding="utf-8")
+    text = RENDERERS[fmt](document, lang, before)
+    write_file(Path(output), lambda fh: fh.write(text))  # a symlink at OUTPUT is replaced, never written through
     click.echo(output)
 
 

@@ -26,7 +26,7 @@ from auditor.evaluate import evaluate, render
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
-from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
+from auditor.transports import ConnectOptions, HostError, OutputBudget, Transport, open_transport, sudo_refusal
 
 EXCERPT_CHARS = 4000
 # Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
@@ -72,6 +72,8 @@ class RunOptions:
     parallel_snippets: bool = False
     # Transports in flight, so an interrupted run can abort them instead of waiting out their timeouts.
     active: set[Transport] = field(default_factory=set)
+    # Host output held at once by the whole run (shared by copies made with dataclasses.replace).
+    budget: OutputBudget = field(default_factory=OutputBudget)
     stopping: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -141,7 +143,7 @@ def judge_rules(rules: tuple[Any, Any], facts: dict[str, Fact]) -> tuple[Verdict
 class Collection:
     """What was read from one host: per runnable check, its facts; plus why others do not apply."""
 
-    status: str  # reachable | unreachable | error
+    status: str  # reachable | unreachable | error | aborted
     error: str | None
     facts: dict[str, dict[str, Fact]]  # check id -> local fact name -> fact
     not_applicable: dict[str, str]  # check id -> reason
@@ -230,42 +232,53 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
     status, error = "reachable", None
     outputs: dict[int, RawOutput] = {}
     at, shell = now(), "/bin/sh -s"
-    if runnable:
-        try:
-            transport = open_transport(host, options.connect)
-            shell = transport.shell_command
-            options.track(transport)
+    missing: str | None = None  # why a snippet with no output of its own has none
+    held = 0
+    try:
+        if runnable:
             try:
-                with transport:
-                    at, sent = now(), time.time()
-                    result = transport.run(script.script, options.host_timeout)
-                    window = clock.Reference(sent, time.time(), clock.tolerance(plan.params))
-            finally:
-                options.untrack(transport)
-            refused = sudo_refusal(result)
-            if refused:
-                raise HostError(refused)
-            outputs = {i: replace(raw, reference=window) for i, raw in builder.split(script, result.stdout).items()}
-            if result.rc is None and not outputs:
-                raise HostError(f"no answer within {options.host_timeout:g} s")
-            if not outputs and result.rc not in (0, None):
-                raise HostError(
-                    f"the audit script failed (exit {result.rc}): {(result.stderr.strip() or 'no output')[:300]}"
-                )
-        except HostError as exc:
-            status, error = exc.status, exc.reason
+                transport = open_transport(host, options.connect)
+                shell = transport.shell_command
+                transport.budget = options.budget
+                options.track(transport)
+                try:
+                    with transport:
+                        at, sent = now(), time.time()
+                        result = transport.run(script.script, options.host_timeout)
+                        window = clock.Reference(sent, time.time(), clock.tolerance(plan.params))
+                        held = result.held
+                finally:
+                    options.untrack(transport)
+                refused = sudo_refusal(result)
+                if refused:
+                    raise HostError(refused)
+                outputs = {i: replace(raw, reference=window) for i, raw in builder.split(script, result.stdout).items()}
+                if result.cut is not None:
+                    missing = result.cut
+                elif result.rc is None:
+                    missing = f"no answer within {options.host_timeout:g} s: this fact's command did not finish"
+                if result.rc is None and not outputs:
+                    raise HostError(result.cut or f"no answer within {options.host_timeout:g} s")
+                if not outputs and result.rc not in (0, None):
+                    raise HostError(
+                        f"the audit script failed (exit {result.rc}): {(result.stderr.strip() or 'no output')[:300]}"
+                    )
+            except HostError as exc:
+                status, error = exc.status, exc.reason
 
-    facts_by_key = {
-        key: _read_fact(
-            spec,
-            [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
-            work.commands[key],
-            shell,
-            at,
-            error,
-        )
-        for key, spec in specs.items()
-    }
+        facts_by_key = {
+            key: _read_fact(
+                spec,
+                [outputs.get(i, RawOutput("", "", None)) for i in spec_snippets[key]],
+                work.commands[key],
+                shell,
+                at,
+                error if error is not None else missing if any(i not in outputs for i in spec_snippets[key]) else None,
+            )
+            for key, spec in specs.items()
+        }
+    finally:
+        options.budget.give_back(held)
     facts = {
         check.id: {name: facts_by_key[spec.key] for name, spec in specs_of_check.items()}
         for check, specs_of_check in runnable
@@ -327,13 +340,21 @@ def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
     return HostResult(plan.host, collection.status, collection.error, results, started, now())
 
 
+ABORTED = "aborted"  # a host's status when the run stopped while it was being audited
+
+
 def run_plans(
     plans: list[HostPlan],
     options: RunOptions,
     on_done: Callable[[HostResult], None] | None = None,
     stop: threading.Event | None = None,
 ) -> list[HostResult]:
-    """Audit every host; results come back in plan order. ``stop`` ends the run early, keeping what finished."""
+    """Audit every host; results come back in plan order.
+
+    ``stop`` ends the run early: no new host starts, hosts in flight are aborted (their transports
+    closed) and listed with status ``aborted``; hosts never started are left out. It does not wait
+    for the aborted hosts' threads, so an interrupted run ends now, not after their timeouts.
+    """
     finished: dict[str, HostResult] = {}
     _SHARED.clear()  # a process that runs audit after audit keeps no text of an earlier run
     _WORK.clear()
@@ -341,27 +362,59 @@ def run_plans(
     if len(plans) < options.jobs:
         options = replace(options, parallel_snippets=True)  # same in-flight registry: abort_all still reaches all
     done: queue.SimpleQueue[HostResult] = queue.SimpleQueue()  # O(1) per finished host, however many are pending
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="audit") as pool:
-        futures = [pool.submit(_safe_audit, p, options) for p in plans]
+    in_flight: dict[str, tuple[HostPlan, str]] = {}
+    lock = threading.Lock()
+
+    def audit(plan: HostPlan) -> HostResult | None:
+        with lock:
+            if stop is not None and stop.is_set():
+                return None
+            in_flight[plan.host.name] = (plan, now())
+        return _safe_audit(plan, options)
+
+    def finish(result: HostResult) -> None:
+        with lock:
+            in_flight.pop(result.host.name, None)
+        finished[result.host.name] = result
+        if on_done:
+            on_done(result)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="audit")
+    stopped = False
+    try:
+        futures = [pool.submit(audit, p) for p in plans]
         for future in futures:
-            future.add_done_callback(lambda f: f.cancelled() or done.put(f.result()))
-        try:
-            while len(finished) < len(plans):
+            future.add_done_callback(lambda f: f.cancelled() or f.result() is None or done.put(f.result()))
+        while len(finished) < len(plans):
+            with contextlib.suppress(queue.Empty):
+                finish(done.get(timeout=0.2))
+            if stop is not None and stop.is_set():
+                stopped = True
+                break
+    finally:
+        if stopped or len(finished) < len(plans):
+            with lock:  # no host starts after this
+                if stop is not None:
+                    stop.set()
+            while True:  # hosts that finished before the stop are results, not aborted
                 try:
-                    result = done.get(timeout=0.5)
+                    finish(done.get_nowait())
                 except queue.Empty:
-                    result = None
-                if result is not None:
-                    finished[result.host.name] = result
-                    if on_done:
-                        on_done(result)
-                if stop is not None and stop.is_set():
                     break
-        finally:
-            for future in futures:
-                future.cancel()
+            with lock:
+                aborted = [_aborted(plan, started) for plan, started in in_flight.values()]
+                in_flight.clear()
+            for result in aborted:
+                finished[result.host.name] = result
             options.abort_all()
+        pool.shutdown(wait=not stopped, cancel_futures=True)
     return [finished[p.host.name] for p in plans if p.host.name in finished]
+
+
+def _aborted(plan: HostPlan, started: str) -> HostResult:
+    reason = "aborted: the run was stopped while this host was being audited"
+    return HostResult(plan.host, ABORTED, reason, [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks],
+                      started, now())
 
 
 def _tune_malloc(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:

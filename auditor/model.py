@@ -137,7 +137,7 @@ class CheckResult:
 @dataclass(slots=True)  # thousands per run: no __dict__ each
 class HostResult:
     host: Host
-    status: str  # reachable | unreachable | error
+    status: str  # reachable | unreachable | error | aborted
     error: str | None
     results: list[CheckResult]
     started: str

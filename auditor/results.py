@@ -11,13 +11,11 @@ own command; ``results.schema.v1.json``) are still validated and rendered.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import jsonschema
 
@@ -163,26 +161,26 @@ def validate_shape(document: dict[str, Any]) -> None:
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
-    """Atomic write (a reader, or a crash, never sees half a file), streamed one host per line.
+    """Atomic write (a reader, or a crash, never sees half a file; a symlink at ``path`` is replaced,
+    never written through): see ``auditor.output``."""
+    from auditor.output import write_file
+
+    write_file(path, lambda fh: dump(document, fh))
+
+
+def dump(document: dict[str, Any], fh: IO[str]) -> None:
+    """The document streamed one host per line.
 
     Each host is encoded on its own by json's C encoder (``indent`` would switch to the pure-Python
     one and build the whole text in memory): fast, small in memory, and still readable with grep.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for n, (key, value) in enumerate(document.items()):
-                fh.write(("{" if n == 0 else ",\n ") + json.dumps(key) + ": ")
-                if key == "hosts":
-                    fh.write("[")
-                    for i, host in enumerate(value):
-                        fh.write(("\n  " if i == 0 else ",\n  ") + json.dumps(host, ensure_ascii=False))
-                    fh.write("\n ]")
-                else:
-                    fh.write(json.dumps(value, ensure_ascii=False))
-            fh.write("}\n")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    for n, (key, value) in enumerate(document.items()):
+        fh.write(("{" if n == 0 else ",\n ") + json.dumps(key) + ": ")
+        if key == "hosts":
+            fh.write("[")
+            for i, host in enumerate(value):
+                fh.write(("\n  " if i == 0 else ",\n  ") + json.dumps(host, ensure_ascii=False))
+            fh.write("\n ]")
+        else:
+            fh.write(json.dumps(value, ensure_ascii=False))
+    fh.write("}\n")

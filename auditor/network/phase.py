@@ -419,6 +419,11 @@ class Background:
         except Exception as exc:  # a probe bug must never become a verdict, nor sink the host phase
             self._error = f"internal error in the network phase: {exc!r}"
 
+    def wait(self, timeout: float) -> bool:
+        """True once the phase has ended; a caller that must stop waiting polls this instead of results()."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def results(self) -> dict[str, list[CheckResult]]:
         """Wait for the phase; if it broke, every NET-* check of every target is ``error`` with the reason."""
         self._thread.join()

@@ -149,6 +149,7 @@ def context(results: dict[str, Any], lang: str, previous: dict[str, Any] | None 
         "hosts": hosts,
         "worst": view.worst_hosts(hosts),
         "findings": view.findings(results),
+        "org_rows": view.organisation_rows(results, lang),
         "diff": view.diff(previous, results) if previous else None,
         "diff_rows": view.DIFF_ROWS,
     }

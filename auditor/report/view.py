@@ -314,3 +314,38 @@ def diff(previous: Doc, current: Doc) -> Diff:
         checks_added=len({k for k in after.keys() - before.keys() if k[0] in old_hosts}),
         checks_removed=len({k for k in before.keys() - after.keys() if k[0] in new_hosts}),
     )
+
+
+# --- the organisation's documents (results.json "organisation") -----------------------------------------------
+
+ORGANISATION_ORDER = ("fail", "error", "unknown", "pass", "manual", "waived", "not_applicable")
+
+
+@dataclass(frozen=True)
+class OrganisationRow:
+    requirement: str
+    kind: str
+    title: str
+    status: str
+    reason: str
+    documents: list[dict[str, Any]]
+    evidence: list[dict[str, Any]]
+
+
+def organisation_rows(doc: Doc, lang: str) -> list[OrganisationRow]:
+    """Each requirement judged from attested documents, findings first (then in the document's order)."""
+    section = doc.get("organisation") or {}
+    rank = {status: i for i, status in enumerate(ORGANISATION_ORDER)}
+    rows = [
+        OrganisationRow(
+            str(r.get("requirement", "")),
+            str(r.get("kind", "")),
+            str((r.get("title") or {}).get(lang) or (r.get("title") or {}).get("en") or ""),
+            str(r.get("status", "unknown")),
+            str(r.get("reason", "")),
+            list(r.get("documents") or []),
+            list(r.get("evidence") or []),
+        )
+        for r in section.get("results", [])
+    ]
+    return sorted(rows, key=lambda row: rank.get(row.status, len(rank)))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.model import Host
-from auditor.transports.base import ExecResult, HostError, Transport, sudo_refusal
+from auditor.transports.base import ExecResult, HostError, OutputBudget, Transport, sudo_refusal
 from auditor.transports.local import LocalTransport
 from auditor.transports.ssh import HostKeys, SshTransport
 from auditor.transports.winssh import WindowsSshTransport
@@ -47,4 +47,6 @@ def open_transport(host: Host, options: ConnectOptions) -> Transport:
     return factory(host, options)
 
 
-__all__ = ["ConnectOptions", "ExecResult", "HostError", "Transport", "open_transport", "sudo_refusal"]
+__all__ = [
+    "ConnectOptions", "ExecResult", "HostError", "OutputBudget", "Transport", "open_transport", "sudo_refusal",
+]

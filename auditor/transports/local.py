@@ -18,6 +18,7 @@ class LocalTransport(Transport):
         pass
 
     def run(self, script: str, timeout: float) -> ExecResult:
+        # This machine is the auditor's own: its output is not bounded like a remote host's.
         start = time.monotonic()
         self.proc = subprocess.Popen(
             shlex.split(self.shell_command),

@@ -11,6 +11,7 @@ import base64
 import functools
 import getpass
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -24,10 +25,19 @@ sys.modules.setdefault("invoke", None)  # type: ignore[arg-type]
 import paramiko  # noqa: E402
 
 from auditor import addresses  # noqa: E402
-from auditor.transports.base import ExecResult, HostError, Transport, shell_command  # noqa: E402
+from auditor.transports.base import (  # noqa: E402
+    HOST_OUTPUT_LIMIT,
+    ExecResult,
+    HostError,
+    Transport,
+    cut_reason,
+    shell_command,
+)
 
+# paramiko's reader thread logs a failed handshake with its traceback; without a handler of ours,
+# Python prints it on the user's terminal. The reason reaches the user as the host's error instead.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 _KNOWN_HOSTS_LOCK = threading.Lock()
-MAX_OUTPUT = 256 * 1024 * 1024  # bytes read from one host before the batch is cut off
 
 
 class _QuickAckSocket:
@@ -173,8 +183,14 @@ class SshTransport(Transport):
             self._discard()
             raise HostError(f"{where}: authentication failed for user {self.user!r}: {exc}") from None
         except paramiko.SSHException as exc:
+            stalled = _stalled_stage(client)
             self._discard()
             text = str(exc)
+            if stalled is not None:
+                raise HostError(
+                    f"{where}: SSH handshake did not complete within {self.connect_timeout:g} s ({stalled})",
+                    "unreachable",
+                ) from None
             if "not found in known_hosts" in text:
                 text = (
                     f"host key unknown: not in {self.host_keys.path}; refused before login "
@@ -187,11 +203,19 @@ class SshTransport(Transport):
 
     def run(self, script: str, timeout: float) -> ExecResult:
         assert self.client is not None, "connect() first"
+        budget = self.budget
         start = time.monotonic()
         deadline = start + timeout
         transport = self.client.get_transport()
         if transport is None or not transport.is_active():
             raise HostError(f"{self.address}: SSH session closed")
+        out, err = bytearray(), bytearray()
+        cut: str | None = None
+
+        def result(rc: int | None) -> ExecResult:
+            return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                              (time.monotonic() - start) * 1000, cut, len(out) if budget is not None else 0)
+
         try:
             channel = transport.open_session(timeout=self.connect_timeout)
             channel.exec_command(self.shell_command)
@@ -199,8 +223,7 @@ class SshTransport(Transport):
             channel.shutdown_write()
             # The batch sends every snippet's stderr inside stdout; the channel's own stderr carries only
             # the shell's and sudo's few lines. So: block on stdout until EOF (or the deadline), then drain.
-            out = bytearray()
-            while len(out) < MAX_OUTPUT:
+            while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -211,32 +234,34 @@ class SshTransport(Transport):
                     break
                 if not chunk:
                     break
-                out += chunk
-            finished = channel.eof_received and len(out) < MAX_OUTPUT
-            err = bytearray()
-            while channel.recv_stderr_ready():
+                keep = min(len(chunk), HOST_OUTPUT_LIMIT - len(out))
+                if budget is not None:
+                    keep = budget.take(keep)
+                out += chunk[:keep]
+                if keep < len(chunk):  # the rest is never read: the batch is cut here
+                    over_host = len(out) >= HOST_OUTPUT_LIMIT
+                    cut = cut_reason(HOST_OUTPUT_LIMIT, False) if over_host or budget is None \
+                        else cut_reason(budget.limit, True)
+                    break
+            finished = channel.eof_received and cut is None
+            while channel.recv_stderr_ready() and len(err) < 65536:
                 err += channel.recv_stderr(65536)
-            if not finished:  # cut off: by the deadline or by the output limit
+            if not finished:  # cut off: by the deadline or by an output limit
                 channel.close()
-                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                                  (time.monotonic() - start) * 1000)
+                return result(None)
             # recv_exit_status() would wait without limit: wait on its event with what is left of the deadline.
             if not channel.status_event.wait(max(deadline - time.monotonic(), 1.0)):
                 channel.close()
-                return ExecResult(None, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                                  (time.monotonic() - start) * 1000)
+                return result(None)
             rc = channel.recv_exit_status()
-            while channel.recv_stderr_ready():
+            while channel.recv_stderr_ready() and len(err) < 65536:
                 err += channel.recv_stderr(65536)
             channel.close()
         except (paramiko.SSHException, OSError, EOFError) as exc:
+            if budget is not None:
+                budget.give_back(len(out))
             raise HostError(f"{self.address}: SSH session failed: {exc}") from None
-        return ExecResult(
-            rc,
-            out.decode("utf-8", "replace"),
-            err.decode("utf-8", "replace"),
-            (time.monotonic() - start) * 1000,
-        )
+        return result(rc)
 
     def close(self) -> None:
         if self.client is not None:
@@ -255,6 +280,21 @@ class SshTransport(Transport):
         if sock is not None:
             sock.close()
         self.close()
+
+
+def _stalled_stage(client: paramiko.SSHClient) -> str | None:
+    """Where a handshake that ended without an error of its own stopped; None when it did complete.
+
+    paramiko gives up waiting without saying so and then reports "No existing session".
+    """
+    transport = client.get_transport()
+    if transport is None or transport.is_authenticated():
+        return None
+    if not transport.remote_version:
+        return "the server accepted the connection but sent no SSH banner"
+    if not transport.initial_kex_done:
+        return f"the server ({transport.remote_version[:80]}) did not finish the key exchange"
+    return None
 
 
 @functools.lru_cache(maxsize=32)

@@ -171,5 +171,29 @@ def test_interrupted_run_keeps_what_finished(tmp_path):
     document = json.loads((out / "results.json").read_text())
     validate(document)
     assert document["run"]["complete"] is False and document["run"]["interrupted_by"] == "SIGINT"
-    assert [h["name"] for h in document["hosts"]] == ["me"]
+    me, hung = document["hosts"]
+    assert me["name"] == "me" and me["status"] == "reachable"
+    # The host in flight is listed, aborted, every check `error` with the reason: not silently missing.
+    assert hung["name"] == "hung" and hung["status"] == "aborted", hung
+    assert "aborted" in hung["error"] and {r["status"] for r in hung["results"]} == {"error"}
     assert "INCOMPLETE" in stdout
+    assert "Traceback" not in stderr
+    assert not (out / "hosts.jsonl").exists()
+
+
+def test_stalled_ssh_handshake_says_what_happened(tmp_path):
+    """A server that accepts TCP and never answers: the reason names the stall, not paramiko's "No existing session"."""
+    server = SilentServer()
+    try:
+        inv = tmp_path / "hosts.ini"
+        inv.write_text(f"hung ansible_host=127.0.0.1 ansible_port={server.port}\n")
+        proc = auditor("run", "--inventory", str(inv), "--output", str(tmp_path / "out"), "--connect-timeout", "2",
+                       "--known-hosts", str(tmp_path / "kh"), "--no-network")  # fmt: skip
+    finally:
+        server.close()
+    assert proc.returncode == 3, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception" not in proc.stderr  # paramiko's thread stays quiet
+    (host,) = json.loads((tmp_path / "out" / "results.json").read_text())["hosts"]
+    assert host["status"] == "unreachable"
+    assert "SSH handshake did not complete within 2 s" in host["error"] and "sent no SSH banner" in host["error"]
+    assert "No existing session" not in host["error"]

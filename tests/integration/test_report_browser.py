@@ -29,6 +29,8 @@ import pytest
 
 from auditor.results import validate
 
+REPO = Path(__file__).resolve().parents[2]
+
 HOSTILE = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -271,6 +273,17 @@ def poison(document: dict[str, Any]) -> dict[str, Any]:
     for record in doc.get("shared_evidence", {}).values():  # commands many results share reach the page too
         record["command"] = f"{record['command']} # {HOSTILE[2]}"
     doc["run"]["inventory"] = HOSTILE[3]
+    from auditor import organisation  # the documents' verdicts too: attested by, reasons, files
+    from auditor.catalog import load_catalog
+
+    org = organisation.prepare(load_catalog(), {"evidence_dir": str(REPO / "evidence")}).section()
+    attested = [r for r in org["results"] if r["evidence"]]
+    for i, payload in enumerate(HOSTILE):
+        r = attested[i % len(attested)]
+        r["status"] = "fail"
+        r["reason"] = f"{payload} org-reason-{i}"
+        r["evidence"][0].update(file=payload, attested_by=payload)
+    doc["organisation"] = org
     return doc
 
 
@@ -340,6 +353,14 @@ def test_hostile_data_runs_nothing_and_loads_nothing(page: Page, runs: dict[str,
                  outputs: [...document.querySelectorAll('.evidence-output')].map(c => c.textContent),
                  location: location.href})"""
         )
+        org = page.js(
+            """({rows: document.querySelectorAll('#organisation-table tbody tr[data-row]').length,
+                 reasons: [...document.querySelectorAll('#organisation-table td.reason')].map(c => c.textContent)})"""
+        )
+        hostile_doc = json.loads((runs["results"].parent.parent / "hostile.json").read_text(encoding="utf-8"))
+        assert org["rows"] == len(hostile_doc["organisation"]["results"])
+        for i, payload in enumerate(HOSTILE):
+            assert f"{payload} org-reason-{i}" in org["reasons"]
         assert dom["scripts"] == 1 and dom["imgs"] == 0 and dom["frames"] == 0
         assert dom["location"] == url  # no meta refresh, no navigation
         # Shown as text, exactly: escaped, not stripped.

@@ -16,6 +16,7 @@ from auditor.report.html import assets, csp_hash, render_html
 from auditor.report.view import diff, findings, host_rows, worst_hosts
 
 FIXTURE = Path(__file__).parent / "data" / "report" / "results.json"
+REPO = Path(__file__).resolve().parents[2]
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
 
 
@@ -196,3 +197,39 @@ def test_compiled_template_cache_never_changes_or_breaks_the_report(doc, tmp_pat
         path.unlink()
     (tmp_path / "cache").rmdir()  # gone between runs: nothing to load, nowhere to store
     assert _render_with_cache(doc, cache, monkeypatch) == expected
+
+
+def _with_organisation(doc: dict) -> dict:
+    """The fixture run with the organisation section of the example evidence folder, one requirement made hostile."""
+    from auditor import organisation
+    from auditor.catalog import load_catalog
+
+    section = organisation.prepare(load_catalog(), {"evidence_dir": str(REPO / "evidence")}).section()
+    failed = next(r for r in section["results"] if r["evidence"])
+    failed["status"] = failed["evidence"][0]["status"] = "fail"
+    failed["reason"] = failed["evidence"][0]["reason"] = "hash mismatch " + HOSTILE
+    failed["evidence"][0]["attested_by"] = HOSTILE
+    return {**copy.deepcopy(doc), "organisation": section}
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_organisation_verdicts_are_shown_beside_the_hosts(doc, lang):
+    document = _with_organisation(doc)
+    html = render_html(document, lang)
+    assert 'id="organisation"' in html
+    heading = {"vi": "Tài liệu và xác nhận", "en": "Documents and attestations"}[lang]
+    assert f"<h2>{heading}</h2>" in html
+    section = html[html.index('id="organisation"'):html.index('id="findings"')]
+    rows = re.findall(r'<tr data-row data-st="(\w+)">', section)
+    assert len(rows) == len(document["organisation"]["results"])
+    assert rows[0] == "fail"  # findings first
+    for r in document["organisation"]["results"]:
+        assert f"<code>{r['requirement']}</code>" in section
+        if r["status"] == "pass":  # the evidence an officer checks: file and hash
+            e = r["evidence"][0]
+            assert f"<code>{e['file']}</code>" in section and e["sha256"] in section
+    assert HOSTILE not in html and "hash mismatch &lt;script&gt;alert(1)&lt;/script&gt;" in section
+
+
+def test_no_organisation_section_without_documents(doc):
+    assert 'id="organisation"' not in render_html(doc, "en")

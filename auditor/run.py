@@ -1,0 +1,231 @@
+"""One audit run, from inputs to written files: ``audit(...) -> RunResult``.
+
+The command line parses arguments, calls ``audit`` and prints; everything between is here: the
+output folder taken (locked) before any host is contacted, the journal of finished hosts, the
+host and network phases, stopping on request, and the files written without following a link.
+
+Stopping is asked through ``Cancel`` (a signal handler of the caller, a scheduler, a test): the
+first request stops starting hosts, aborts those in flight (listed as ``aborted``) and asks the
+network phase to stop; the second stops waiting for it. Either way the files written agree with
+each other: results.json with ``complete: false``, or no results.json and the journal.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor import organisation
+from auditor import results as results_mod
+from auditor.catalog import Catalog, load_catalog
+from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
+from auditor.engine import RunOptions, now, run_plans
+from auditor.errors import InputError
+from auditor.inventory import Inventory, load_inventory, local_inventory
+from auditor.model import CheckResult, HostResult, Verdict
+from auditor.network import params as network_params
+from auditor.network.plans import split as split_network
+from auditor.output import OutputError, OutputFolder
+from auditor.report import RENDERERS
+from auditor.transports import ConnectOptions
+
+EXIT_OK, EXIT_FAILURES, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4
+NETWORK_ABORTED = "aborted: the run was stopped before the network probes finished"
+
+
+class Interrupted(Exception):
+    """Stopped before any host was contacted: nothing was written."""
+
+
+@dataclass
+class Cancel:
+    """How a caller stops a run: ``request`` once to stop, twice to stop waiting."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    force: threading.Event = field(default_factory=threading.Event)
+    reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        if self.stop.is_set():
+            self.force.set()
+        else:
+            self.reason = reason
+            self.stop.set()
+
+
+@dataclass
+class Hooks:
+    cancel: Cancel = field(default_factory=Cancel)
+    on_start: Callable[[int], None] | None = None  # the number of hosts, once known
+    on_host: Callable[[HostResult], None] | None = None  # each finished host, after its journal line
+
+
+@dataclass
+class AuditOptions:
+    known_hosts: str | None = None
+    trust_on_first_use: bool = False
+    connect_timeout: float = 10.0
+    fact_timeout: int = 30
+    jobs: int = 10
+    output: Path | None = None  # default reports/<run id>
+    force: bool = False  # replace a previous run's files in ``output``
+    lang: str = "vi"
+    allow_wide_scan: bool = False
+    no_network: bool = False
+
+
+@dataclass
+class RunResult:
+    document: dict[str, Any]
+    out_dir: Path
+    exit_code: int
+    learned: list[str]  # hosts whose key was trusted on first use
+    stopped: bool  # threads of aborted hosts may still be winding down
+    problem: str | None = None  # an output that failed while the run went on (the run then stopped)
+
+
+def parse_params(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
+        try:
+            params[key.strip()] = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            params[key.strip()] = value
+    return params
+
+
+def prepare(
+    inventory: str | None, playbook: str, params: dict[str, Any]
+) -> tuple[Catalog, Inventory, Any, list[HostPlan]]:
+    catalog = load_catalog()
+    inv = load_inventory(Path(inventory)) if inventory else local_inventory()
+    book = load_playbook(playbook, catalog)
+    plans = plan_run(book, catalog, inv, params)
+    network_params.check_all(plans, network_params.origin_of(inv.source, book.source, params))  # before any contact
+    return catalog, inv, book, plans
+
+
+def connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float) -> ConnectOptions:
+    path = Path(known_hosts).expanduser() if known_hosts else Path("~/.ssh/known_hosts").expanduser()
+    return ConnectOptions(known_hosts=path, trust_on_first_use=tofu, connect_timeout=connect_timeout)
+
+
+def exit_code(document: dict[str, Any]) -> int:
+    statuses = [r["status"] for h in document["hosts"] for r in h["results"]] + organisation.status_of(document)
+    if (
+        not document["run"]["complete"]
+        or any(h["status"] != "reachable" for h in document["hosts"])
+        or Verdict.ERROR in statuses
+    ):
+        return EXIT_INCOMPLETE
+    return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
+
+
+def audit(inventory: str | None, playbook: str, params: dict[str, Any], options: AuditOptions,
+          hooks: Hooks | None = None) -> RunResult:
+    """Raises InputError (exit 2) before anything is contacted or written, OutputError (exit 3; FolderBusy 4)."""
+    hooks = hooks or Hooks()
+    cancel = hooks.cancel
+    catalog, inv, book, plans = prepare(inventory, playbook, params)
+    org = organisation.prepare(catalog, {**book.params, **params})
+    plans, net_plans = split_network(plans)  # NET-* checks run from this machine, beside the host phase
+    connect = connect_options(options.known_hosts, options.trust_on_first_use, options.connect_timeout)
+    net_job = None
+    if net_plans and not options.no_network:
+        from auditor.network import phase as network  # the probes' imports only when a run needs them
+
+        net_job = network.prepare(net_plans, network.NetworkOptions(
+            connect=connect, allow_wide_scan=options.allow_wide_scan, jobs=options.jobs,
+            inventory_hosts=list(inv.hosts.values()), stop=cancel.stop),
+            network_params.origin_of(inv.source, book.source, params))  # fmt: skip
+    if cancel.stop.is_set():
+        raise Interrupted("interrupted before any host was contacted; nothing written")
+
+    started = now()
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    folder = OutputFolder.take(options.output or Path("reports") / run_id, run_id, options.force)
+    try:
+        return _run(folder, run_id, started, inv, book, params, plans, net_job, org, connect, options, hooks)
+    finally:
+        folder.release()
+
+
+def _run(folder: OutputFolder, run_id: str, started: str, inv: Inventory, book: Any, params: dict[str, Any],
+         plans: list[HostPlan], net_job: Any, org: Any, connect: ConnectOptions, options: AuditOptions,
+         hooks: Hooks) -> RunResult:
+    cancel = hooks.cancel
+    journal = folder.journal()
+    problems: list[str] = []
+    lock = threading.Lock()
+
+    def on_done(result: HostResult) -> None:
+        # Each finished host at once: a run killed outright still leaves what it finished.
+        line = json.dumps(results_mod.host_to_dict(result), ensure_ascii=False) + "\n"
+        with lock:
+            if problems:
+                return
+            try:
+                journal.append(line)
+            except OutputError as exc:  # nothing more can be recorded: stop auditing
+                problems.append(str(exc))
+                cancel.stop.set()
+                return
+        if hooks.on_host:
+            hooks.on_host(result)
+
+    run_options = RunOptions(connect=connect, jobs=options.jobs, fact_timeout=options.fact_timeout)
+    background = None
+    if net_job is not None:
+        from auditor.network import phase as network
+
+        background = network.Background(net_job)
+    if hooks.on_start:
+        hooks.on_start(len(plans))
+    try:
+        hosts = run_plans(plans, run_options, on_done, cancel.stop)
+        if background is not None:
+            while not background.wait(0.2) and not cancel.force.is_set():
+                pass
+            if background.wait(0):
+                hosts = network.merge(hosts, background.results())
+            else:  # a second request: stop waiting for the probes
+                hosts = network.merge(hosts, {p.host.name: [CheckResult(c, Verdict.ERROR, NETWORK_ABORTED, [])
+                                                            for c in p.checks] for p in net_job.plans})
+    finally:
+        journal.close()
+
+    stopped = cancel.stop.is_set()
+    run_info: dict[str, Any] = {
+        "id": run_id,
+        "started": started,
+        "finished": now(),
+        "playbook": book.name,
+        "params": {**book.params, **params},
+        "inventory": inv.source,
+    }
+    if problems:
+        run_info["interrupted_by"] = f"output failed: {problems[0]}"
+    elif stopped:
+        run_info["interrupted_by"] = cancel.reason or "stop requested"
+    complete = not stopped and len(hosts) == len(plans)
+    document = results_mod.build(run_info, hosts, complete=complete)
+    if org is not None:
+        document["organisation"] = org.section()
+    results_mod.validate_shape(document)
+    folder.write("results.json", lambda fh: results_mod.dump(document, fh))
+    folder.write_text("report.html", RENDERERS["html"](document, options.lang))
+    folder.unlink("hosts.jsonl")  # results.json now holds every host the journal had
+    learned = connect.host_keys.learned if connect._host_keys else []
+    code = EXIT_INCOMPLETE if problems else exit_code(document)
+    return RunResult(document, folder.path, code, learned, stopped, problems[0] if problems else None)
