@@ -18,7 +18,11 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # makes `tests.lab` importable
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # makes `tests.lab` importable
+# Every `python -m auditor` a test starts runs this checkout, whatever its working folder: never a copy
+# installed earlier in site-packages.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
 
 LAB_TOOLS = ("debootstrap", "ip", "unshare", "chroot", "mount", "umount", "ssh-keygen")
 
