@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
+from auditor.catalog.playbook import HostPlan, load_playbook, parse_cli_params, plan_run
+from auditor.catalog.yamlsource import read_source
 from auditor.engine import RunOptions, collect, now, run_plans
 from auditor.errors import InputError
 from auditor.inventory import Inventory, load_inventory, local_inventory
@@ -39,7 +39,7 @@ def main() -> None:
         cli(standalone_mode=True)
     except InputError as exc:  # pragma: no cover - click already handles inside commands
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,26 +48,13 @@ def cli() -> None:
     """Information-security compliance auditor (ISO/IEC 27001, TCVN ISO/IEC 27001, Vietnamese plan tasks)."""
 
 
-def _parse_params(values: tuple[str, ...]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
-        try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            params[key.strip()] = value
-    return params
-
-
 def _prepare(
     inventory: str | None, playbook: str, params: tuple[str, ...]
 ) -> tuple[Catalog, Inventory, Any, list[HostPlan], dict[str, Any]]:
     catalog = load_catalog()
     inv = load_inventory(Path(inventory)) if inventory else local_inventory()
     book = load_playbook(playbook, catalog)
-    cli_params = _parse_params(params)
+    cli_params = parse_cli_params(params)
     plans = plan_run(book, catalog, inv, cli_params)
     return catalog, inv, book, plans, cli_params
 
@@ -77,11 +64,12 @@ def _connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float
     return ConnectOptions(known_hosts=path, trust_on_first_use=tofu, connect_timeout=connect_timeout)
 
 
+# Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.
 _common = [
     click.option(
         "--inventory",
         "-i",
-        type=click.Path(dir_okay=False),
+        type=click.Path(dir_okay=False, readable=False),
         help="Ansible INI or auditor YAML inventory. Default: this machine.",
     ),
     click.option("--playbook", "-p", default="baseline", show_default=True, help="Playbook name or file."),
@@ -165,7 +153,7 @@ def run(
             net_job = network.prepare(net_plans, net_options)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
     started = now()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
     out_dir = Path(output) if output else Path("reports") / run_id
@@ -319,7 +307,9 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 
 
 @cli.command()
-@click.option("--inventory", "-i", type=click.Path(dir_okay=False), help="Inventory to validate as well.")
+@click.option(
+    "--inventory", "-i", type=click.Path(dir_okay=False, readable=False), help="Inventory to validate as well."
+)
 @click.option("--playbook", "-p", default="baseline", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
 def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
@@ -328,7 +318,7 @@ def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> N
         catalog, inv, book, plans, _ = _prepare(inventory, playbook, params)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
     click.echo(
@@ -355,7 +345,7 @@ def facts(
         _, _, _, plans, _ = _prepare(inventory, playbook, params)
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
     plans, _ = split_network(plans)  # NET-* facts are read from this machine, not collected on the host
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
@@ -392,12 +382,12 @@ def facts(
 
 
 @cli.command()
-@click.argument("results_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("results_file", type=click.Path(exists=True, dir_okay=False, readable=False))
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option(
     "--previous",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False, readable=False),
     help="An earlier results.json: the HTML report shows what changed since.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
@@ -412,9 +402,12 @@ def report(results_file: str, fmt: str, lang: str, previous: str | None, output:
 def _load_results(path: str) -> dict[str, Any]:
     """A stored results.json, validated against its schema; exit 2 naming the file otherwise."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json.loads(read_source(Path(path), InputError))
         results_mod.validate(document)
-    except (ValueError, OSError) as exc:
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (ValueError, RecursionError) as exc:
         click.echo(f"error: {path}: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # jsonschema.ValidationError
@@ -436,7 +429,7 @@ def _catalog_or_exit() -> Catalog:
         return load_catalog()
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
 
 
 @controls.command("list")
@@ -503,7 +496,7 @@ def controls_evidence(evidence_dir: str, fmt: str) -> None:
         org = organisation.prepare(catalog, {"evidence_dir": evidence_dir})
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
     assert org is not None
     part = org.section()
     if fmt == "json":
