@@ -22,6 +22,8 @@ import click
 from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
+from auditor.catalog.playbook import parse_cli_params
+from auditor.catalog.yamlsource import read_source
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -40,7 +42,6 @@ from auditor.run import (
     Interrupted,
     audit,
     connect_options,
-    parse_params,
     prepare,
 )
 
@@ -56,7 +57,7 @@ def main() -> None:
         code = EXIT_BAD_INPUT
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        code = EXIT_BAD_INPUT
+        code = exc.exit_code
     except FolderBusy as exc:
         click.echo(f"error: {exc}", err=True)
         code = EXIT_BUSY
@@ -79,11 +80,12 @@ def cli() -> None:
     """Information-security compliance auditor (ISO/IEC 27001, TCVN ISO/IEC 27001, Vietnamese plan tasks)."""
 
 
+# Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.
 _common = [
     click.option(
         "--inventory",
         "-i",
-        type=click.Path(dir_okay=False),
+        type=click.Path(dir_okay=False, readable=False),
         help="Ansible INI or auditor YAML inventory. Default: this machine.",
     ),
     click.option("--playbook", "-p", default="baseline", show_default=True, help="Playbook name or file."),
@@ -158,7 +160,7 @@ def run(
     options = AuditOptions(known_hosts, trust_on_first_use, connect_timeout, fact_timeout, jobs,
                            Path(output) if output else None, force, lang, allow_wide_scan, no_network)
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
-        outcome = audit(inventory, playbook, parse_params(params), options, hooks)
+        outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
         click.echo(f"error: {outcome.problem}", err=True)
@@ -263,12 +265,14 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 
 
 @cli.command()
-@click.option("--inventory", "-i", type=click.Path(dir_okay=False), help="Inventory to validate as well.")
+@click.option(
+    "--inventory", "-i", type=click.Path(dir_okay=False, readable=False), help="Inventory to validate as well."
+)
 @click.option("--playbook", "-p", default="baseline", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
 def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
-    catalog, inv, book, plans = prepare(inventory, playbook, parse_params(params))
+    catalog, inv, book, plans = prepare(inventory, playbook, parse_cli_params(params))
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
     click.echo(
@@ -291,7 +295,7 @@ def facts(
     fact_timeout: int,
 ) -> None:
     """Show the facts collected from HOST for the playbook's checks (to debug a verdict)."""
-    _, _, _, plans = prepare(inventory, playbook, parse_params(params))
+    _, _, _, plans = prepare(inventory, playbook, parse_cli_params(params))
     plans, _ = split_network(plans)  # NET-* facts are read from this machine, not collected on the host
     plan = next((p for p in plans if p.host.name == host), None)
     if plan is None:
@@ -328,12 +332,12 @@ def facts(
 
 
 @cli.command()
-@click.argument("results_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("results_file", type=click.Path(exists=True, dir_okay=False, readable=False))
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option(
     "--previous",
-    type=click.Path(exists=True, dir_okay=False),
+    type=click.Path(exists=True, dir_okay=False, readable=False),
     help="An earlier results.json: the HTML report shows what changed since.",
 )
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
@@ -349,9 +353,12 @@ def report(results_file: str, fmt: str, lang: str, previous: str | None, output:
 def _load_results(path: str) -> dict[str, Any]:
     """A stored results.json, validated against its schema; exit 2 naming the file otherwise."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        document = json.loads(read_source(Path(path), InputError))
         results_mod.validate(document)
-    except (ValueError, OSError) as exc:
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except (ValueError, RecursionError) as exc:
         click.echo(f"error: {path}: {exc}", err=True)
         sys.exit(EXIT_BAD_INPUT)
     except Exception as exc:  # jsonschema.ValidationError
@@ -373,7 +380,7 @@ def _catalog_or_exit() -> Catalog:
         return load_catalog()
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
 
 
 @controls.command("list")
@@ -440,7 +447,7 @@ def controls_evidence(evidence_dir: str, fmt: str) -> None:
         org = organisation.prepare(catalog, {"evidence_dir": evidence_dir})
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(exc.exit_code)
     assert org is not None
     part = org.section()
     if fmt == "json":

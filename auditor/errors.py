@@ -10,6 +10,8 @@ class InputError(Exception):
     ``controls/iso27001/checks/linux.yaml:42: checks[3].expect.lte: expected a number``.
     """
 
+    exit_code = 2
+
     def __init__(self, message: str, file: str | None = None, line: int | None = None, field: str | None = None):
         self.message = message
         self.file = file
@@ -35,3 +37,9 @@ class InventoryError(InputError):
 
 class PlaybookError(InputError):
     pass
+
+
+class InputUnreadable(InputError):
+    """An input file the system will not let us read (permission, I/O error): the environment, exit code 3."""
+
+    exit_code = 3

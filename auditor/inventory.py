@@ -14,6 +14,8 @@ check parameter for that host (``log_server=10.0.0.5``).
 
 from __future__ import annotations
 
+import ast
+import itertools
 import re
 import shlex
 import string
@@ -21,8 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from auditor import addresses
-from auditor.catalog.yamlsource import load_yaml
+from auditor.catalog.yamlsource import parse_yaml, read_source
 from auditor.errors import InventoryError
 from auditor.model import Host
 
@@ -54,6 +58,13 @@ class Inventory:
     hosts: dict[str, Host]
     groups: dict[str, list[str]] = field(default_factory=dict)  # group -> host names (children expanded)
     source: str = ""
+    # Where variables were set, to name the line of a bad value: group -> variable -> line, host -> ditto.
+    var_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    host_var_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def names(self, pattern: str) -> bool:
+        """Whether ``pattern`` is ``all``, a group (even an empty one) or a host of this inventory."""
+        return pattern == "all" or pattern in self.groups or pattern in self.hosts
 
     def select(self, patterns: list[str]) -> list[Host]:
         """Hosts named by group names, host names or ``all``, in inventory order."""
@@ -67,6 +78,14 @@ class Inventory:
                 wanted.add(pattern)
         return [h for name, h in self.hosts.items() if name in wanted]
 
+    def origin(self, host: Host, name: str) -> int | None:
+        """The line of ``source`` that set the value of variable ``name`` that ``host`` got, if known."""
+        line = self.host_var_lines.get(host.name, {}).get(name)
+        if line is None:
+            scopes = [*reversed(host.groups), "all"] if host.groups else ["ungrouped", "all"]
+            line = next((self.var_lines[g][name] for g in scopes if name in self.var_lines.get(g, {})), None)
+        return line
+
 
 def local_inventory() -> Inventory:
     """The embedded default: this machine, through the local transport."""
@@ -79,11 +98,15 @@ def local_inventory() -> Inventory:
 
 
 def load_inventory(path: Path) -> Inventory:
-    if not path.exists():
-        raise InventoryError("inventory file not found", file=str(path))
+    """An INI or YAML inventory; InventoryError (exit 2) for what is wrong in it, an empty one included."""
+    text = read_source(path, InventoryError)
     if path.suffix in (".yaml", ".yml"):
-        return _load_yaml_inventory(path)
-    return _load_ini_inventory(path)
+        inventory = _load_yaml_inventory(path, text)
+    else:
+        inventory = _load_ini_inventory(path, text)
+    if not inventory.hosts:
+        raise InventoryError("no host in this inventory: an audit of nothing would pass", file=str(path))
+    return inventory
 
 
 # --- values ----------------------------------------------------------------------------
@@ -168,142 +191,320 @@ def make_host(name: str, variables: dict[str, Any], groups: list[str], file: str
 
 
 # --- Ansible INI -------------------------------------------------------------------------
+# Read as Ansible's ini inventory plugin reads it: a host line is split by shlex, where only '#' starts a
+# comment; in a [group:vars] line everything after the first '=' is the value, comment included; values are
+# Python literals when they parse as one (3, True, "quoted", [1, 2]) and text otherwise.
 
-_RANGE = re.compile(r"\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::(\d+))?\]")
-
-
-def expand_range(pattern: str) -> list[str]:
-    """``web[01:03]`` -> web01, web02, web03; ``db-[a:c]`` -> db-a, db-b, db-c (Ansible's host ranges)."""
-    m = _RANGE.search(pattern)
-    if not m:
-        return [pattern]
-    start, end, step = m.group(1), m.group(2), int(m.group(3) or 1)
-    head, tail = pattern[: m.start()], pattern[m.end() :]
-    if start.isdigit() and end.isdigit():
-        width = len(start) if start.startswith("0") else 0
-        items = [str(i).zfill(width) for i in range(int(start), int(end) + 1, step)]
-    elif len(start) == 1 and len(end) == 1 and start.isalpha() and end.isalpha():
-        letters = string.ascii_letters
-        items = list(letters[letters.index(start) : letters.index(end) + 1 : step])
-    else:
-        raise ValueError(f"bad host range {m.group(0)!r}")
-    if not items:
-        raise ValueError(f"empty host range {m.group(0)!r}")
-    return [name for item in items for name in expand_range(head + item + tail)]
+_SECTION = re.compile(r"\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9_.\-]+")
+_CHILD_LINE = re.compile(r"([^:\]\s]+)\s*(?:#.*)?")
+_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DIGITS = re.compile(r"[0-9]+")
+_BRACKETED_V6 = re.compile(r"\[([0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[^\]\s]+)?)\]:([0-9]+)")
+# An unquoted value with " #" or " ;" in it: Ansible keeps the would-be comment in the value.
+_INLINE_COMMENT = re.compile(r"\s[#;]")
+MAX_RANGE_HOSTS = 1_000_000  # names one host line may expand to
 
 
-def _load_ini_inventory(path: Path) -> Inventory:
+def ansible_value(text: str) -> tuple[Any, bool]:
+    """(value, whether it parsed as a Python literal), as Ansible's INI plugin reads a value."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text, False
+    return _plain(value), True
+
+
+def _plain(value: Any) -> Any:
+    """Only the types a YAML inventory could give too: tuples and sets become lists, the rest text."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return [_plain(v) for v in sorted(value, key=repr)]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "..." if value is Ellipsis else str(value)
+
+
+def expand_range(pattern: str, limit: int = MAX_RANGE_HOSTS) -> list[str]:
+    """``web[01:03]`` -> web01, web02, web03; ``db-[a:c]`` -> db-a, db-b, db-c; ``n[0:4:2]`` -> n0, n2, n4.
+
+    Ansible's host ranges, read strictly: a range that is unclosed, reversed, empty, mixes letters and
+    numbers, or has a step below 1 is a ValueError, never a silently empty or literal host name.
+    """
+    parts: list[list[str]] = []
+    rest = pattern
+    while True:
+        open_at, close_at = rest.find("["), rest.find("]")
+        if open_at < 0 and close_at < 0:
+            parts.append([rest])
+            break
+        if close_at < 0:
+            raise ValueError(f"unclosed host range in {pattern!r}: '[' without ']'")
+        if open_at < 0 or close_at < open_at:
+            raise ValueError(f"']' without '[' in {pattern!r}")
+        parts.append([rest[:open_at]])
+        parts.append(_range_items(rest[open_at + 1 : close_at], pattern))
+        rest = rest[close_at + 1 :]
+    total = 1
+    for items in parts:
+        total *= len(items)
+    if total > limit:
+        raise ValueError(f"{pattern!r} expands to {total} hosts (at most {limit} a line)")
+    return ["".join(combo) for combo in itertools.product(*parts)]
+
+
+def _range_items(body: str, pattern: str) -> list[str]:
+    bounds = body.split(":")
+    if len(bounds) not in (2, 3):
+        raise ValueError(f"host range [{body}] in {pattern!r} must be [begin:end] or [begin:end:step]")
+    begin, end = bounds[0] or "0", bounds[1]
+    step_text = bounds[2] if len(bounds) == 3 else "1"
+    if not _DIGITS.fullmatch(step_text) or int(step_text) < 1:
+        raise ValueError(f"host range [{body}] in {pattern!r}: the step must be a whole number of at least 1")
+    step = int(step_text)
+    if _DIGITS.fullmatch(begin) and _DIGITS.fullmatch(end):
+        width = len(begin) if begin[0] == "0" and len(begin) > 1 else 0
+        if width and len(end) != width:
+            raise ValueError(f"host range [{body}] in {pattern!r}: zero-padded bounds must have equal length")
+        low, high = int(begin), int(end)
+        if low > high:
+            raise ValueError(f"host range [{body}] in {pattern!r}: begin is after end")
+        if (high - low) // step + 1 > MAX_RANGE_HOSTS:
+            raise ValueError(f"host range [{body}] in {pattern!r} is larger than {MAX_RANGE_HOSTS} hosts")
+        return [str(i).zfill(width) for i in range(low, high + 1, step)]
+    letters = string.ascii_letters
+    if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
+        low, high = letters.index(begin), letters.index(end)
+        if low > high:
+            raise ValueError(f"host range [{body}] in {pattern!r}: begin is after end")
+        return list(letters[low : high + 1 : step])
+    raise ValueError(f"host range [{body}] in {pattern!r}: bounds must be two numbers or two single letters")
+
+
+def _host_pattern(pattern: str) -> tuple[list[str], int | None]:
+    """A host line's first word: names (ranges expanded) and the port written as ``name:port``, if any."""
+    v6 = _BRACKETED_V6.fullmatch(pattern)
+    if v6:
+        return [v6.group(1)], int(v6.group(2))
+    outside = re.sub(r"\[[^\]]*\]", "", pattern)  # colons inside ranges are no port separators
+    port = None
+    if pattern.endswith(":"):
+        raise ValueError(f"{pattern!r} ends in ':' (a port must follow)")
+    if outside.count(":") == 1 and "[" not in outside:  # an unclosed range is reported as such below
+        pattern, _, port_text = pattern.rpartition(":")
+        if not _DIGITS.fullmatch(port_text):
+            raise ValueError(f"{port_text!r} after ':' is not a port number")
+        port = int(port_text)
+    if not pattern:
+        raise ValueError("empty host name")
+    return expand_range(pattern), port
+
+
+def _load_ini_inventory(path: Path, text: str) -> Inventory:
     file = str(path)
-    host_vars: dict[str, dict[str, Any]] = {}
+    host_vars: dict[str, dict[str, Any]] = {}  # insertion order is inventory order
     host_line: dict[str, int] = {}
-    members: dict[str, list[str]] = {"all": [], "ungrouped": []}
+    host_var_lines: dict[str, dict[str, int]] = {}
+    # Dicts as ordered sets: membership tests stay O(1) however many hosts a group has.
+    members: dict[str, dict[str, None]] = {"all": {}, "ungrouped": {}}
+    children: dict[str, dict[str, int]] = {}  # group -> child group -> line naming it
     group_vars: dict[str, dict[str, Any]] = {}
-    children: dict[str, list[str]] = {}
+    var_lines: dict[str, dict[str, int]] = {}
+    vars_only: dict[str, int] = {}  # [g:vars] sections of groups not (yet) declared, with their line
     section, kind = "ungrouped", "hosts"
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
-        if line.startswith("["):
-            m = re.fullmatch(r"\[([A-Za-z0-9_.\-]+)(?::(vars|children))?\]", line)
-            if not m:
+        header = _SECTION.fullmatch(line)
+        if header or (line.startswith("[") and not _BRACKETED_V6.fullmatch(line.split()[0])):
+            if not header or not _GROUP_NAME.fullmatch(header.group(1)):
                 raise InventoryError(f"bad section header {line!r}", file=file, line=number)
-            section, kind = m.group(1), m.group(2) or "hosts"
-            members.setdefault(section, [])
-            continue
-        try:
-            words = shlex.split(line, comments=True)
-        except ValueError as exc:
-            raise InventoryError(f"cannot split line: {exc}", file=file, line=number) from None
-        if not words:
+            section, kind = header.group(1), header.group(2) or "hosts"
+            if kind not in ("hosts", "vars", "children"):
+                raise InventoryError(
+                    f"section [{section}:{kind}] has unknown type {kind!r} (vars or children)", file=file, line=number
+                )
+            if kind == "vars":
+                if section not in members:
+                    vars_only.setdefault(section, number)
+            else:
+                members.setdefault(section, {})
             continue
         if kind == "vars":
             key, sep, value = line.partition("=")
-            if not sep or not key.strip():
-                raise InventoryError("expected key=value", file=file, line=number, field=section + ":vars")
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            group_vars.setdefault(section, {})[key.strip()] = scalar(value)
+            key, value = key.strip(), value.strip()
+            where = f"{section}:vars"
+            if not sep or not key:
+                raise InventoryError(f"expected key=value, got {line!r}", file=file, line=number, field=where)
+            if not _VAR_NAME.fullmatch(key):
+                raise InventoryError(f"{key!r} is not a variable name", file=file, line=number, field=where)
+            parsed, literal = ansible_value(value)
+            if not literal and _INLINE_COMMENT.search(value):
+                raise InventoryError(
+                    f"{value!r}: in a [group:vars] line Ansible keeps everything after '=' in the value, "
+                    "comment included: put the comment on a line of its own",
+                    file=file,
+                    line=number,
+                    field=f"{where}.{key}",
+                )
+            group_vars.setdefault(section, {})[key] = parsed
+            var_lines.setdefault(section, {})[key] = number
         elif kind == "children":
-            children.setdefault(section, []).append(words[0])
+            child = _CHILD_LINE.fullmatch(line)
+            if not child or not _GROUP_NAME.fullmatch(child.group(1)):
+                raise InventoryError(
+                    f"expected a group name, got {line!r}", file=file, line=number, field=f"{section}:children"
+                )
+            children.setdefault(section, {}).setdefault(child.group(1), number)
         else:
-            try:
-                names = expand_range(words[0])
-            except ValueError as exc:
-                raise InventoryError(str(exc), file=file, line=number, field=words[0]) from None
-            variables: dict[str, Any] = {}
-            for word in words[1:]:
-                key, sep, value = word.partition("=")
-                if not sep:
-                    raise InventoryError(f"expected key=value, got {word!r}", file=file, line=number, field=words[0])
-                variables[key] = scalar(value)
+            names, variables = _host_line(line, file, number)
+            group = members[section]
             for name in names:
-                host_vars.setdefault(name, {}).update(variables)
-                host_line.setdefault(name, number)
-                if name not in members[section]:
-                    members[section].append(name)
+                if name not in host_vars:
+                    host_vars[name] = {}
+                    host_line[name] = number
+                if variables:
+                    host_vars[name].update(variables)
+                    host_var_lines.setdefault(name, {}).update(dict.fromkeys(variables, number))
+                group[name] = None
+    for group, number in vars_only.items():
+        if group not in members:
+            raise InventoryError(f"section [{group}:vars] is for a group that is not defined", file=file, line=number)
     for group, kids in children.items():
-        for kid in kids:
+        for kid, number in kids.items():
             if kid not in members:
-                raise InventoryError(f"child group {kid!r} is not defined", file=file, field=f"{group}:children")
-    return _assemble(file, list(host_vars), members, children, group_vars, host_vars, host_line)
+                raise InventoryError(
+                    f"child group {kid!r} is not defined", file=file, line=number, field=f"{group}:children"
+                )
+    return _assemble(file, members, children, group_vars, host_vars, host_line, var_lines, host_var_lines)
 
 
-def _expand_group(
-    group: str, members: dict[str, list[str]], children: dict[str, list[str]], trail: tuple[str, ...] = ()
-) -> list[str]:
-    if group in trail:
-        raise InventoryError(f"group cycle: {' -> '.join((*trail, group))}")
-    names = list(members.get(group, []))
-    for kid in children.get(group, []):
-        names += [n for n in _expand_group(kid, members, children, (*trail, group)) if n not in names]
-    return names
+def _host_line(line: str, file: str, number: int) -> tuple[list[str], dict[str, Any]]:
+    try:
+        words = shlex.split(line, comments=True)
+    except ValueError as exc:
+        raise InventoryError(f"cannot split host line: {exc}", file=file, line=number) from None
+    if not words:
+        raise InventoryError("expected a host name", file=file, line=number)
+    try:
+        names, port = _host_pattern(words[0])
+    except ValueError as exc:
+        raise InventoryError(str(exc), file=file, line=number, field=words[0]) from None
+    variables: dict[str, Any] = {} if port is None else {"ansible_port": port}
+    for word in words[1:]:
+        if word.startswith(";"):
+            raise InventoryError(
+                "';' starts no comment on a host line (Ansible reads only '#' there): write '# ...'",
+                file=file,
+                line=number,
+                field=words[0],
+            )
+        key, sep, value = word.partition("=")
+        if not sep:
+            raise InventoryError(f"expected key=value, got {word!r}", file=file, line=number, field=words[0])
+        if not _VAR_NAME.fullmatch(key):
+            raise InventoryError(f"{key!r} is not a variable name", file=file, line=number, field=words[0])
+        variables[key] = ansible_value(value)[0]
+    return names, variables
 
 
-def _depth(group: str, children: dict[str, list[str]]) -> int:
-    parents = [p for p, kids in children.items() if group in kids]
-    return 1 + max((_depth(p, children) for p in parents), default=0)
+def _depths(members: dict[str, Any], children: dict[str, Any]) -> dict[str, int]:
+    """Each group's depth under ``all`` (Ansible's merge order: shallow groups first); refuses cycles."""
+    parents: dict[str, list[str]] = {}
+    for parent, kids in children.items():
+        for kid in kids:
+            parents.setdefault(kid, []).append(parent)
+    depth: dict[str, int] = {}
+    for start in members:
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        on_path: set[str] = set()
+        while stack:  # iterative DFS over parents: no recursion limit on deep hierarchies
+            group, state = stack.pop()
+            if state == 1:
+                depth[group] = 1 + max((depth[p] for p in parents.get(group, [])), default=0)
+                on_path.discard(group)
+                path.pop()
+                continue
+            if group in depth:
+                continue
+            if group in on_path:
+                cycle = [*path[path.index(group) :], group]
+                raise InventoryError(f"group cycle: {' -> '.join(reversed(cycle))}")
+            on_path.add(group)
+            path.append(group)
+            stack.append((group, 1))
+            stack.extend((p, 0) for p in parents.get(group, []))
+    return depth
 
 
 def _assemble(
     file: str,
-    order: list[str],
-    members: dict[str, list[str]],
-    children: dict[str, list[str]],
+    members: dict[str, dict[str, None]],
+    children: dict[str, dict[str, Any]],
     group_vars: dict[str, dict[str, Any]],
     host_vars: dict[str, dict[str, Any]],
     host_line: dict[str, int],
+    var_lines: dict[str, dict[str, int]] | None = None,
+    host_var_lines: dict[str, dict[str, int]] | None = None,
 ) -> Inventory:
-    groups = {g: _expand_group(g, members, children) for g in members}
-    groups["all"] = list(order)
-    groups["ungrouped"] = [
-        h for h in order if not any(h in m for g, m in groups.items() if g not in ("all", "ungrouped"))
-    ]
+    """Groups with their children's hosts, and each host's variables merged: linear in hosts × their groups."""
+    depth = _depths(members, children)
+    expanded: dict[str, dict[str, None]] = {}
+    for group in sorted(members, key=lambda g: -depth[g]):  # deepest first: children are done before parents
+        hosts = dict(members[group])
+        for kid in children.get(group, {}):
+            hosts.update(expanded[kid])
+        expanded[group] = hosts
+    host_groups: dict[str, list[str]] = {name: [] for name in host_vars}
+    for group in sorted(expanded, key=lambda g: (depth[g], g)):
+        if group in ("all", "ungrouped"):
+            continue
+        for name in expanded[group]:
+            host_groups[name].append(group)
+    groups = {g: list(m) for g, m in expanded.items()}
+    groups["all"] = list(host_vars)
+    groups["ungrouped"] = [name for name, mine in host_groups.items() if not mine]
     hosts: dict[str, Host] = {}
-    for name in order:
-        mine = sorted((g for g, m in groups.items() if name in m and g != "all"), key=lambda g: _depth(g, children))
+    for name, mine in host_groups.items():
         merged: dict[str, Any] = dict(group_vars.get("all", {}))
+        if not mine:
+            merged.update(group_vars.get("ungrouped", {}))
         for group in mine:
             merged.update(group_vars.get(group, {}))
-        merged.update(host_vars.get(name, {}))
-        hosts[name] = make_host(name, merged, [g for g in mine if g != "ungrouped"], file, host_line.get(name))
-    return Inventory(hosts=hosts, groups=groups, source=file)
+        merged.update(host_vars[name])
+        hosts[name] = make_host(name, merged, mine, file, host_line.get(name))
+    return Inventory(
+        hosts=hosts,
+        groups=groups,
+        source=file,
+        var_lines=var_lines or {},
+        host_var_lines=host_var_lines or {},
+    )
 
 
 # --- project YAML ------------------------------------------------------------------------
 
 
-def _load_yaml_inventory(path: Path) -> Inventory:
+def _load_yaml_inventory(path: Path, text: str) -> Inventory:
     """``hosts: {name: {address, port, user, key_file, become, os, level, vars}}`` and
     ``groups: {name: {hosts: [...], children: [...], vars: {...}}}``; ``vars:`` at the top applies to all."""
-    doc = load_yaml(path, InventoryError)
+    doc = parse_yaml(text, str(path), InventoryError)
     data = doc.data or {}
     if not isinstance(data, dict) or not isinstance(data.get("hosts", {}), dict):
         raise doc.error(InventoryError, ("hosts",), "expected a mapping of host name -> settings")
     unknown = sorted(set(data) - {"hosts", "groups", "vars"})
     if unknown:
         raise doc.error(InventoryError, (unknown[0],), f"unknown key {unknown[0]!r} (allowed: hosts, groups, vars)")
+    for key in ("groups", "vars"):
+        if not isinstance(data.get(key) or {}, dict):
+            raise doc.error(InventoryError, (key,), "expected a mapping")
     rename = {
         "address": "ansible_host",
         "port": "ansible_port",
@@ -312,37 +513,71 @@ def _load_yaml_inventory(path: Path) -> Inventory:
         "become": "ansible_become",
         "connection": "ansible_connection",
     }
+    host_nodes = _index(_child(doc.root, "hosts"))  # one pass: doc.line_of per host would be quadratic
     host_vars: dict[str, dict[str, Any]] = {}
     host_line: dict[str, int] = {}
-    members: dict[str, list[str]] = {"all": [], "ungrouped": []}
+    host_var_lines: dict[str, dict[str, int]] = {}
+    members: dict[str, dict[str, None]] = {"all": {}, "ungrouped": {}}
+    allowed = set(rename) | {"os", "level", "groups", "vars"}
     for name, settings in data.get("hosts", {}).items():
         settings = settings or {}
         if not isinstance(settings, dict):
             raise doc.error(InventoryError, ("hosts", name), "expected a mapping")
-        allowed = set(rename) | {"os", "level", "groups", "vars"}
-        bad = sorted(set(settings) - allowed)
+        bad = sorted(set(settings) - allowed, key=str)
         if bad:
             raise doc.error(
                 InventoryError,
                 ("hosts", name, bad[0]),
                 f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(allowed))})",
             )
+        own = settings.get("vars") or {}
+        if not isinstance(own, dict):
+            raise doc.error(InventoryError, ("hosts", name, "vars"), "expected a mapping")
         variables = {rename.get(k, k): v for k, v in settings.items() if k not in ("groups", "vars")}
-        variables.update(settings.get("vars") or {})
+        variables.update(own)
+        key_node, value_node = host_nodes.get(str(name), (None, None))
         host_vars[str(name)] = variables
-        host_line[str(name)] = doc.line_of(("hosts", name)) or 0
+        host_line[str(name)] = key_node.start_mark.line + 1 if key_node is not None else 0
+        lines = {k: line for k, line in _key_lines(value_node).items() if k not in ("groups", "vars")}
+        lines.update(_key_lines(_child(value_node, "vars")))
+        host_var_lines[str(name)] = lines
         for group in settings.get("groups") or []:
-            members.setdefault(group, []).append(str(name))
+            members.setdefault(str(group), {})[str(name)] = None
     group_vars: dict[str, dict[str, Any]] = {"all": dict(data.get("vars") or {})}
-    children: dict[str, list[str]] = {}
+    var_lines: dict[str, dict[str, int]] = {"all": _key_lines(_child(doc.root, "vars"))}
+    group_nodes = _index(_child(doc.root, "groups"))
+    children: dict[str, dict[str, None]] = {}
     for group, spec in (data.get("groups") or {}).items():
         spec = spec or {}
-        members.setdefault(group, [])
+        if not isinstance(spec, dict):
+            raise doc.error(InventoryError, ("groups", group), "expected a mapping")
+        group = str(group)
+        members.setdefault(group, {})
         for name in spec.get("hosts") or []:
             if str(name) not in host_vars:
                 raise doc.error(InventoryError, ("groups", group, "hosts"), f"host {name!r} is not under hosts:")
-            if str(name) not in members[group]:
-                members[group].append(str(name))
-        children[group] = list(spec.get("children") or [])
+            members[group][str(name)] = None
+        children[group] = dict.fromkeys(str(kid) for kid in spec.get("children") or [])
         group_vars[group] = dict(spec.get("vars") or {})
-    return _assemble(doc.file, list(host_vars), members, children, group_vars, host_vars, host_line)
+        var_lines[group] = _key_lines(_child(group_nodes.get(group, (None, None))[1], "vars"))
+    for group, kids in children.items():
+        for kid in kids:
+            if kid not in members:
+                raise doc.error(InventoryError, ("groups", group, "children"), f"child group {kid!r} is not defined")
+    return _assemble(doc.file, members, children, group_vars, host_vars, host_line, var_lines, host_var_lines)
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    """The value node under ``key`` of a mapping node, if any."""
+    if isinstance(node, yaml.MappingNode):
+        return next((v for k, v in node.value if k.value == key), None)
+    return None
+
+
+def _index(node: yaml.Node | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    """A mapping node's entries by key, built once (line_of walks the mapping for every lookup)."""
+    return {str(k.value): (k, v) for k, v in node.value} if isinstance(node, yaml.MappingNode) else {}
+
+
+def _key_lines(node: yaml.Node | None) -> dict[str, int]:
+    return {key: k.start_mark.line + 1 for key, (k, _) in _index(node).items()}

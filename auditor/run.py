@@ -21,14 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
 from auditor.engine import RunOptions, now, run_plans
-from auditor.errors import InputError
 from auditor.inventory import Inventory, load_inventory, local_inventory
 from auditor.model import CheckResult, HostResult, Verdict
 from auditor.network import params as network_params
@@ -90,19 +87,6 @@ class RunResult:
     learned: list[str]  # hosts whose key was trusted on first use
     stopped: bool  # threads of aborted hosts may still be winding down
     problem: str | None = None  # an output that failed while the run went on (the run then stopped)
-
-
-def parse_params(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
-        try:
-            params[key.strip()] = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError:
-            params[key.strip()] = value
-    return params
 
 
 def prepare(

@@ -15,15 +15,19 @@ Parameters, weakest first: playbook ``params`` < play ``params`` < ``levels[<hos
 from __future__ import annotations
 
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from auditor import clock
 from auditor.catalog import Catalog
 from auditor.catalog.hostvalues import vet_plans
-from auditor.catalog.yamlsource import load_yaml
-from auditor.errors import PlaybookError
+from auditor.catalog.params import problems, types_of
+from auditor.catalog.yamlsource import YamlDoc, load_yaml
+from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
 from auditor.model import Check, Host
@@ -51,6 +55,12 @@ class Playbook:
     # Parameters by security level (Decree 85/2016, 1-5), applied to hosts of that level after the play's
     # parameters and before the inventory's variables.
     levels: dict[int, dict[str, Any]] = field(default_factory=dict)
+    doc: YamlDoc | None = None  # to name the line of a play or parameter found wrong when the run is planned
+
+    def error(self, path: tuple[Any, ...], message: str) -> InputError:
+        if self.doc is None:
+            return PlaybookError(message, file=self.source)
+        return self.doc.error(PlaybookError, path, message)
 
 
 @dataclass
@@ -115,6 +125,7 @@ def load_playbook(name_or_file: str, catalog: Catalog) -> Playbook:
         source=str(path),
         title=data.get("title") or {},
         levels=levels,
+        doc=doc,
     )
 
 
@@ -134,10 +145,55 @@ def _levels(doc: Any, raw: Any) -> dict[int, dict[str, Any]]:
     return out
 
 
+def parse_cli_params(values: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``--param KEY=VALUE``: VALUE read as YAML (7, true, [a, b]); what YAML refuses or turns into
+    anything but text, numbers, yes/no, lists and mappings (a date, say) stays the text given."""
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--param expects KEY=VALUE, got {item!r}")
+        if not _PARAM_NAME.fullmatch(key):
+            raise InputError(f"--param {key!r}: not a parameter name (letters, digits, _)")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+            parsed = value
+        params[key] = parsed if _plain(parsed) else value
+    return params
+
+
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
 def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_params: dict[str, Any]) -> list[HostPlan]:
-    """Which checks run on which host, with the parameters each host gets. Raises on missing parameters."""
+    """Which checks run on which host, with the parameters each host gets.
+
+    Raises on what would make the audit say less than it seems to: a play naming a group or host the
+    inventory does not have, no host or no check at all, a missing parameter, a value of the wrong type.
+    """
     plans: dict[str, HostPlan] = {}
-    for play in playbook.plays:
+    plays_of: dict[str, list[int]] = {}  # host -> the plays that chose it, to name where a parameter came from
+    for index, play in enumerate(playbook.plays):
+        for j, pattern in enumerate(play.hosts):
+            if not inventory.names(str(pattern)):
+                groups = ", ".join(g for g in inventory.groups if g not in ("all", "ungrouped")) or "none"
+                raise playbook.error(
+                    ("plays", index, "hosts", j),
+                    f"{pattern!r} is no group or host of the inventory {inventory.source} (its groups: {groups}); "
+                    "a group with no host is written as an empty [section]",
+                )
         selected = [
             c
             for cid, c in catalog.checks.items()
@@ -149,15 +205,28 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
             params = {**playbook.params, **play.params, **by_level, **host.vars, **cli_params}
             plan = plans.setdefault(host.name, HostPlan(host, [], params))
             plan.params = {**plan.params, **play.params, **by_level, **host.vars, **cli_params}
+            plays_of.setdefault(host.name, []).append(index)
             # Network checks (applies.probe) have no os: they run on the auditor against any host.
             have = {c.id for c in plan.checks}  # ids, not dataclass equality: O(checks) a host
             plan.checks += [c for c in selected if c.applies.get("os", host.os) == host.os and c.id not in have]
+    if not plans:
+        raise playbook.error(
+            ("plays",),
+            f"no host to audit: the plays select none of the {len(inventory.hosts)} host(s) of {inventory.source}",
+        )
+    if not any(plan.checks for plan in plans.values()):
+        raise playbook.error(("plays",), "no check of the plays applies to any selected host (os, plan tasks?)")
+    types = types_of(catalog.checks.values())
     needed_by: dict[str, set[str]] = {}  # check id -> parameters it needs, worked out once a run
     for plan in plans.values():
         try:
             clock.tolerance(plan.params)  # every host's ages are judged with it, whichever checks run
         except ValueError as exc:
-            raise PlaybookError(f"host {plan.host.name}: {exc}", file=playbook.source) from None
+            raise _param_error(
+                clock.TOLERANCE_PARAM, str(exc), plan.host, plays_of[plan.host.name], playbook, inventory, cli_params
+            ) from None
+        for name, problem in problems(plan.params, types):
+            raise _param_error(name, problem, plan.host, plays_of[plan.host.name], playbook, inventory, cli_params)
         for check in plan.checks:
             needed = needed_by.get(check.id)
             if needed is None:
@@ -173,3 +242,26 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
                 )
     vet_plans(list(plans.values()), playbook, inventory.source, cli_params)  # before any host is contacted
     return list(plans.values())
+
+
+def _param_error(
+    name: str,
+    problem: str,
+    host: Host,
+    plays: list[int],
+    playbook: Playbook,
+    inventory: Inventory,
+    cli_params: dict[str, Any],
+) -> InputError:
+    """The error for a bad parameter value, naming the source that won: --param, inventory, level, play, playbook."""
+    message = f"{problem} (host {host.name})"
+    if name in cli_params:
+        return InputError(message, field=f"--param {name}")
+    if name in host.vars:
+        return InventoryError(message, file=inventory.source, line=inventory.origin(host, name), field=name)
+    if host.level is not None and name in playbook.levels.get(host.level, {}):
+        return playbook.error(("levels", host.level, name), message)
+    index = next((i for i in reversed(plays) if name in playbook.plays[i].params), None)
+    if index is not None:
+        return playbook.error(("plays", index, "params", name), message)
+    return playbook.error(("params", name), message)

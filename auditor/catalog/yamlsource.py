@@ -6,13 +6,16 @@ composed node tree, so an error about ``checks[3].expect.lte`` can name its line
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from auditor.errors import InputError
+from auditor.errors import InputError, InputUnreadable
 
 PathPart = str | int
 
@@ -58,13 +61,39 @@ def format_path(path: tuple[PathPart, ...] | list[PathPart]) -> str:
 
 def load_yaml(path: Path, error_type: type[InputError] = InputError, display: str | None = None) -> YamlDoc:
     name = display or str(path)
+    return parse_yaml(read_source(path, error_type, name), name, error_type)
+
+
+MAX_SOURCE_BYTES = 256 << 20  # bigger is no inventory, playbook or catalog (and /dev/zero would never end)
+# What the user can fix in the file or its name (exit 2); anything else is the system refusing (exit 3).
+_INPUT_ERRNOS = {errno.ENOENT, errno.EISDIR, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG}
+
+
+def read_source(path: Path, error_type: type[InputError] = InputError, display: str | None = None) -> str:
+    """The text of an input file, or one error naming it: never a traceback, never half a file."""
+    name = display or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            mode = os.fstat(fh.fileno()).st_mode
+            if stat.S_ISDIR(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                raise error_type("not a regular file", file=name)
+            data = fh.read(MAX_SOURCE_BYTES + 1)
     except OSError as exc:
-        raise error_type(f"cannot read: {exc.strerror}", file=name) from None
+        reason = exc.strerror or type(exc).__name__
+        if exc.errno in _INPUT_ERRNOS:
+            raise error_type(f"cannot read: {reason}", file=name) from None
+        raise InputUnreadable(f"cannot read: {reason}", file=name) from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise error_type(f"larger than {MAX_SOURCE_BYTES >> 20} MiB: not an input file", file=name)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error_type(f"not UTF-8 text ({exc.reason})", file=name) from None
-    return parse_yaml(text, name, error_type)
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error_type(f"not UTF-8 text (byte {exc.start}: {exc.reason})", file=name, line=line) from None
+    if "\0" in text:
+        line = text.count("\n", 0, text.index("\0")) + 1
+        raise error_type("a NUL byte: this is a binary file, not text", file=name, line=line)
+    return text
 
 
 # libyaml when present: the catalog is read on every run, and the pure-Python parser takes ~1 s for it.

@@ -9,9 +9,11 @@ Ctrl-C, which is handy for poking at hosts by hand.
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -101,6 +103,8 @@ class Lab:
         base = rootfs.ensure_base()
         self.timings["base"] = time.monotonic() - t0
         self.dir.mkdir(parents=True, exist_ok=True)
+        # Before any mount: --cleanup of another lab's bridge must know these mounts are not its own.
+        (self.dir / BRIDGE_MARK).write_text(self.bridge + "\n")
         try:
             self._start(base)
         except BaseException:
@@ -272,43 +276,83 @@ def lab_network(index: int | None = None) -> tuple[str, str]:
     ``AUDITOR_LAB_NET=N`` picks N, so several people (or CI jobs) on one machine can run labs side
     by side; each lab still refuses a bridge or subnet that is in use.
     """
-    n = int(os.environ.get("AUDITOR_LAB_NET", "0")) if index is None else index
+    text = os.environ.get("AUDITOR_LAB_NET", "0") if index is None else str(index)
+    if not re.fullmatch(r"[0-9]{1,3}", text.strip()):
+        raise LabError(f"AUDITOR_LAB_NET must be 0-254, got {text!r}")
+    n = int(text)
     if not 0 <= n <= 254:
         raise LabError(f"AUDITOR_LAB_NET must be 0-254, got {n}")
     return f"audlab{n}", f"10.77.{n}.0/24"
 
 
-def cleanup_stale(bridge: str = "audlab0") -> None:
-    """Remove what a crashed lab on ``bridge`` left: the processes in its network
-    namespaces, the namespaces, its veths, the bridge and its overlay mounts."""
+BRIDGE_MARK = "bridge"  # file in a lab's run dir naming the bridge it belongs to
+
+
+def lab_mounts(bridge: str, mounts: str) -> tuple[list[str], list[str]]:
+    """(overlay roots of labs on ``bridge``, overlay roots of labs whose bridge is unknown) in ``mounts``
+    (/proc/mounts text). A lab's run dir names its bridge (``BRIDGE_MARK``); a lab on another bridge is
+    never in either list, and one without the mark is only reported: it may be running beside us."""
+    mine: list[str] = []
+    unknown: list[str] = []
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 2 or fields[0] != "overlay":
+            continue
+        target = fields[1].replace("\\040", " ")
+        lab_dir, sep, _ = target.rpartition("/hosts/")
+        if not sep or "/auditor-lab-" not in lab_dir + "/" or not target.endswith("/root"):
+            continue
+        try:
+            owner = (Path(lab_dir) / BRIDGE_MARK).read_text().strip()
+        except OSError:
+            unknown.append(target)
+            continue
+        if owner == bridge:
+            mine.append(target)
+    return mine, unknown
+
+
+def cleanup_stale(bridge: str) -> list[str]:
+    """Remove what a crashed lab on ``bridge`` left: the processes in its network namespaces, the
+    namespaces, its veths, the bridge and its overlay mounts. Nothing of a lab on another bridge is
+    touched. Returns the overlay mounts left alone because no lab dir says whose they are."""
     for ns in (n for n in _netns_names() if n.startswith(f"{bridge}-")):
         for pid in run("ip", "netns", "pids", ns, check=False).stdout.split():
             run("kill", "-9", pid, check=False)
         run("ip", "netns", "del", ns, check=False)
-    for line in Path("/proc/mounts").read_text().splitlines():
-        target = line.split()[1]
-        if line.startswith("overlay ") and "/auditor-lab-" in target and target.endswith("/root"):
-            run("umount", "-l", target, check=False)
+    mine, unknown = lab_mounts(bridge, Path("/proc/mounts").read_text())
+    for target in mine:
+        run("umount", "-l", target, check=False)
     for dev in Path("/sys/class/net").iterdir():
         if dev.name.startswith(f"{bridge}-"):
             run("ip", "link", "del", dev.name, check=False)
     if Path(f"/sys/class/net/{bridge}").exists():
         run("ip", "link", "del", bridge, check=False)
+    return unknown
 
 
-def main(argv: list[str]) -> int:
-    import argparse
-
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The CLI's options; --bridge and --subnet default to lab network AUDITOR_LAB_NET (0 when unset)."""
+    bridge, subnet = lab_network()
     ap = argparse.ArgumentParser(prog="python -m tests.lab.lab")
     ap.add_argument("profiles", nargs="*", default=list(profiles.LAB_PROFILES))
     ap.add_argument("--extra", type=int, default=0)
-    ap.add_argument("--cleanup", action="store_true", help="remove what a crashed lab left")
-    ap.add_argument("--bridge", default="audlab0")
-    ap.add_argument("--subnet", default="10.77.0.0/24")
+    ap.add_argument("--cleanup", action="store_true", help="remove what a crashed lab on --bridge left")
+    ap.add_argument("--bridge", default=bridge, help=f"default from AUDITOR_LAB_NET: {bridge}")
+    ap.add_argument("--subnet", default=subnet, help=f"default from AUDITOR_LAB_NET: {subnet}")
     ap.add_argument("--keep", action="store_true", help="keep the run dir after stop")
-    args = ap.parse_args(argv)
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parse_args(argv)
+    except LabError as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 2
     if args.cleanup:
-        cleanup_stale(args.bridge)
+        for target in cleanup_stale(args.bridge):
+            print(f"lab: left mounted (no {BRIDGE_MARK} file says which lab it is): {target}", file=sys.stderr)
         return 0
     lab = Lab(args.profiles, extra=args.extra, keep=args.keep, bridge=args.bridge, subnet=args.subnet)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from auditor.errors import InventoryError
@@ -110,3 +112,204 @@ def test_yaml_inventory_unknown_key(tmp_path):
     path.write_text("hosts:\n  a:\n    adress: 10.0.0.1\n")
     with pytest.raises(InventoryError, match=r"inv.yaml:3: hosts.a.adress: unknown key 'adress'"):
         load_inventory(path)
+
+
+# --- read as Ansible's INI plugin reads it --------------------------------------------------------------
+
+README_INI = """\
+[servers]
+web01 ansible_host=10.0.0.5 ansible_user=auditor ansible_ssh_private_key_file=~/.ssh/audit level=3
+db[01:04].agency.example    # a host range: db01 … db04, reached by name
+[servers:vars]
+ansible_become=true
+; any variable that is not a connection setting is a check parameter
+log_server=10.0.0.50
+[portals:children]
+servers
+"""
+
+
+def _readme_example() -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = text.index("```ini\n", text.index("## Auditing servers")) + len("```ini\n")
+    return text[start : text.index("```", start)]
+
+
+def test_readme_example_loads_with_its_comments(tmp_path):
+    assert _readme_example() == README_INI  # the test reads what README shows
+    path = tmp_path / "hosts.ini"
+    path.write_text(README_INI)
+    inv = load_inventory(path)
+    assert list(inv.hosts) == ["web01", *(f"db{i:02d}.agency.example" for i in range(1, 5))]
+    assert all(h.vars["log_server"] == "10.0.0.50" for h in inv.hosts.values())
+    assert inv.hosts["db02.agency.example"].become is True
+    assert [h.name for h in inv.select(["portals"])] == list(inv.hosts)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        # Ansible keeps everything after '=' in a [g:vars] line: the comment would be in the value.
+        ("[s]\nh\n[s:vars]\nlog_server=10.0.0.50   ; central\n", 4, "comment included"),
+        ("[s]\nh\n[s:vars]\nlog_server=10.0.0.50 # central\n", 4, "comment included"),
+        # Ansible's host lines know only '#': ';' is a word there.
+        ("[s]\nh1 ansible_host=10.0.0.5  ; web\n", 2, "';' starts no comment"),
+        ("[typo:vars]\nx=1\n[s]\nh\n", 1, "not defined"),
+        ("[s]\nh\n[s:children]\nnope\n", 4, "'nope' is not defined"),
+        ("[s:wrong]\nh\n", 1, "unknown type"),
+        ("[s]\nh 'unclosed=1\n", 2, "cannot split"),
+        ("[s]\nh1 bad-name=1\n", 2, "not a variable name"),
+        ("[s]\nh1:\n", 2, "ends in ':'"),
+        ("[s]\nh1:ssh\n", 2, "not a port number"),
+    ],
+)
+def test_ansible_grammar_errors(tmp_path, text, line, message):
+    path = tmp_path / "bad.ini"
+    path.write_text(text)
+    with pytest.raises(InventoryError) as exc:
+        load_inventory(path)
+    assert message in str(exc.value) and f"{path}:{line}:" in str(exc.value)
+
+
+def test_values_and_comments_as_ansible_reads_them(tmp_path):
+    path = tmp_path / "hosts.ini"
+    path.write_text(
+        "[s]  # a comment after a header\n"
+        "h1 a=3 b=True c='x y' d=\"[1, 2]\" e=10.0.0.5 f=a#b   # trailing comment\n"
+        "h2:2222 ansible_host=10.0.0.6\n"
+        "[s:vars]\n"
+        "q=\"quoted ; not a comment\"\n"
+        "url=https://h/#frag\n"
+        "n=5 # Python literal: Ansible reads 5\n"
+    )
+    inv = load_inventory(path)
+    h1, h2 = inv.hosts["h1"], inv.hosts["h2"]
+    # shlex (as Ansible calls it) ends a word at '#' and drops the quotes before the literal is read
+    assert h1.vars == {"a": 3, "b": True, "c": "x y", "d": [1, 2], "e": "10.0.0.5", "f": "a",
+                       "q": "quoted ; not a comment", "url": "https://h/#frag", "n": 5}
+    assert (h2.port, h2.address) == (2222, "10.0.0.6")
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("web[01:03", "unclosed"),
+        ("web01:03]", "']' without '['"),
+        ("web[03:01]", "begin is after end"),
+        ("web[c:a]", "begin is after end"),
+        ("web[a:1]", "two numbers or two single letters"),
+        ("web[aa:ab]", "two numbers or two single letters"),
+        ("web[1:3:0]", "step"),
+        ("web[1:3:-1]", "step"),
+        ("web[1:3:x]", "step"),
+        ("web[1:2:3:4]", "[begin:end]"),
+        ("web[01:100]", "equal length"),
+        ("web[1:²]", "two numbers"),
+        ("w[0:999999][0:999999]", "expands to"),
+    ],
+)
+def test_malformed_ranges_are_refused(tmp_path, pattern, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        expand_range(pattern)
+    path = tmp_path / "r.ini"
+    path.write_text(f"[s]\nok\n{pattern}\n")
+    with pytest.raises(InventoryError, match=rf"r\.ini:3: {re.escape(pattern)}: "):
+        load_inventory(path)
+
+
+def test_two_ranges_in_one_name():
+    assert expand_range("r[1:2]-[a:b]") == ["r1-a", "r1-b", "r2-a", "r2-b"]
+    assert expand_range("h[:2]") == ["h0", "h1", "h2"]  # Ansible: an empty begin is 0
+
+
+# --- unreadable and empty inventories ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "no host in this inventory"),
+        (b"# only comments\n[servers]\n[servers:vars]\nx=1\n", "no host in this inventory"),
+        (b"[s]\nh1\n\xff\xfe\x00garbage", "not UTF-8"),
+        (b"[s]\nh1\x00\n", "NUL byte"),
+    ],
+)
+def test_empty_or_binary_inventories_are_bad_input(tmp_path, content, message):
+    path = tmp_path / "hosts.ini"
+    path.write_bytes(content)
+    with pytest.raises(InventoryError, match=message) as exc:
+        load_inventory(path)
+    assert exc.value.exit_code == 2 and str(path) in str(exc.value)
+
+
+def test_a_folder_or_missing_file_is_bad_input(tmp_path):
+    for path in (tmp_path, tmp_path / "missing.ini"):
+        with pytest.raises(InventoryError, match=r"cannot read|not a regular file") as exc:
+            load_inventory(path)
+        assert exc.value.exit_code == 2
+
+
+def test_yaml_inventory_child_group_must_exist(tmp_path):
+    path = tmp_path / "inv.yaml"
+    path.write_text("hosts:\n  a: {groups: [web]}\ngroups:\n  servers: {children: [wbe]}\n")
+    with pytest.raises(InventoryError, match=r"inv.yaml:4: groups.servers.children: child group 'wbe'"):
+        load_inventory(path)
+
+
+def test_where_a_variable_was_set(tmp_path):
+    path = tmp_path / "hosts.ini"
+    path.write_text("[all:vars]\nx=1\n[web]\nw1 y=2\nw2\n[web:vars]\ny=3\n")
+    inv = load_inventory(path)
+    assert inv.origin(inv.hosts["w1"], "y") == 4
+    assert inv.origin(inv.hosts["w2"], "y") == 7
+    assert inv.origin(inv.hosts["w2"], "x") == 2
+    yaml_path = tmp_path / "inv.yaml"
+    yaml_path.write_text(
+        "vars: {x: 1}\nhosts:\n  a:\n    groups: [g]\n    vars: {y: 2}\ngroups:\n  g:\n    vars: {z: 3}\n"
+    )
+    inv = load_inventory(yaml_path)
+    assert [inv.origin(inv.hosts["a"], v) for v in "xyz"] == [1, 5, 8]
+
+
+# --- loading is linear ------------------------------------------------------------------------------------
+
+
+def _traced_lines(text: str, tmp_path) -> int:
+    """Python lines executed in auditor/inventory.py to load ``text``: a count, not a time."""
+    import sys
+
+    import auditor.inventory as module
+
+    path = tmp_path / "big.ini"
+    path.write_text(text)
+    count = 0
+
+    def tracer(frame, event, _arg):
+        nonlocal count
+        if frame.f_code.co_filename != module.__file__:
+            return None
+        if event == "line":
+            count += 1
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        load_inventory(path)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+def _many_groups(n: int) -> str:
+    # Every host in its own group, every group a child of one parent: work must grow with hosts x groups
+    # each host is in (2 here), not with hosts x all groups.
+    lines = [f"[g{i}]\nh{i}\n" for i in range(n)]
+    lines.append("[parent:children]\n" + "".join(f"g{i}\n" for i in range(n)))
+    return "".join(lines)
+
+
+def test_loading_grows_linearly_with_hosts_and_groups(tmp_path):
+    small, large = _traced_lines(_many_groups(250), tmp_path), _traced_lines(_many_groups(1000), tmp_path)
+    assert large < 5 * small, (small, large)  # 4x the hosts: linear is ~4x, quadratic ~16x
