@@ -96,7 +96,7 @@ def prepare(
     inv = load_inventory(Path(inventory)) if inventory else local_inventory()
     book = load_playbook(playbook, catalog)
     plans = plan_run(book, catalog, inv, params)
-    network_params.check_all(plans, network_params.origin_of(inv.source, book.source, params))  # before any contact
+    network_params.check_all(plans)  # before any host is contacted
     return catalog, inv, book, plans
 
 
@@ -131,8 +131,7 @@ def audit(inventory: str | None, playbook: str, params: dict[str, Any], options:
 
         net_job = network.prepare(net_plans, network.NetworkOptions(
             connect=connect, allow_wide_scan=options.allow_wide_scan, jobs=options.jobs,
-            inventory_hosts=list(inv.hosts.values()), stop=cancel.stop),
-            network_params.origin_of(inv.source, book.source, params))  # fmt: skip
+            inventory_hosts=list(inv.hosts.values()), stop=cancel.stop))  # fmt: skip
     if cancel.stop.is_set():
         raise Interrupted("interrupted before any host was contacted; nothing written")
 

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
-from auditor.errors import PlaybookError
+from auditor.errors import InputError
 from auditor.evaluate import params_used, render
 from auditor.facts import REGISTRY
 from auditor.facts.base import UnsafeValue, check_path, strict_schema
 from auditor.model import Check, FactSpec
 
 if TYPE_CHECKING:
-    from auditor.catalog.playbook import HostPlan, Playbook
+    from auditor.catalog.playbook import HostPlan
 
 # Parameters that become path operands of a command on a host outside any fact (the network probes).
 PATH_PARAMS = ("log_marker_paths",)
@@ -31,8 +31,8 @@ def path_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else str(value).split(",")
 
 
-def vet_plans(plans: list[HostPlan], playbook: Playbook, inventory_source: str, cli_params: dict[str, Any]) -> None:
-    """Raise PlaybookError for the first value of any host that would reach a command unsafely."""
+def vet_plans(plans: list[HostPlan]) -> None:
+    """Raise InputError for the first value of any host that would reach a command unsafely."""
     validators: dict[str, jsonschema.Draft202012Validator] = {}
     seen: set[str] = set()  # (check, fact, values of its parameters) already judged: hosts mostly share values
     by_check: dict[str, list[tuple[str, FactSpec, set[str]]]] = {}  # check id -> its facts with templates
@@ -45,7 +45,7 @@ def vet_plans(plans: list[HostPlan], playbook: Playbook, inventory_source: str, 
                 try:
                     check_path(path)
                 except UnsafeValue as exc:
-                    raise _refusal(name, plan, playbook, inventory_source, cli_params, str(exc)) from None
+                    raise _refusal(plan, name, str(exc)) from None
         for check in plan.checks:
             templated = by_check.get(check.id)
             if templated is None:
@@ -69,7 +69,7 @@ def vet_plans(plans: list[HostPlan], playbook: Playbook, inventory_source: str, 
                            f"start with a letter, digit or _, and neither may hold a control character "
                            f"(check {check.id}, fact {fact_name}.{where})")
                     param = sorted(used)[0] if len(used) == 1 else ", ".join(sorted(used))
-                    raise _refusal(param, plan, playbook, inventory_source, cli_params, why)
+                    raise _refusal(plan, param, why)
                 seen.add(key)
 
 
@@ -80,14 +80,8 @@ def _applies(check: Check, params: dict[str, Any]) -> bool:
     return all(params.get(n) in (None, "", []) for n in check.applies.get("params_unset", []))
 
 
-def _refusal(name: str, plan: HostPlan, playbook: Playbook, inventory_source: str, cli_params: dict[str, Any],
-             why: str) -> PlaybookError:
+def _refusal(plan: HostPlan, name: str, why: str) -> InputError:
     """The error, naming the parameter, the host and where its value was set."""
-    host = plan.host
-    if name in cli_params:
-        return PlaybookError(f"host {host.name}: {why}", file="--param", field=name)
-    if name in host.vars:
-        groups = ", ".join(host.groups) or "none"
-        return PlaybookError(f"host {host.name} (a variable of the host or of its groups: {groups}): {why}",
-                             file=inventory_source or None, field=name)
-    return PlaybookError(f"host {host.name}: {why}", file=playbook.source, field=f"params.{name}")
+    if plan.origin is not None:
+        return plan.origin.error(plan.host, name, why)
+    return InputError(f"{why} (host {plan.host.name})", field=name)

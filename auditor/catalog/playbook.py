@@ -68,6 +68,7 @@ class HostPlan:
     host: Host
     checks: list[Check]
     params: dict[str, Any]
+    origin: ParamOrigin | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
 
 
 def resolve_playbook_path(name_or_file: str) -> Path:
@@ -216,17 +217,19 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
         )
     if not any(plan.checks for plan in plans.values()):
         raise playbook.error(("plays",), "no check of the plays applies to any selected host (os, plan tasks?)")
+    origin = ParamOrigin(playbook, inventory, cli_params, plays_of)
+    for plan in plans.values():
+        plan.origin = origin
     types = types_of(catalog.checks.values())
     needed_by: dict[str, set[str]] = {}  # check id -> parameters it needs, worked out once a run
     for plan in plans.values():
         try:
             clock.tolerance(plan.params)  # every host's ages are judged with it, whichever checks run
         except ValueError as exc:
-            raise _param_error(
-                clock.TOLERANCE_PARAM, str(exc), plan.host, plays_of[plan.host.name], playbook, inventory, cli_params
-            ) from None
+            why = str(exc).removeprefix(f"{clock.TOLERANCE_PARAM}: ")
+            raise origin.error(plan.host, clock.TOLERANCE_PARAM, why) from None
         for name, problem in problems(plan.params, types):
-            raise _param_error(name, problem, plan.host, plays_of[plan.host.name], playbook, inventory, cli_params)
+            raise origin.error(plan.host, name, problem)
         for check in plan.checks:
             needed = needed_by.get(check.id)
             if needed is None:
@@ -240,28 +243,29 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
                     f"{plan.host.name}: set them in the playbook, the inventory or with --param",
                     file=playbook.source,
                 )
-    vet_plans(list(plans.values()), playbook, inventory.source, cli_params)  # before any host is contacted
+    vet_plans(list(plans.values()))  # before any host is contacted
     return list(plans.values())
 
 
-def _param_error(
-    name: str,
-    problem: str,
-    host: Host,
-    plays: list[int],
-    playbook: Playbook,
-    inventory: Inventory,
-    cli_params: dict[str, Any],
-) -> InputError:
-    """The error for a bad parameter value, naming the source that won: --param, inventory, level, play, playbook."""
-    message = f"{problem} (host {host.name})"
-    if name in cli_params:
-        return InputError(message, field=f"--param {name}")
-    if name in host.vars:
-        return InventoryError(message, file=inventory.source, line=inventory.origin(host, name), field=name)
-    if host.level is not None and name in playbook.levels.get(host.level, {}):
-        return playbook.error(("levels", host.level, name), message)
-    index = next((i for i in reversed(plays) if name in playbook.plays[i].params), None)
-    if index is not None:
-        return playbook.error(("plays", index, "params", name), message)
-    return playbook.error(("params", name), message)
+@dataclass(frozen=True)
+class ParamOrigin:
+    """Where the parameters of a run's hosts were set, to name the source of a bad value."""
+
+    playbook: Playbook
+    inventory: Inventory
+    cli_params: dict[str, Any]
+    plays_of: dict[str, list[int]]  # host -> the plays that chose it
+
+    def error(self, host: Host, name: str, problem: str) -> InputError:
+        """The error naming the source that won: --param, inventory (file:line), level, play, playbook."""
+        playbook, inventory, message = self.playbook, self.inventory, f"{problem} (host {host.name})"
+        if name in self.cli_params:
+            return InputError(message, field=f"--param {name}")
+        if name in host.vars:
+            return InventoryError(message, file=inventory.source, line=inventory.origin(host, name), field=name)
+        if host.level is not None and name in playbook.levels.get(host.level, {}):
+            return playbook.error(("levels", host.level, name), message)
+        index = next((i for i in reversed(self.plays_of.get(host.name, [])) if name in playbook.plays[i].params), None)
+        if index is not None:
+            return playbook.error(("plays", index, "params", name), message)
+        return playbook.error(("params", name), message)

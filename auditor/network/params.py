@@ -25,10 +25,6 @@ DEFAULT_SMTP_PORT = 25
 DEFAULT_LOG_MARKER_WAIT = 20.0
 MAX_LOG_MARKER_WAIT = 3600.0
 
-# (host, parameter) -> the file (or "--param") the value came from; None when unknown.
-Origin = Callable[[Host, str], str | None]
-
-
 @dataclass(frozen=True)
 class Checked:
     """The parsed values phase.py uses (None: not set)."""
@@ -41,21 +37,22 @@ class Checked:
     log_marker_wait: float
 
 
-def _error(plan: HostPlan, key: str, message: str, origin: Origin | None) -> InputError:
-    source = origin(plan.host, key) if origin else None
-    return InputError(message, file=source, field=f"host {plan.host.name}: {key}")
+def _error(plan: HostPlan, key: str, message: str) -> InputError:
+    if plan.origin is not None:
+        return plan.origin.error(plan.host, key, message)
+    return InputError(f"{message} (host {plan.host.name})", field=key)
 
 
 def default_portal_url(host: Host) -> str:
     return f"https://{addresses.bracket(host.address)}/"
 
 
-def check(plan: HostPlan, origin: Origin | None = None) -> Checked:
+def check(plan: HostPlan) -> Checked:
     """Parse one host's network parameters; InputError for the first bad one."""
     p = plan.params
 
     def fail(key: str, message: str) -> InputError:
-        return _error(plan, key, message, origin)
+        return _error(plan, key, message)
 
     def present(key: str) -> bool:
         return p.get(key) not in (None, "", [])
@@ -125,20 +122,8 @@ def _number(value: Any, low: float, high: float, fail: Callable[[str], InputErro
     return number
 
 
-def check_all(plans: list[HostPlan], origin: Origin | None = None) -> None:
+def check_all(plans: list[HostPlan]) -> None:
     """Every host's network parameters (``validate``, and ``run`` before any host is contacted)."""
     for plan in plans:
-        check(plan, origin)
+        check(plan)
 
-
-def origin_of(inventory_source: str, playbook_source: str, cli_params: dict[str, Any]) -> Origin:
-    """Where a host's parameter was set: ``--param`` wins over the inventory, which wins over the playbook."""
-
-    def where(host: Host, key: str) -> str | None:
-        if key in cli_params:
-            return "--param"
-        if key in host.vars:
-            return inventory_source
-        return playbook_source
-
-    return where

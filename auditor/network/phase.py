@@ -70,7 +70,7 @@ def portal_url(host: Host, params: dict[str, Any]) -> str:
     return str(params.get("portal_url") or netparams.default_portal_url(host))
 
 
-def prepare(plans: list[HostPlan], options: NetworkOptions, origin: netparams.Origin | None = None) -> Job:
+def prepare(plans: list[HostPlan], options: NetworkOptions) -> Job:
     """Decide every target and parameter before anything is contacted; InputError for what may not be."""
     scan_targets: dict[str, str] = {}
     urls: dict[str, addresses.Url] = {}
@@ -81,7 +81,7 @@ def prepare(plans: list[HostPlan], options: NetworkOptions, origin: netparams.Or
         host = plan.host
         where = f"host {host.name}"
         scan_targets[host.name] = targets.vet(host.address, options.allow_wide_scan, where)
-        values = checked[host.name] = netparams.check(plan, origin)
+        values = checked[host.name] = netparams.check(plan)
         types = _fact_types(plan)
         if "https_portal" in types or "portal_http" in types:
             url = values.portal_url or addresses.url(netparams.default_portal_url(host), ("https",))

@@ -44,7 +44,7 @@ def test_log_marker_paths_option_is_refused(tmp_path: Path, command: str) -> Non
 def test_backup_paths_from_param_must_be_absolute(value: str, shown: str) -> None:
     proc = auditor("validate", "--param", f"backup_paths={value}")
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("error: --param: backup_paths: host ") and shown in proc.stderr
+    assert proc.stderr.startswith("error: --param backup_paths: ") and shown in proc.stderr
 
 
 def test_absolute_paths_with_odd_characters_are_accepted(tmp_path: Path) -> None:

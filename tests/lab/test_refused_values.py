@@ -1,9 +1,10 @@
 """A group variable that ``find`` on the log server would read as an expression (``-exec``) is refused
-before any host is contacted: exit 2 naming the parameter and the group, no file on the log server, no
+before any host is contacted: exit 2 naming the parameter and its inventory line, no file on the log server, no
 login anywhere."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ def test_log_marker_paths_option_is_refused_and_nothing_runs(lab: Lab, tmp_path:
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     message = proc.stderr.strip()
     assert "\n" not in message and "Traceback" not in message
-    assert f"{inventory}: log_marker_paths: host {logsrv.name}" in message and "logserver" in message
+    assert re.match(rf"error: {re.escape(str(inventory))}:\d+: log_marker_paths: ", message), message  # file:line:field
+    assert message.endswith(f"(host {logsrv.name})"), message
     assert "'-exec' is not an absolute path" in message
     assert not (tmp_path / "out" / "results.json").exists()
     for path, size in zip(auth, sizes, strict=True):  # no login happened: refused before any host is contacted

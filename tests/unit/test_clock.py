@@ -18,7 +18,7 @@ from auditor.catalog import load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.clock import Reference
 from auditor.engine import judge
-from auditor.errors import PlaybookError
+from auditor.errors import InputError
 from auditor.evaluate import evaluate
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.inventory import load_inventory
@@ -77,7 +77,7 @@ def test_tolerance_parameter():
 def test_a_bad_tolerance_is_bad_input_before_any_host(tmp_path):
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("[servers]\nweb1 ansible_host=10.0.0.5 max_clock_skew_seconds=soon\n")
-    with pytest.raises(PlaybookError, match="web1: max_clock_skew_seconds: expected a number"):
+    with pytest.raises(InputError, match=r"hosts.ini:2: max_clock_skew_seconds: expected a number .*\(host web1\)"):
         catalog = load_catalog()
         plan_run(load_playbook("baseline", catalog), catalog, load_inventory(inventory), {})
 
