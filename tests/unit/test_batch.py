@@ -132,8 +132,14 @@ def test_a_timed_out_tree_is_dead_when_the_output_is_complete_even_if_the_watchd
     assert (left, proc.returncode, stderr) == ([], 0, "")
 
 
+def tree_states(session: int) -> dict[str, str]:
+    ps = subprocess.run(["ps", "-o", "stat=,args=", "-s", str(session)], capture_output=True, text=True).stdout
+    return {args.strip(): stat for stat, _, args in (line.strip().partition(" ") for line in ps.splitlines())}
+
+
+@pytest.mark.parametrize("moment", ["freezing", "killing"])
 @pytest.mark.parametrize("parallel", [False, True])
-def test_a_batch_stopped_while_its_watchdog_kills_leaves_no_process(tmp_path, parallel: bool):
+def test_a_batch_stopped_while_its_watchdog_works_leaves_no_process(tmp_path, parallel: bool, moment: str):
     b = batch.build(["sh -c 'sleep 31.5 & sleep 31.4; echo never'", "sleep 31.3"], timeout=1, parallel=parallel)
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
@@ -141,12 +147,19 @@ def test_a_batch_stopped_while_its_watchdog_kills_leaves_no_process(tmp_path, pa
     assert proc.stdin is not None
     proc.stdin.write(SLOW_KILL + b.script)
     proc.stdin.close()
-    deadline = time.monotonic() + 20
-    while not any(tmp_path.rglob("t0")) and time.monotonic() < deadline:  # the watchdog is at work
+    deadline = time.monotonic() + 30
+    seen = False
+    while not seen and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.3)
+        if moment == "freezing":  # the tree is marked timed out, its processes are being stopped
+            seen = any(tmp_path.rglob("t0"))
+        else:  # the snippet's `sh -c` is killed, its children (stopped, now init's) not yet
+            states = {args.split(";")[0]: stat for args, stat in tree_states(proc.pid).items()}
+            seen = "sh -c sleep 31.5 & sleep 31.4" not in states and states.get("sleep 31.4", "").startswith("T")
+    time.sleep(0.3 if moment == "freezing" else 0)
     proc.send_signal(signal.SIGHUP)
     proc.wait(timeout=30)
     left = survivors(proc.pid, "sleep 31.")
     subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31."])
+    assert seen, f"the watchdog was never seen {moment}"
     assert left == [] and list(tmp_path.iterdir()) == []
