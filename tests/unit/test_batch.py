@@ -163,3 +163,23 @@ def test_a_batch_stopped_while_its_watchdog_works_leaves_no_process(tmp_path, pa
     subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31."])
     assert seen, f"the watchdog was never seen {moment}"
     assert left == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_parallel_batch_stopped_before_a_snippet_wrote_its_pid_leaves_no_process(tmp_path):
+    # This build writes each pid file half a second late: the snippet already runs, unknown to the p files.
+    slow_echo = "echo() { sleep 0.5; command echo \"$@\"; }\n"
+    b = batch.build(["echo a", "sleep 31.2"], timeout=60, parallel=True)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                            start_new_session=True)  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(slow_echo + b.script)
+    proc.stdin.close()
+    deadline = time.monotonic() + 10
+    while not survivors(proc.pid, "sleep 31.2") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGHUP)
+    proc.wait(timeout=30)
+    left = survivors(proc.pid, "sleep 31.2")
+    subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31.2"])
+    assert left == [] and list(tmp_path.iterdir()) == []
