@@ -1,18 +1,20 @@
 """One script per host: every snippet the playbook needs, once, between unforgeable markers.
 
 The cost of an agentless audit is round trips (design §7), so a host gets exactly one exec; and,
-once that is so, the processes the host forks (bench/README.md). Each snippet runs in a subshell
-(a fork, no exec: ``timeout`` and ``sh -c`` around each snippet were two execs, 2 ms a snippet),
-with its stdout and stderr kept apart. One watchdog per batch, ticking with ``sleep 1``, stops a
-snippet that outlives its time limit (after T to T + 1 seconds; a host without ``sleep`` has only
-the host's limit), and every process it started, so one hung fact cannot sink the host: it
-freezes the snippet's process tree (SIGSTOP until no new process appears), then kills it, and the
-snippet ends marked ``timeout``. Markers carry a random nonce chosen per run: output from the host
-cannot forge a boundary. The output comes back in one piece at the end: streamed, it reached the
-client in about a hundred small SSH packets a host, and reading those cost the client 12 ms of CPU
-a host instead of 2.7 (bench/README.md). Stderr goes through a file per snippet, read only when
-something was written. A batch ended by a signal (HUP when the connection drops) stops its running
-snippet and removes its files: no output stays on the host.
+once that is so, the processes the host forks (bench/README.md). Each snippet runs in a subshell (a
+fork, no exec: ``timeout`` and ``sh -c`` around each snippet were two execs, 2 ms a snippet), with
+its stdout and stderr kept apart. One watchdog per batch, ticking with ``sleep 1``, stops a snippet
+that outlives its time limit (after T to T + 1 seconds; a host without ``sleep`` has only the
+host's limit), and every process it started, so one hung fact cannot sink the host: it freezes the
+snippet's process tree (SIGSTOP until every process in it is stopped and no new one appears), then
+kills it, the snippet's own subshell last and only once the rest is dead: when the batch sees a
+snippet end, marked ``timeout``, nothing it started still runs. Markers carry a random nonce chosen
+per run: output from the host cannot forge a boundary. The output comes back in one piece at the
+end: streamed, it reached the client in about a hundred small SSH packets a host, and reading those
+cost the client 12 ms of CPU a host instead of 2.7 (bench/README.md). Stderr goes through a file
+per snippet, read only when something was written. A batch ended by a signal (HUP when the
+connection drops) stops its running snippet (the tree the watchdog was killing too) and removes its
+files: no output and no process stays on the host.
 """
 
 from __future__ import annotations
@@ -31,35 +33,58 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH
 LC_ALL=C; export LC_ALL; umask 077
 _d=$(mktemp -d 2>/dev/null) || {{ _d=/tmp/.auditor.$$; mkdir -m 700 "$_d" || exit 70; }}
 _now=$(date +%s)  # one clock reading a batch: snippets say "${{_now:-$(date +%s)}}"
-_tree() {{  # " PID and its descendants ", from /proc; only ever run by the watchdog
-  _l=" $1 "; _o=
-  while [ "$_l" != "$_o" ]; do _o=$_l
-    for _s in /proc/[0-9]*/status; do
-      _p=${{_s#/proc/}}; _p=${{_p%/status}}; _v=
-      case $_l in *" $_p "*) continue;; esac
-      {{ while read -r _k _v _; do [ "$_k" = PPid: ] && break; done < "$_s"; }} 2>/dev/null
-      case $_l in *" $_v "*) _l="$_l$_p ";; esac
-    done
+_st() {{  # _t: state letter, _v: parent, of the process whose status file is $1 (both empty once it is gone)
+  _t=; _v=
+  {{ while read -r _k _x _; do case $_k in State:) _t=$_x;; PPid:) _v=$_x; break;; esac; done < "$1"; }} 2>/dev/null
+}}
+_tree() {{  # one pass over /proc: adds to _l (" PID PID ") the children of its processes; _z: one was not frozen
+  _z=
+  for _s in /proc/[0-9]*/status; do
+    _st "$_s"; _p=${{_s#/proc/}}; _p=${{_p%/status}}
+    case $_l in *" $_p "*) ;; *" $_v "*) _l="$_l$_p ";; *) continue;; esac
+    case $_t in [TtZX]|"") ;; *) _z=1;; esac
   done
 }}
-_stop() {{  # freeze the tree until nothing new forks, then kill it
-  _tree "$1"; _f=
-  while [ "$_l" != "$_f" ]; do _f=$_l; kill -STOP $_l 2>/dev/null; _tree "$1"; done
-  kill -KILL $_l 2>/dev/null
+_gone() {{  # has every process of the list $1 ended (a zombie at most)?
+  for _p in $1; do _st "/proc/$_p/status"; case $_t in [ZX]|"") ;; *) return 1;; esac; done
+}}
+_hold() {{  # freezes snippet process $1; false when it ended on its own first (it did not time out)
+  kill -STOP "$1" 2>/dev/null || return; _n=0  # (still running after 9999 looks: held all the same)
+  until _st "/proc/$1/status"; case $_t in [Tt]) ;; [ZX]|"") return 1;; *) [ $((_n += 1)) -gt 9999 ];; esac; do :; done
+}}
+_stop() {{  # ends the processes of _l and their descendants, the first one last; $1: file to keep _l in
+  # Frozen (SIGSTOP) until a pass finds nothing new after one that found them all stopped: a process stops
+  # only once a fork it is in is done, and a list kept across passes keeps the children of one that ended.
+  _f=; _y=1; _n=0
+  while _tree; {{ [ "$_l" != "$_f" ] || [ "$_y" ]; }} && [ $((_n += 1)) -lt 99 ]; do
+    _y=$_z; _f=$_l; echo "$_l" > "$1"; kill -STOP $_l 2>/dev/null
+  done
+  # The first (a snippet's subshell) dies last, once the others have: when the batch sees it end, its whole
+  # tree is dead, and nothing (nor `_end` killing the watchdog) can come between two kills of the tree.
+  _r=${{_l# }}; _r=${{_r%% *}}; _c=${{_l#" $_r "}}; _n=0
+  [ -z "$_c" ] || kill -KILL $_c 2>/dev/null
+  until _gone "$_c" || [ $((_n += 1)) -gt 9999 ]; do :; done
+  kill -KILL "$_r" 2>/dev/null
 }}
 _watch() {{  # ages each running snippet (file p<id> holds its pid) in ticks of one second
   while sleep 1; do
     for _w in "$_d"/p*; do  # an empty p file is a snippet that ended (emptied, not removed: rm is an exec)
       _i=${{_w##*/p}}; read -r _p < "$_w" 2>/dev/null || continue
       eval "_a=\\$((\\${{_a$_i:-0}}+1)); _a$_i=\\$_a"
-      [ "$_a" -gt {timeout} ] && : > "$_d/t$_i" && _stop "$_p"
+      # t<id> (the mark, then the tree) only once the snippet is frozen: one that ends on its own is not a timeout
+      [ "$_a" -gt {timeout} ] && _hold "$_p" && _l=" $_p " && _stop "$_d/t$_i"
     done
   done
 }}
-_watch </dev/null >/dev/null 2>&1 & _wd=$!
-_end() {{  # the watchdog, a snippet still running (only when a signal ends the batch), the files
-  kill $_wd 2>/dev/null
-  for _w in "$_d"/p*; do read -r _p < "$_w" && _stop "$_p"; done 2>/dev/null
+_j=; _watch </dev/null >/dev/null 2>&1 & _wd=$!
+_end() {{  # the watchdog, what still runs (only when a signal ends the batch), the files
+  trap '' HUP INT TERM  # a second signal must not cut the cleanup short
+  kill -KILL $_wd 2>/dev/null; wait $_wd 2>/dev/null  # not mid-kill: from here on only this shell stops anything
+  _l=" "; for _p in $_j; do _l="$_l$_p "; done  # parallel: the snippets' jobs, one may not have written its p yet
+  for _w in "$_d"/p*; do  # a running snippet, and the tree the watchdog was stopping (it may have killed some)
+    read -r _p < "$_w" || continue; _l="$_l$_p "; read -r _x < "$_d/t${{_w##*/p}}" && _l="$_l$_x "
+  done 2>/dev/null
+  [ "$_l" = " " ] || _stop /dev/null
   rm -rf "$_d"
 }}
 trap _end EXIT
@@ -94,7 +119,7 @@ def build(snippets: list[str], timeout: int = 30, nonce: str | None = None, para
     if runs and parallel:
         # `wait` names the jobs: a bare `wait` would wait for the watchdog too, which never ends.
         lines += [f'{run} > "$_d/s{i}" & _j="$_j $!"' for i, run in enumerate(runs)]
-        lines += ["wait $_j", "cat " + " ".join(f'"$_d/s{i}"' for i in range(len(runs)))]
+        lines += ["wait $_j; _j=", "cat " + " ".join(f'"$_d/s{i}"' for i in range(len(runs)))]
     elif runs:
         lines += ["{", *runs, '} > "$_d/o"', 'cat "$_d/o"']
     return Batch(nonce=nonce, snippets=list(snippets), script="\n".join(lines) + "\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 
@@ -99,3 +100,86 @@ def test_a_stopped_batch_leaves_no_output_and_no_process_on_the_host(tmp_path):
     proc.wait(timeout=10)
     assert list(tmp_path.iterdir()) == []
     assert subprocess.run(["pgrep", "-f", "sleep 31.25"], capture_output=True).returncode == 1  # none left
+
+
+# A `kill` of several processes is one kill() each, and a loaded host can deschedule the shell between
+# two of them (CI did, once: a timed-out tree survived its batch). This build of the batch makes that
+# certain: it pauses after each one.
+SLOW_KILL = (
+    "kill() { case $1 in -*) __s=$1; shift;; *) __s=-TERM;; esac\n"
+    "  for __x; do command kill $__s $__x; sleep 0.2; done; }\n"
+)
+
+
+def survivors(session: int, mark: str) -> list[str]:
+    """The processes of a session whose command line holds `mark` and that have not ended (zombies have none)."""
+    ps = subprocess.run(["ps", "-o", "stat=,args=", "-s", str(session)], capture_output=True, text=True).stdout
+    return [line for line in ps.splitlines() if mark in line]
+
+
+@pytest.mark.parametrize("shell", ["/bin/sh", "/bin/bash"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_timed_out_tree_is_dead_when_the_output_is_complete_even_if_the_watchdog_is_slow(shell: str, parallel: bool):
+    b = batch.build(["sh -c 'sleep 31.7 & sleep 31.6; echo never'", "echo after"], timeout=1, parallel=parallel)
+    proc = subprocess.Popen([shell, "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)  # fmt: skip
+    stdout, stderr = proc.communicate(SLOW_KILL + b.script, timeout=60)
+    left = survivors(proc.pid, "sleep 31.")  # at once: no process of the snippet may outlive its END line
+    subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31."])
+    out = batch.split(b, stdout)
+    assert out[0].timed_out and out[0].rc == 124 and "never" not in out[0].stdout
+    assert out[1].stdout == "after\n" and not out[1].timed_out
+    assert (left, proc.returncode, stderr) == ([], 0, "")
+
+
+def tree_states(session: int) -> dict[str, str]:
+    ps = subprocess.run(["ps", "-o", "stat=,args=", "-s", str(session)], capture_output=True, text=True).stdout
+    return {args.strip(): stat for stat, _, args in (line.strip().partition(" ") for line in ps.splitlines())}
+
+
+@pytest.mark.parametrize("moment", ["freezing", "killing"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_batch_stopped_while_its_watchdog_works_leaves_no_process(tmp_path, parallel: bool, moment: str):
+    b = batch.build(["sh -c 'sleep 31.5 & sleep 31.4; echo never'", "sleep 31.3"], timeout=1, parallel=parallel)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                            start_new_session=True)  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(SLOW_KILL + b.script)
+    proc.stdin.close()
+    deadline = time.monotonic() + 30
+    seen = False
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.02)
+        if moment == "freezing":  # the tree is marked timed out, its processes are being stopped
+            seen = any(tmp_path.rglob("t0"))
+        else:  # the snippet's `sh -c` is killed, its children (stopped, now init's) not yet
+            states = {args.split(";")[0]: stat for args, stat in tree_states(proc.pid).items()}
+            seen = "sh -c sleep 31.5 & sleep 31.4" not in states and states.get("sleep 31.4", "").startswith("T")
+    time.sleep(0.3 if moment == "freezing" else 0)
+    proc.send_signal(signal.SIGHUP)
+    proc.wait(timeout=30)
+    left = survivors(proc.pid, "sleep 31.")
+    subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31."])
+    assert seen, f"the watchdog was never seen {moment}"
+    assert left == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_parallel_batch_stopped_before_a_snippet_wrote_its_pid_leaves_no_process(tmp_path):
+    # This build writes each pid file half a second late: the snippet already runs, unknown to the p files.
+    slow_echo = "echo() { sleep 0.5; command echo \"$@\"; }\n"
+    b = batch.build(["echo a", "sleep 31.2"], timeout=60, parallel=True)
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,
+                            start_new_session=True)  # fmt: skip
+    assert proc.stdin is not None
+    proc.stdin.write(slow_echo + b.script)
+    proc.stdin.close()
+    deadline = time.monotonic() + 10
+    while not survivors(proc.pid, "sleep 31.2") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGHUP)
+    proc.wait(timeout=30)
+    left = survivors(proc.pid, "sleep 31.2")
+    subprocess.run(["pkill", "-KILL", "-s", str(proc.pid), "-f", "sleep 31.2"])
+    assert left == [] and list(tmp_path.iterdir()) == []
