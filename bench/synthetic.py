@@ -57,7 +57,7 @@ def checks(count: int) -> list[Any]:
 def _scan(addresses: list[str], at: str) -> Evidence:
     """One nmap run over every address, as the network phase records it (``phase._scan_record``)."""
     args = scan.nmap_arguments(scan.DEFAULT_TCP_PORTS, True, 60, versiondb="/tmp/auditor-nmap-x/nmap-service-probes")
-    command = shlex.join(["nmap", "-oX", "-", *shlex.split(args), *addresses])
+    command = shlex.join(["nmap", "-oX", "-", *args, "--", *addresses])
     hosts = "".join(
         f'<host><status state="up" reason="echo-reply"/><address addr="{a}" addrtype="ipv4"/><ports>'
         '<port protocol="tcp" portid="22"><state state="open" reason="syn-ack"/>'
