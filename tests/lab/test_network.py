@@ -273,7 +273,8 @@ def test_hostile_address_never_reaches_nmap(netlab: Lab, tmp_path: Path) -> None
     rc, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out2", "--param",
                                       f"portal_url=https://{portal.address}:22;touch {pwned}/")
     assert rc == 2 and results is None, stderr[-2000:]
-    assert stderr.startswith(f"error: --param: host {portal.name}: portal_url:") and "Traceback" not in stderr, stderr
+    assert stderr.startswith("error: --param portal_url: ") and "Traceback" not in stderr, stderr
+    assert stderr.rstrip().endswith(f"(host {portal.name})"), stderr
     assert not pwned.exists()
 
 
