@@ -5,7 +5,8 @@ package index in /var/lib/apt/lists/ (``*_Packages*``, ``*_InRelease``, ``*_Rele
 lines of ``apt-get -s dist-upgrade`` (dist-upgrade, not upgrade: a security update that needs a new
 dependency is "kept back" by upgrade and would go unseen). The simulation ignores holds (``apt-mark
 hold``, dpkg's ``hold`` selection) and pin files (/etc/apt/preferences*): both keep a published security
-update off the host, which leaves it pending, not applied; held ones are named (``apt-mark showhold``). An ``Inst`` line reads
+update off the host, which leaves it pending, not applied; held ones are named (``apt-mark showhold``).
+An ``Inst`` line reads
 ``Inst NAME [OLD] (NEW ORIGIN[, ORIGIN…] [ARCH])`` where each ORIGIN is apt's ``Label:Version/Suite``;
 an update is a *security* update when one of its origins names ``-security`` or ``Debian-Security``.
 
@@ -31,7 +32,9 @@ SCRIPT = (
     + '[ $# -eq 0 ] || stat -c "%Y|%n" -- "$@"; echo @@sim; '  # one stat for the 10 to 30 lists of a real host
     # Holds, pins and a Default-Release keep an update from being installed, not applied: ignore them.
     "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 -o APT::Ignore-Hold=1 -o Dir::Etc::preferences=/dev/null "
-    "-o Dir::Etc::preferencesparts=/dev/null -o APT::Default-Release= dist-upgrade </dev/null 2>&1; echo \"@@rc $?\"; echo @@held; "
+    "-o Dir::Etc::preferencesparts=/dev/null -o APT::Default-Release= dist-upgrade </dev/null 2>&1; "
+    'echo "@@rc $?"; echo @@held; '
+
     "apt-mark showhold </dev/null 2>/dev/null; "
     "else echo @@none; fi; true"
 )

@@ -27,9 +27,11 @@ from auditor.facts.base import FactUnreadable, RawOutput, ScriptFact, first_line
 SCRIPT = (
     "if ! command -v apt-config >/dev/null 2>&1; then echo @@none; exit 0; fi; "
     "echo @@config; out=$(LC_ALL=C apt-config dump --format '%f=%v%n' </dev/null 2>&1); rc=$?; "
-    "printf '%s\\n' \"$out\" | grep -E '^(APT::Periodic::|Unattended-Upgrade::(Origins-Pattern|Allowed-Origins)::|[EW]: )'; "
+    "printf '%s\\n' \"$out\" "
+    "| grep -E '^(APT::Periodic::|Unattended-Upgrade::(Origins-Pattern|Allowed-Origins)::|[EW]: )'; "
     'echo "@@rc $rc"; echo @@job; '
-    "if [ -d /run/systemd/system ]; then echo \"systemd $(systemctl is-active apt-daily-upgrade.timer </dev/null 2>&1)\"; "
+    "if [ -d /run/systemd/system ]; then "
+    "echo \"systemd $(systemctl is-active apt-daily-upgrade.timer </dev/null 2>&1)\"; "
     "elif [ -f /etc/cron.daily/apt-compat ]; then "
     "if [ -x /etc/cron.daily/apt-compat ]; then echo cron executable; else echo cron not-executable; fi; "
     "else echo cron absent; fi"

@@ -101,7 +101,8 @@ class TimeSyncFact(ScriptFact):
             try:
                 if rc != 0:
                     lines = found.get(key if key != "chrony" else "chrony_tracking", [])
-                    raise ValueError(f"{key} exit {rc}: " + (" ".join(s.strip() for s in lines if s.strip()) or "no output"))
+                    said = " ".join(s.strip() for s in lines if s.strip()) or "no output"
+                    raise ValueError(f"{key} exit {rc}: {said}")
                 answers.append(read())
             except ValueError as exc:
                 problems.append(str(exc))  # e.g. "506 Cannot talk to daemon": that daemon is not running
