@@ -170,4 +170,4 @@ def test_ntpq_system_peer() -> None:
         "+192.0.2.2                                    192.0.2.1   2 u   12   64  377   0.611    0.104   0.051",
     ]
     assert parse_ntpq(lines)["source"] == "192.0.2.1"
-    assert parse_ntpq(lines[:2] + [" " + lines[2][1:]])["synchronised"] is False
+    assert parse_ntpq([*lines[:2], " " + lines[2][1:]])["synchronised"] is False
