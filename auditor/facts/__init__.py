@@ -2,6 +2,7 @@
 
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
     apt_pending,
+    apt_periodic,
     clamav,
     command,
     config_grep,
@@ -14,6 +15,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     process,
     sshd,
     syslog,
+    time_sync,
     win_accounts,
     win_admins,
     win_antivirus,

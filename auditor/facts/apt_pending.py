@@ -3,7 +3,10 @@
 One snippet, run as is on the host (nothing is downloaded, nothing is locked): the age of the newest
 package index in /var/lib/apt/lists/ (``*_Packages*``, ``*_InRelease``, ``*_Release``) and the ``Inst``
 lines of ``apt-get -s dist-upgrade`` (dist-upgrade, not upgrade: a security update that needs a new
-dependency is "kept back" by upgrade and would go unseen). An ``Inst`` line reads
+dependency is "kept back" by upgrade and would go unseen). The simulation ignores holds (``apt-mark
+hold``, dpkg's ``hold`` selection) and pin files (/etc/apt/preferences*): both keep a published security
+update off the host, which leaves it pending, not applied; held ones are named (``apt-mark showhold``).
+An ``Inst`` line reads
 ``Inst NAME [OLD] (NEW ORIGIN[, ORIGIN…] [ARCH])`` where each ORIGIN is apt's ``Label:Version/Suite``;
 an update is a *security* update when one of its origins names ``-security`` or ``Debian-Security``.
 
@@ -27,7 +30,12 @@ SCRIPT = (
     "set --; " + existing_files(["/var/lib/apt/lists/*_Packages", "/var/lib/apt/lists/*_Packages.*",
                                  "/var/lib/apt/lists/*_InRelease", "/var/lib/apt/lists/*_Release"])
     + '[ $# -eq 0 ] || stat -c "%Y|%n" -- "$@"; echo @@sim; '  # one stat for the 10 to 30 lists of a real host
-    "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 dist-upgrade 2>&1; echo \"@@rc $?\"; "
+    # Holds, pins and a Default-Release keep an update from being installed, not applied: ignore them.
+    "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 -o APT::Ignore-Hold=1 -o Dir::Etc::preferences=/dev/null "
+    "-o Dir::Etc::preferencesparts=/dev/null -o APT::Default-Release= dist-upgrade </dev/null 2>&1; "
+    'echo "@@rc $?"; echo @@held; '
+
+    "apt-mark showhold </dev/null 2>/dev/null; "
     "else echo @@none; fi; true"
 )
 
@@ -115,6 +123,7 @@ class AptPendingFact(FactType):
         pending = parse_inst(sim)
         security = [p for p in pending if p["security"]]
         sec_names = sorted({p["name"] for p in security})
+        held = sorted({h.strip().split(":")[0] for h in found.get("held", []) if h.strip()})
         if not lists:
             state = "missing"
         elif undecided:
@@ -127,7 +136,11 @@ class AptPendingFact(FactType):
         sec_count: int | None = len(sec_names) if (fresh or sec_names) else None
         undated = dated.problem or (host.describe() if undecided else None)
         summary = (
-            ", ".join(f"{p['name']} {p['old'] or '-'} -> {p['new']} ({', '.join(p['origins'])})" for p in security)
+            ", ".join(
+                f"{p['name']} {p['old'] or '-'} -> {p['new']} ({', '.join(p['origins'])})"
+                + (" held" if p["name"] in held else "")
+                for p in security
+            )
             or None
         )
         if sec_count is None and lists:
@@ -148,6 +161,8 @@ class AptPendingFact(FactType):
             "security_pending_count": sec_count,
             "security_pending_names": sec_names,
             "security_summary": summary,
+            "security_pending_held": [n for n in sec_names if n in held],
+            "held": held,
             "pending": pending,
         }
 

@@ -8,7 +8,15 @@ from types import ModuleType
 
 from .common import PLAN_TASKS
 
-__all__ = ["ALL_PROFILES", "CLOCK_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
+__all__ = [
+    "ALL_PROFILES",
+    "CLOCK_PROFILES",
+    "LAB_PROFILES",
+    "NETWORK_PROFILES",
+    "PLAN_TASKS",
+    "UPDTIME_PROFILES",
+    "get",
+]
 
 # One host of each of these makes the standard lab (the pytest fixture's hosts).
 LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
@@ -17,7 +25,10 @@ LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "
 NETWORK_PROFILES = ("portal", "portalbad", "mailtls", "mailplain", "fileserver", "insecure")
 # Hosts whose clock is off (tests/lab/test_clock_skew.py): started by that module only.
 CLOCK_PROFILES = ("clockbehind", "clockahead")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES)
+# Updates and time synchronisation as the programs read them (tests/lab/test_updates_time.py), with a
+# logserver as their NTP server: started by that module only.
+UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES)
 
 
 def get(name: str) -> ModuleType:

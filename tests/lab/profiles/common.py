@@ -212,6 +212,15 @@ def fail2ban_trust_auditor(root: Path, ctx: HostContext) -> None:
 
 # -- host hardening (LNX-* checks of PT-ASSESSMENT, PT-MONITORING, PT-BACKUP, PT-VULN) ----
 CHRONY_RUNDIR = "mkdir -p /run/chrony && chown _chrony:_chrony /run/chrony"
+# A lab NTP server: its own clock at stratum 8 ("local"), serving every address. It is not itself
+# synchronised to a server (chronyc shows no selected source), only a source for the others.
+CHRONY_LAB_SERVER = "local stratum 8\nallow\ndriftfile /var/lib/chrony/chrony.drift\n"
+
+
+def chrony_client_line(server: str) -> str:
+    """A server line that polls every 1/16 s, so a lab client is synchronised within a second of
+    its server starting (default polling takes minutes, and the audit runs seconds after start)."""
+    return f"server {server} iburst minpoll -4 maxpoll -4\n"
 # Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's.
 NET_SYSCTL_HARDENED = (
     "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 "

@@ -7,7 +7,7 @@ from pathlib import Path
 from . import common as c
 
 NAME = "compliant"
-DAEMONS = ("rsyslogd", "sshd", "clamd", "fail2ban-server", "psad", "chronyd")
+DAEMONS = ("rsyslogd", "sshd", "clamd", "fail2ban-server", "psad", "chronyd", "cron")
 INIT = (c.NFT_LOAD, c.NET_SYSCTL_HARDENED, c.CHRONY_RUNDIR)
 EXPECTED = {
     "PT-AUTH": "pass",
@@ -46,7 +46,8 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.write(root, "/etc/sysctl.d/90-nocore.conf", "fs.suid_dumpable = 0\n")
     c.write(root, "/etc/sudoers.d/logging", "Defaults logfile=/var/log/sudo.log\n", 0o440)
     c.write(root, "/etc/audit/rules.d/50-identity.rules", c.AUDIT_IDENTITY_RULES, 0o640)
-    c.write(root, "/etc/chrony/sources.d/agency.sources", f"server {ctx.log_server} iburst\n")
+    # The log server is the lab's NTP server: chronyd here selects it (LNX-TIME-SYNC asks chronyc).
+    c.write(root, "/etc/chrony/sources.d/agency.sources", c.chrony_client_line(ctx.log_server))
     c.write(root, "/var/lib/aide/aide.db", "@@begin_db\n# lab: a baseline taken at install time\n@@end_db\n", 0o600)
     c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 4", "rotate 26")  # weekly x 26 = 182 days
     c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON)

@@ -12,8 +12,8 @@ from pathlib import Path
 from . import common as c
 
 NAME = "logserver"
-DAEMONS = ("rsyslogd", "sshd", "cron", "psad")
-INIT = (c.NFT_LOAD,)
+DAEMONS = ("rsyslogd", "sshd", "cron", "psad", "chronyd")
+INIT = (c.NFT_LOAD, c.CHRONY_RUNDIR)
 EXPECTED = {
     "PT-AUTH": "pass",
     "PT-AV": "pass",
@@ -45,5 +45,7 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.clamscan_cron(root)
     c.rsyslog_rule(root, "10-receiver.conf", RECEIVER)
     c.modprobe_conf(root, "usb-storage.conf", c.USB_BLOCK)
-    c.nftables(root, c.nft_input_drop("tcp dport 514 accept", "udp dport 514 accept"))
+    c.nftables(root, c.nft_input_drop("tcp dport 514 accept", "udp dport 514 accept", "udp dport 123 accept"))
+    # The lab's NTP server (the clients' LNX-TIME-SYNC): chrony on its own clock, serving the lab.
+    c.write(root, "/etc/chrony/chrony.conf", c.CHRONY_LAB_SERVER)
     c.psad_conf(root, ctx.name)
