@@ -13,6 +13,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     package,
     process,
     sshd,
+    sudo,
     syslog,
     win_accounts,
     win_admins,
