@@ -118,7 +118,7 @@ def test_a_file_rsyslog_does_not_read_counts_for_nothing(captures):
 
 def test_a_forwarding_rule_rsyslog_reports_as_an_error_is_not_a_pass(captures):
     """action(... bogus="1"): rsyslogd -N1 says "parameter 'bogus' not known" and creates no action."""
-    with pytest.raises(FactUnreadable, match="70-bad.conf:1"):
+    with pytest.raises(FactUnreadable, match=r"70-bad\.conf:1"):
         _own(captures, "n1_error")
 
 
