@@ -29,10 +29,7 @@ from auditor.facts.base import (
     sections,
 )
 
-SNIPPET = (
-    "if ! command -v sudo >/dev/null 2>&1; then echo @@absent; exit 0; fi; "
-    "echo @@sudo-V; sudo -V </dev/null"
-)
+SNIPPET = "if ! command -v sudo >/dev/null 2>&1; then echo @@absent; exit 0; fi; echo @@sudo-V; sudo -V </dev/null"
 MAIN = "/etc/sudoers"
 FILES = [MAIN, "/etc/sudoers.d/*"]
 
@@ -46,8 +43,7 @@ _INCLUDE = re.compile(r"^\s*[#@](include|includedir)\s+(.+?)\s*$")
 _SCOPED = re.compile(r"^\s*Defaults([:@>!])\s*(\S+)\s+(.*)$")
 # A scope's setting that stops logging its allowed commands (syslog off matters only without a log file).
 _OFF = {
-    name: re.compile(rf"(?:^|,)\s*(?:!+\s*{name}|{name}\s*=\s*false)\s*(?=,|$)")
-    for name in ("syslog", "log_allowed")
+    name: re.compile(rf"(?:^|,)\s*(?:!+\s*{name}|{name}\s*=\s*false)\s*(?=,|$)") for name in ("syslog", "log_allowed")
 }
 
 
