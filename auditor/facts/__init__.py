@@ -14,6 +14,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     package,
     process,
     sshd,
+    sudo,
     syslog,
     time_sync,
     win_accounts,

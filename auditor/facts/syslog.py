@@ -1,8 +1,14 @@
 """``syslog_forwarding``: where does this host forward its logs?
 
-Reads the configuration files themselves (base64, so their content cannot fake our
-markers) and follows what the daemon would: only files reached from
-``rsyslog.conf`` through ``$IncludeConfig`` / ``include(file=...)`` count, comments
+rsyslog says itself which files it reads: ``rsyslogd -N1 -o FILE`` (rsyslog 8.2204 and later)
+validates the configuration as the daemon would load it and writes it out with a
+``##### BEGIN CONFIG: <path>`` line for each file its includes reached (``$IncludeConfig``,
+``include()``, in its order, wherever they are). Those files are read (one tar, base64, so their
+content cannot fake our markers) and only they count. A forwarding rule on or just before a line
+rsyslog reports as an error may be disabled ("action disabled"): it is not counted, and when no
+other rule is left the fact is unreadable, never a pass or a fail. Where rsyslogd cannot be asked
+(too old for ``-o``), the files are followed as the daemon would: only files reached from
+``rsyslog.conf`` through ``$IncludeConfig`` / ``include(file=...)`` count. Comments
 (``#`` and ``/* */``) are ignored. Recognised: rsyslog legacy ``@host`` / ``@@host:port``
 and ``:omfwd:``, RainerScript ``action(type="omfwd" target=...)``, syslog-ng
 destinations used in a ``log`` path, and systemd-journal-upload's ``URL=``.
@@ -20,7 +26,10 @@ from auditor.facts.base import (
     FactUnreadable,
     RawOutput,
     own_files,
+    parse_files,
     register,
+    require_rc,
+    sections,
 )
 
 RSYSLOG_MAIN = "/etc/rsyslog.conf"
@@ -29,6 +38,18 @@ FILES = [
     "/etc/rsyslog.conf", "/etc/rsyslog.d/*", "/etc/syslog-ng/syslog-ng.conf", "/etc/syslog-ng/conf.d/*",
     "/etc/systemd/journal-upload.conf", "/etc/systemd/journal-upload.conf.d/*",
 ]  # fmt: skip
+
+# rsyslog's own reading: the files it reads (markers of -o), its exit code and errors, those files.
+RSYSLOG_SNIPPET = (
+    "r=$(command -v rsyslogd || { [ -x /usr/sbin/rsyslogd ] && echo /usr/sbin/rsyslogd; }); "
+    '[ -n "$r" ] || { echo @@no-rsyslogd; exit 0; }; t=$(mktemp) || exit 1; '
+    '"$r" -N1 -o "$t" </dev/null >/dev/null 2>"$t.err"; echo "@@rc $?"; echo @@errors; cat "$t.err"; '
+    "echo @@read; sed -n 's/^##### BEGIN CONFIG: \\(.*\\) (put on stack)$/\\1/p' \"$t\" >\"$t.list\"; cat \"$t.list\"; "
+    'set --; while IFS= read -r f; do [ -f "$f" ] && set -- "$@" "${f#/}"; done <"$t.list"; '
+    'rm -f "$t" "$t.err" "$t.list"; '
+    'echo @@tar; [ $# -eq 0 ] || tar -C / -chf - -- "$@" | base64'
+)
+_ERROR = re.compile(r"error during parsing file (/\S+?), on or before line (\d+)")
 
 _LEGACY = re.compile(r"(?:^|[\s;])(@@?)(?:\([^)]*\))?(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?")
 _OMFWD_LEGACY = re.compile(r":omfwd:(\[[^\]]+\]|[A-Za-z0-9_.\-]+)(?::(\d+))?", re.IGNORECASE)
@@ -238,30 +259,77 @@ def journal_upload_targets(files: dict[str, str]) -> list[dict[str, Any]]:
     return targets
 
 
+def _doubtful(targets: list[dict[str, Any]], errors: list[str]) -> list[dict[str, Any]]:
+    """Targets rsyslog may have disabled: the last one starting on or before a line it reports as an error."""
+    doubtful = []
+    for m in (_ERROR.search(line) for line in errors):
+        if m is None:
+            continue
+        before = [t for t in targets if t["file"] == m.group(1) and t["line"] <= int(m.group(2))]
+        if before:
+            last = max(t["line"] for t in before)
+            doubtful += [t for t in before if t["line"] == last and t not in doubtful]
+    return doubtful
+
+
+def rsyslog_reading(raw: RawOutput) -> dict[str, Any] | None:
+    """rsyslog's own reading, or None when rsyslogd cannot tell which files it reads (absent, too old for -o)."""
+    require_rc(raw, "rsyslogd -N1")
+    found = sections(raw.stdout)
+    if "no-rsyslogd" in found:
+        return None
+    code = next((k.split()[1] for k in found if k.startswith("rc ") and len(k.split()) == 2), "")
+    order = list(dict.fromkeys(line for line in found.get("read", []) if line.startswith("/")))
+    if not order:  # no -o (rsyslog before 8.2204) or it could not read its main file
+        return None
+    files, unreadable = parse_files(found.get("tar", []), raw.stderr)
+    errors = [line for line in found.get("errors", []) if "error" in line.lower()] if code != "0" else []
+    return {"order": order, "files": files, "unreadable": unreadable + [p for p in order if p not in files],
+            "errors": errors}  # fmt: skip
+
+
 @register
 class SyslogForwardingFact(FactType):
     name = "syslog_forwarding"
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        return []  # its files only, from the host's archive
+        return [RSYSLOG_SNIPPET]  # and the files of syslog-ng and journal-upload, from the host's archive
 
     def files(self, params: dict[str, Any]) -> list[str]:
         return FILES
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         files, unreadable = own_files(outputs[-1], FILES)
-        read = rsyslog_files(files)
-        everything = "\n".join(files[path] for path in read)
-        targets = [t for path in read for t in rsyslog_targets(path, files[path], everything)]
+        own = rsyslog_reading(outputs[0])
+        doubtful: list[dict[str, Any]] = []
+        if own is not None:
+            read, rsyslog_texts, unreadable = own["order"], own["files"], own["unreadable"]
+            reading = "rsyslogd -N1"
+        else:
+            read, rsyslog_texts, reading = rsyslog_files(files), files, "the files rsyslog.conf includes"
+        everything = "\n".join(rsyslog_texts.get(path, "") for path in read)
+        targets = [
+            t for path in read if path in rsyslog_texts for t in rsyslog_targets(path, rsyslog_texts[path], everything)
+        ]
+        if own is not None and own["errors"]:
+            doubtful = _doubtful(targets, own["errors"])
+            targets = [t for t in targets if t not in doubtful]
         targets += syslog_ng_targets(files) + journal_upload_targets(files)
-        if not targets and unreadable:
-            raise FactUnreadable("cannot read " + ", ".join(unreadable))
+        if not targets and (unreadable or doubtful):
+            why = [f"cannot read {', '.join(unreadable)}"] if unreadable else []
+            why += [f"rsyslog reports an error at {t['file']}:{t['line']} (forwarding rule perhaps disabled): "
+                    + own["errors"][0][:200] for t in doubtful[:1] if own]  # fmt: skip
+            raise FactUnreadable("; ".join(why))
         return {
             "targets": targets,
             "target_hosts": sorted({t["host"] for t in targets}),
+            "reading": reading,
             "files_read": read,
             "files_ignored": sorted(f for f in files if f not in read and f.startswith("/etc/rsyslog")),
             "unreadable": unreadable,
+            "config_errors": own["errors"] if own else [],
             "summary": ", ".join(f"{t['host']}:{t['port']}/{t['protocol']} ({t['file']}:{t['line']})" for t in targets)
-            or "no forwarding rule in " + (", ".join(read) or "any file"),
+            + f" (files read as {reading} says)"
+            if targets
+            else "no forwarding rule in " + (", ".join(read) or "any file") + f" (files read as {reading} says)",
         }

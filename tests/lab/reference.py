@@ -21,7 +21,9 @@ echo "==PROCS"; cat /proc/[0-9]*/comm 2>/dev/null | sort -u
 echo "==CRON"; $S cat /etc/crontab /etc/cron.d/* /etc/cron.daily/* /var/spool/cron/crontabs/* 2>/dev/null
 echo "==AVDB"; for f in /var/lib/clamav/daily.cvd /var/lib/clamav/daily.cld /var/lib/clamav/daily.cud; do
   [ -f "$f" ] && echo "$f $(stat -c %Y "$f") $(head -c 512 "$f" | tr -d '\0' | tr -s ' ')"; done
-echo "==RSYSLOG"; for f in /etc/rsyslog.conf /etc/rsyslog.d/*.conf; do [ -f "$f" ] && cat "$f"; done
+echo "==RSYSLOG"; d=$(mktemp -d); t="$d/conf"
+  $S /usr/sbin/rsyslogd -N1 -o "$t" </dev/null >/dev/null 2>&1; echo "rc=$?"
+  for f in $(sed -n 's/^##### BEGIN CONFIG: \(.*\) (put on stack)$/\1/p' "$t"); do $S cat "$f"; done; $S rm -rf "$d"
 echo "==USB"; /usr/sbin/modprobe -n -v usb-storage 2>&1
 echo "==NFT"; $S /usr/sbin/nft -j list ruleset 2>&1; echo "rc=$?"
 """
@@ -74,7 +76,9 @@ def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str
 
     ls = re.escape(log_server)
     rule = re.compile(rf"^\s*[^#\s].*(@@?\[?{ls}\]?(:\d+)?\s*$|omfwd.*target=\"{ls}\")")
-    forwards = any(rule.search(line) for line in s.get("RSYSLOG", "").splitlines())
+    # the files rsyslog itself says it reads (rsyslogd -N1 -o), and only a configuration it accepts whole
+    rsyslog = s.get("RSYSLOG", "")
+    forwards = _rc(rsyslog) == 0 and any(rule.search(line) for line in rsyslog.splitlines())
     v["PT-LOG"] = "pass" if "rsyslogd" in procs and forwards else "fail"
 
     usb = s.get("USB", "")

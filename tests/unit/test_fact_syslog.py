@@ -91,3 +91,40 @@ def test_unreadable_config_without_targets_is_unreadable():
     stderr = "tar: etc/rsyslog.conf: Cannot open: Permission denied\ntar: Exiting with failure status\n"
     with pytest.raises(FactUnreadable, match=r"/etc/rsyslog\.conf"):
         FACT.parse([raw("@@tar\n", 0, stderr)], {})
+
+
+# rsyslog's own reading: ``rsyslogd -N1 -o`` run by the fact's snippet on a bookworm lab host (8.2302).
+def _own(captures, stem: str, archive: dict[str, str] | None = None) -> dict:
+    from auditor.facts.syslog import SyslogForwardingFact
+
+    out, err = captures.text(f"rsyslog/{stem}.out"), captures.text(f"rsyslog/{stem}.stderr")
+    return SyslogForwardingFact().parse([raw(out, stderr=err), raw(tar_section(archive or {}))], {})
+
+
+def test_rsyslogd_follows_an_include_outside_rsyslog_d(captures):
+    """include(file="/etc/rsyslog.extra/*.conf") from 50-fwd.conf: rsyslog reads x.conf, which names other.example."""
+    value = _own(captures, "n1_include_outside")
+    assert value["reading"] == "rsyslogd -N1"
+    assert "/etc/rsyslog.extra/x.conf" in value["files_read"]
+    assert {"10.77.25.2", "loghost.example", "other.example"} <= set(value["target_hosts"])
+
+
+def test_a_file_rsyslog_does_not_read_counts_for_nothing(captures):
+    """fwd.conf.disabled is in rsyslog.d (the host's archive has it) but rsyslog does not read it."""
+    value = _own(captures, "n1_not_included", {"/etc/rsyslog.d/fwd.conf.disabled": "*.* @@10.77.25.2:514\n"})
+    assert value["target_hosts"] == []
+    assert "/etc/rsyslog.d/fwd.conf.disabled" in value["files_ignored"]
+
+
+def test_a_forwarding_rule_rsyslog_reports_as_an_error_is_not_a_pass(captures):
+    """action(... bogus="1"): rsyslogd -N1 says "parameter 'bogus' not known" and creates no action."""
+    with pytest.raises(FactUnreadable, match=r"70-bad\.conf:1"):
+        _own(captures, "n1_error")
+
+
+def test_no_rsyslogd_falls_back_to_the_files():
+    from auditor.facts.syslog import SyslogForwardingFact
+
+    files = {"/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.d/*.conf\n", "/etc/rsyslog.d/a.conf": "*.* @h1\n"}
+    value = SyslogForwardingFact().parse([raw("@@no-rsyslogd\n"), raw(tar_section(files))], {})
+    assert value["target_hosts"] == ["h1"] and value["reading"] == "the files rsyslog.conf includes"

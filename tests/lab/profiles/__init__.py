@@ -12,6 +12,7 @@ __all__ = [
     "ALL_PROFILES",
     "CLOCK_PROFILES",
     "LAB_PROFILES",
+    "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
     "PLAN_TASKS",
     "UPDTIME_PROFILES",
@@ -28,7 +29,10 @@ CLOCK_PROFILES = ("clockbehind", "clockahead")
 # Updates and time synchronisation as the programs read them (tests/lab/test_updates_time.py), with a
 # logserver as their NTP server: started by that module only.
 UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES)
+# Hosts where the files say one verdict and the logging programs (rsyslogd, sudo) the other
+# (tests/lab/test_logging_programs.py): started by that module only.
+LOGREAD_PROFILES = ("logread_pass", "logread_fail")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES, *LOGREAD_PROFILES)
 
 
 def get(name: str) -> ModuleType:
