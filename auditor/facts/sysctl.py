@@ -9,9 +9,11 @@ says. ``lo`` carries no other host's traffic and is left out.
 After a reboot: the files in the order the boot program reads them. With systemd, systemd-sysctl
 prints its own reading (``--cat-config``: files sorted by name across /etc, /run, /usr/local/lib,
 /usr/lib; a name in /etc masks the same name further down; no /etc/sysctl.conf unless a sysctl.d
-link names it). Without systemd, procps' ``sysctl --system --dry-run`` names the files it would
-apply, in its order (the same, then /etc/sysctl.conf last); their text comes from the host's archive.
-In both, the last assignment of a key wins; a key no file sets keeps the kernel's default.
+link names it). Without systemd, the boot runs procps' ``sysctl --system``: the same order, then
+/etc/sysctl.conf last (checked against procps 4.0.2 in the lab). Its order is rebuilt here from the
+host's archive, because ``sysctl --system --dry-run`` of procps 4.0.2 WRITES the values when run as
+root (it did so in the lab): the auditor must never run it. In both, the last assignment of a key
+wins; a key no file sets keeps the kernel's default.
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ SNIPPET = (
     f"echo @@running; grep -H . {_RUNNING} 2>&1; "
     "if [ -d /run/systemd/system ] && [ -x /lib/systemd/systemd-sysctl ]; then "
     "echo @@systemd; /lib/systemd/systemd-sysctl --cat-config --no-pager </dev/null 2>&1; echo \"@@rc $?\"; "
-    "elif command -v sysctl >/dev/null 2>&1; then "
-    "echo @@procps; sysctl --system --dry-run </dev/null 2>&1; echo \"@@rc $?\"; "
+    "elif command -v sysctl >/dev/null 2>&1; then echo @@procps; "
     "else echo @@nosysctl; fi"
 )
 FILES = [
@@ -91,9 +92,20 @@ def cat_config(lines: list[str]) -> list[tuple[str, str, str]]:
     return found
 
 
-def procps_order(lines: list[str]) -> list[str]:
-    """The files ``sysctl --system`` applies, in its order (``* Applying /path ...``)."""
-    return [m.group(1) for ln in lines if (m := re.match(r"\* Applying (/\S+) \.\.\.$", ln.strip()))]
+_DIRS = ("/etc/sysctl.d/", "/run/sysctl.d/", "/usr/local/lib/sysctl.d/", "/usr/lib/sysctl.d/", "/lib/sysctl.d/")
+
+
+def procps_order(paths: list[str]) -> list[str]:
+    """The files ``sysctl --system`` applies, in its order: the *.conf files of its directories sorted
+    by name, a name taken from the first directory that has it, then /etc/sysctl.conf."""
+    chosen: dict[str, str] = {}
+    for directory in _DIRS:
+        for path in paths:
+            name = path[len(directory) :]
+            if path.startswith(directory) and "/" not in name and name.endswith(".conf"):
+                chosen.setdefault(name, path)
+    order = [chosen[name] for name in sorted(chosen, key=str.encode)]
+    return order + (["/etc/sysctl.conf"] if "/etc/sysctl.conf" in paths else [])
 
 
 def running_values(lines: list[str]) -> dict[str, str]:
@@ -248,20 +260,15 @@ class SysctlEffectiveFact(FactType):
         reader = next((r for r in ("systemd", "procps") if r in found), None)
         if reader is None:
             return [], "no sysctl program on this host: which files the boot applies is unknown"
-        lines = found[reader]
         rc = next((k for k in found if k.startswith("rc ")), "rc 1").split()[1]
         if reader == "systemd":
             if rc != "0":
                 return [], f"systemd-sysctl --cat-config failed (exit {rc})"
-            return cat_config(lines), ""
-        order = procps_order(lines)
+            return cat_config(found["systemd"]), ""
         texts, unreadable = own_files(archive, FILES)
         if unreadable:
             return [], "cannot read " + ", ".join(unreadable)
-        missing = [p for p in order if p not in texts]
-        if missing:
-            return [], "sysctl --system names files the auditor could not read: " + ", ".join(missing)
-        return [a for path in order for a in assignments(texts[path], path)], ""
+        return [a for path in procps_order(list(texts)) for a in assignments(texts[path], path)], ""
 
 
 def _all(judged: dict[str, tuple[bool | None, str]]) -> bool | None:
