@@ -193,7 +193,8 @@ def judge_persisted(key: str, found: list[tuple[str, str, str]]) -> tuple[bool |
     names = [key]
     if conf:
         names.append(f"net.ipv4.conf.default.{conf[1]}")
-        names += sorted(k for k in exact if (c := _conf(k)) and c[1] == conf[1] and c[0] not in ("all", "default", "lo"))
+        own = ("all", "default", "lo")
+        names += sorted(k for k in exact if (c := _conf(k)) and c[1] == conf[1] and c[0] not in own)
     elif key == "net.ipv4.ip_forward":
         names += sorted(k for k in exact if (c := _conf(k)) and c[1] == "forwarding" and c[0] != "lo")
     settled = {n: exact.get(n, (kernel_default(n), "kernel default")) for n in names}
@@ -214,8 +215,11 @@ def judge_persisted(key: str, found: list[tuple[str, str, str]]) -> tuple[bool |
                 ") also sets it: systemd-sysctl and procps order patterns differently"
             )
         return False, "; ".join(bad + unsafe)
-    where = settled[key][1]
-    return True, f"{key} = {settled[key][0]} ({where})"
+    value, where = settled[key]
+    if value != want:  # source routing: "all" alone is 1, nothing else is
+        others = ", ".join(f"{n} = {v} ({w})" for n, (v, w) in settled.items() if n != key)
+        return True, f"{key} = {value} ({where}) but {others}: both must be 1"
+    return True, f"{key} = {value} ({where})"
 
 
 @register

@@ -217,6 +217,13 @@ NET_SYSCTL_HARDENED = (
     "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 "
     "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 || echo 'lab-init: sysctl failed'"
 )
+# The same, and "default" (interfaces made at boot copy it), for after a reboot.
+NET_SYSCTL_PERSISTED = "".join(
+    f"{key} = 0\n"
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects",
+                "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects",
+                "net.ipv4.conf.all.accept_source_route", "net.ipv4.conf.default.accept_source_route")
+)  # fmt: skip
 HARDENED_SSHD_SESSION = (
     "ClientAliveInterval 300\nClientAliveCountMax 2\nLoginGraceTime 60\nAllowUsers auditor\n"
     "Banner /etc/issue.net\n"
