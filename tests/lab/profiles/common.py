@@ -212,10 +212,13 @@ def fail2ban_trust_auditor(root: Path, ctx: HostContext) -> None:
 
 # -- host hardening (LNX-* checks of PT-ASSESSMENT, PT-MONITORING, PT-BACKUP, PT-VULN) ----
 CHRONY_RUNDIR = "mkdir -p /run/chrony && chown _chrony:_chrony /run/chrony"
-# Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's.
+# Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's. The kernel
+# sends and accepts redirects when "all" OR the interface says 1, so eth0's own values count too.
 NET_SYSCTL_HARDENED = (
     "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 "
-    "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 || echo 'lab-init: sysctl failed'"
+    "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 "
+    "net.ipv4.conf.default.accept_redirects=0 net.ipv4.conf.default.send_redirects=0 "
+    "net.ipv4.conf.eth0.accept_redirects=0 net.ipv4.conf.eth0.send_redirects=0 || echo 'lab-init: sysctl failed'"
 )
 # The same, and "default" (interfaces made at boot copy it), for after a reboot.
 NET_SYSCTL_PERSISTED = "".join(
