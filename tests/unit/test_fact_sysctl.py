@@ -10,6 +10,7 @@ from conftest import raw, tar_section
 
 from auditor.facts.pam_limits import PamLimitsFact
 from auditor.facts.sysctl import SysctlEffectiveFact, normalize, procps_order
+from auditor.model import Evidence, Fact, FactSpec, Verdict
 
 DATA = Path(__file__).parent / "data/sysctl"
 SYSCTL, LIMITS = SysctlEffectiveFact(), PamLimitsFact()
@@ -113,3 +114,34 @@ def test_dash_type_and_trailing_comment_set_the_hard_limit() -> None:
 
 def test_no_entry_is_not_restricted() -> None:
     assert _limits({"/etc/security/limits.conf": "# nothing\n"})["zero"] is False
+
+
+# --- USBGuard: the running daemon's own answer, never its file --------------------------------------------
+
+
+def _usb_verdict(policy: Fact) -> tuple:
+    from auditor.catalog import load_catalog
+    from auditor.engine import judge
+
+    facts = {
+        "usb": _fact("kernel_module", {"blocked_effective": False, "summary": "modprobe would load usb-storage"}),
+        "usbguard": _fact("process", {"running": ["usbguard-daemon"]}),
+        "usbguard_policy": policy,
+    }
+    return judge(load_catalog().checks["LNX-USB-STORAGE-BLOCKED"], facts, {})
+
+
+def _fact(type_name: str, value: dict | None, error: str | None = None) -> Fact:
+    return Fact(FactSpec(type_name, {}), value, error, Evidence("sample", 0, "", "2026-11-23T12:00:00Z"))
+
+
+def test_usbguard_that_cannot_be_asked_is_not_a_pass() -> None:
+    status, reason = _usb_verdict(_fact("command", None, "command failed (exit 1): IPC connection refused"))
+    assert status == Verdict.ERROR, reason
+
+
+def test_usbguard_judged_on_its_answer() -> None:
+    status, _ = _usb_verdict(_fact("command", {"lines": ["allow"], "rc": 0}))
+    assert status == Verdict.FAIL
+    status, _ = _usb_verdict(_fact("command", {"lines": ["block"], "rc": 0}))
+    assert status == Verdict.PASS
