@@ -82,7 +82,7 @@ def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str
     v["PT-LOG"] = "pass" if "rsyslogd" in procs and forwards else "fail"
 
     usb = s.get("USB", "")
-    v["PT-USB"] = "pass" if re.search(r"^install /bin/(true|false)", usb, re.M) else "fail"
+    v["PT-USB"] = "pass" if re.search(r"^install (\S*/)?(true|false)(\s|$)", usb, re.M) else "fail"
 
     nft = s.get("NFT", "")
     if _rc(nft) != 0:

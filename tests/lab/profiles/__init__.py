@@ -11,6 +11,7 @@ from .common import PLAN_TASKS
 __all__ = [
     "ALL_PROFILES",
     "CLOCK_PROFILES",
+    "KERNEL_PROFILES",
     "LAB_PROFILES",
     "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
@@ -32,7 +33,17 @@ UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
 # Hosts where the files say one verdict and the logging programs (rsyslogd, sudo) the other
 # (tests/lab/test_logging_programs.py): started by that module only.
 LOGREAD_PROFILES = ("logread_pass", "logread_fail")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES, *LOGREAD_PROFILES)
+# Kernel, pam_limits and modprobe settings files and programs read apart (tests/lab/test_kernel_settings.py).
+KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
+ALL_PROFILES = (
+    *LAB_PROFILES,
+    "generic",
+    *NETWORK_PROFILES,
+    *CLOCK_PROFILES,
+    *UPDTIME_PROFILES,
+    *LOGREAD_PROFILES,
+    *KERNEL_PROFILES,
+)
 
 
 def get(name: str) -> ModuleType:

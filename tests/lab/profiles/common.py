@@ -221,11 +221,23 @@ def chrony_client_line(server: str) -> str:
     """A server line that polls every 1/16 s, so a lab client is synchronised within a second of
     its server starting (default polling takes minutes, and the audit runs seconds after start)."""
     return f"server {server} iburst minpoll -4 maxpoll -4\n"
-# Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's.
+
+
+# Per-netns sysctls, set explicitly: a new netns copies some of them from the machine's. The kernel
+# sends and accepts redirects when "all" OR the interface says 1, so eth0's own values count too.
 NET_SYSCTL_HARDENED = (
     "/usr/sbin/sysctl -q -w net.ipv4.ip_forward=0 net.ipv4.conf.all.accept_redirects=0 "
-    "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 || echo 'lab-init: sysctl failed'"
+    "net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.all.accept_source_route=0 "
+    "net.ipv4.conf.default.accept_redirects=0 net.ipv4.conf.default.send_redirects=0 "
+    "net.ipv4.conf.eth0.accept_redirects=0 net.ipv4.conf.eth0.send_redirects=0 || echo 'lab-init: sysctl failed'"
 )
+# The same, and "default" (interfaces made at boot copy it), for after a reboot.
+NET_SYSCTL_PERSISTED = "".join(
+    f"{key} = 0\n"
+    for key in ("net.ipv4.ip_forward", "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects",
+                "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.default.send_redirects",
+                "net.ipv4.conf.all.accept_source_route", "net.ipv4.conf.default.accept_source_route")
+)  # fmt: skip
 HARDENED_SSHD_SESSION = (
     "ClientAliveInterval 300\nClientAliveCountMax 2\nLoginGraceTime 60\nAllowUsers auditor\n"
     "Banner /etc/issue.net\n"

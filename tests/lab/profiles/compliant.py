@@ -44,6 +44,7 @@ def configure(root: Path, ctx: c.HostContext) -> None:
                  "auth\trequired\t\t\tpam_faillock.so preauth\n# here are the per-package modules")
     c.write(root, "/etc/security/limits.d/90-nocore.conf", "* hard core 0\n")
     c.write(root, "/etc/sysctl.d/90-nocore.conf", "fs.suid_dumpable = 0\n")
+    c.write(root, "/etc/sysctl.d/90-network.conf", c.NET_SYSCTL_PERSISTED)  # INIT sets the same now
     c.write(root, "/etc/sudoers.d/logging", "Defaults logfile=/var/log/sudo.log\n", 0o440)
     c.write(root, "/etc/audit/rules.d/50-identity.rules", c.AUDIT_IDENTITY_RULES, 0o640)
     # The log server is the lab's NTP server: chronyd here selects it (LNX-TIME-SYNC asks chronyc).
