@@ -1,6 +1,7 @@
 """Fact types. Adding one = one new module here + one line in the import list below."""
 
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
+    accounts,
     apt_pending,
     clamav,
     command,
@@ -11,6 +12,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     kernel_module,
     logrotate,
     package,
+    pam_lockout,
     process,
     sshd,
     syslog,
