@@ -8,7 +8,7 @@ from types import ModuleType
 
 from .common import PLAN_TASKS
 
-__all__ = ["ALL_PROFILES", "CLOCK_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
+__all__ = ["ACCOUNT_PROFILES", "ALL_PROFILES", "CLOCK_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
 
 # One host of each of these makes the standard lab (the pytest fixture's hosts).
 LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
