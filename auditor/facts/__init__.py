@@ -1,6 +1,7 @@
 """Fact types. Adding one = one new module here + one line in the import list below."""
 
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
+    accounts,
     apt_pending,
     apt_periodic,
     clamav,
@@ -13,6 +14,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     logrotate,
     package,
     pam_limits,
+    pam_lockout,
     process,
     sshd,
     sudo,

@@ -89,3 +89,31 @@ def test_other_facts_files_in_the_shared_archive_are_not_its_own():
     value = FACT.parse([raw("@@settings\npermitrootlogin no\n"), raw(tar_section(files))], {})
     assert len(value["match_overrides"]["permitrootlogin"]) == 1
     assert value["match_overrides"]["passwordauthentication"] == []
+
+
+def test_match_blocks_loosening_session_access_and_banner():
+    """sshd 9.2 (lab base) accepts these in a Match block and `sshd -T -C addr=10.1.1.1,...` showed
+    clientaliveinterval 0, allowusers *, banner none for such a connection; Ciphers, MACs,
+    KexAlgorithms and LoginGraceTime it refuses there ("not allowed within a Match block")."""
+    config = (
+        "Include /etc/ssh/sshd_config.d/*.conf\nClientAliveInterval 300\nAllowUsers admin\n"
+        "Banner /etc/ssh/legal-banner\nMatch Address 10.0.0.0/8\n  ClientAliveInterval 0\n"
+        "  ClientAliveCountMax 0\n  AllowUsers *@10.* ops\n  AllowGroups wheel\n  Banner none\n"
+        "Match User ops\n  ClientAliveInterval 600\n  Banner /etc/ssh/legal-banner\n"
+    )
+    found = match_overrides({"/etc/ssh/sshd_config": config}, {"banner": "/etc/ssh/legal-banner"})
+    assert {(o["setting"], o["value"]) for o in found} == {
+        ("clientaliveinterval", "0"), ("clientalivecountmax", "0"), ("allowusers", "*@10.* ops"), ("banner", "none"),
+    }  # fmt: skip
+
+
+def test_the_banner_is_the_file_sshd_names():
+    settings = "port 22\nbanner /etc/legal/notice.txt\n"
+    out = f"@@settings\n{settings}@@banner-text\n|Authorised use only.\n|@@absent\n"
+    value = FACT.parse([raw(out), raw(tar_section({}))], {})
+    assert value["banner_file"] == "read" and value["present"] is True
+    assert value["banner_text"] == "Authorised use only.\n@@absent"  # file content cannot fake a section
+    missing = FACT.parse([raw(f"@@settings\n{settings}@@banner-missing\n"), raw(tar_section({}))], {})
+    assert missing["banner_file"] == "missing" and missing["banner_text"] == ""
+    none = FACT.parse([raw("@@settings\nport 22\nbanner none\n"), raw(tar_section({}))], {})
+    assert none["banner_file"] == "none"

@@ -9,6 +9,7 @@ from types import ModuleType
 from .common import PLAN_TASKS
 
 __all__ = [
+    "ACCOUNT_PROFILES",
     "ALL_PROFILES",
     "CLOCK_PROFILES",
     "KERNEL_PROFILES",
@@ -35,6 +36,9 @@ UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
 LOGREAD_PROFILES = ("logread_pass", "logread_fail")
 # Kernel, pam_limits and modprobe settings files and programs read apart (tests/lab/test_kernel_settings.py).
 KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
+# A line-by-line reading of the files and the programs' own disagree, both ways
+# (tests/lab/test_account_checks.py): started by that module only.
+ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -43,6 +47,7 @@ ALL_PROFILES = (
     *UPDTIME_PROFILES,
     *LOGREAD_PROFILES,
     *KERNEL_PROFILES,
+    *ACCOUNT_PROFILES,
 )
 
 

@@ -246,6 +246,15 @@ HARDENED_SSHD_SESSION = (
     "KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,"
     "diffie-hellman-group16-sha512,diffie-hellman-group14-sha256\n"
 )
+# pam_faillock as its manual sets it up: preauth refuses a locked account before the password is
+# checked, authfail records a wrong one (and ends the stack), authsucc clears the count.
+DEBIAN_UNIX_AUTH = "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n"
+FAILLOCK_AUTH = (
+    "auth\trequired\t\t\tpam_faillock.so preauth\n"
+    "auth\t[success=1 default=ignore]\tpam_unix.so nullok\n"
+    "auth\t[default=die]\t\tpam_faillock.so authfail\n"
+    "auth\tsufficient\t\tpam_faillock.so authsucc\n"
+)
 LEGAL_NOTICE = (
     "This system is for authorised users only. Activity is monitored and logged.\n"
     "Hệ thống chỉ dành cho người được phép sử dụng. Mọi hoạt động đều được giám sát và ghi nhật ký.\n"

@@ -40,8 +40,8 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.sshd_dropin(root, "20-session.conf", c.HARDENED_SSHD_SESSION)
     c.write(root, "/etc/issue.net", c.LEGAL_NOTICE)
     c.replace_in(root, "/etc/login.defs", "PASS_MAX_DAYS\t99999", "PASS_MAX_DAYS\t90")
-    c.replace_in(root, "/etc/pam.d/common-auth", "# here are the per-package modules",
-                 "auth\trequired\t\t\tpam_faillock.so preauth\n# here are the per-package modules")
+    # A preauth line alone never records a failure, so it locks nobody out: the whole faillock stack.
+    c.replace_in(root, "/etc/pam.d/common-auth", c.DEBIAN_UNIX_AUTH, c.FAILLOCK_AUTH)
     c.write(root, "/etc/security/limits.d/90-nocore.conf", "* hard core 0\n")
     c.write(root, "/etc/sysctl.d/90-nocore.conf", "fs.suid_dumpable = 0\n")
     c.write(root, "/etc/sysctl.d/90-network.conf", c.NET_SYSCTL_PERSISTED)  # INIT sets the same now

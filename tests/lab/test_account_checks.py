@@ -1,0 +1,97 @@
+"""The account, PAM and sshd checks judged as the programs read their configuration, on a pair of
+hosts where a line-by-line reading of the files gives the other verdict (profiles acctfilebad and
+acctfilegood). The module starts its own two-host lab, so the session lab stays small."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.profiles import ACCOUNT_PROFILES
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+BAD, GOOD = host_name("acctfilebad"), host_name("acctfilegood")
+
+# acctfilebad: a line reader fails each of these; the programs pass them.
+PASS_ON_BAD = (
+    "LNX-ACCOUNTS-NO-EMPTY-PASSWORD",  # the empty `dup` shadow line is a second entry: getspnam never returns it
+    "LNX-ACCOUNTS-ONLY-ROOT-UID0",  # `#toor` is a comment; `dup`'s UID 0 line is its second entry
+    "LNX-PASSWORD-MAX-AGE",  # PASS_MAX_DAYS 99999 then 60: the last wins; ops expires after 60 days
+    "LNX-AUTH-LOCKOUT",  # the faillock stack is in local-auth, which sshd and login include
+    "LNX-LOGIN-BANNER",  # the notice is in the file sshd names, not in /etc/issue*
+    "LNX-SSH-IDLE-TIMEOUT",  # the main file's later ClientAliveInterval 0 loses to the drop-in
+    "LNX-SSH-STRONG-CRYPTO",  # the main file's later CBC Ciphers loses to the drop-in
+    "LNX-SENSITIVE-FILE-PERMISSIONS",  # /etc/gshadow is a symlink to a 0640 file
+    "LNX-SSH-ROOT-LOGIN-DISABLED",
+    "LNX-SSH-PASSWORD-AUTH-DISABLED",
+    "LNX-SSH-ACCESS-RESTRICTED",
+)
+# acctfilegood: a line reader passes each of these; the programs fail them, for this reason.
+FAIL_ON_GOOD = {
+    "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": "eve (empty field in /etc/passwd)",
+    "LNX-PASSWORD-MAX-AGE": "ops: maximum age 99999",
+    "LNX-AUTH-LOCKOUT": "a locked account still logs on with the right password",
+    "LNX-LOGIN-BANNER": "legal notice in the banner sshd sends",
+    "LNX-SSH-IDLE-TIMEOUT": "Match Address 10.0.0.0/8: clientaliveinterval 0",
+    "LNX-SSH-ACCESS-RESTRICTED": "Match Address 10.0.0.0/8: allowusers *",
+    "LNX-SSH-STRONG-CRYPTO": "aes128-cbc",
+    "LNX-SENSITIVE-FILE-PERMISSIONS": "extended ACL on /etc/shadow",
+}
+
+
+@pytest.fixture(scope="module")
+def acct_lab() -> Iterator[Lab]:
+    from tests.conftest import running_lab
+
+    bridge, subnet = lab_network()
+    with running_lab(ACCOUNT_PROFILES, f"{bridge}a", subnet.replace(".0/24", ".128/26")) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="module")
+def results(acct_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("acct")
+    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(acct_lab.inventory),
+           "--known-hosts", str(acct_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
+    doc = json.loads((out / "run/results.json").read_text())
+    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+
+
+@pytest.mark.parametrize("check", PASS_ON_BAD)
+def test_programs_pass_what_a_line_reader_fails(results: dict[str, dict[str, Any]], check: str) -> None:
+    r = results[BAD][check]
+    assert r["status"] == "pass", f"{check}: {r['status']}: {r['reason']}"
+
+
+@pytest.mark.parametrize("check", list(FAIL_ON_GOOD))
+def test_programs_fail_what_a_line_reader_passes(results: dict[str, dict[str, Any]], check: str) -> None:
+    r = results[GOOD][check]
+    assert r["status"] == "fail", f"{check}: {r['status']}: {r['reason']}"
+    assert FAIL_ON_GOOD[check] in r["reason"], r["reason"]
+
+
+def test_the_empty_password_really_logs_on(acct_lab: Lab) -> None:
+    """What the check says of eve is what su does: no password asked (pam_unix nullok)."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "su eve -c id </dev/null")
+    assert rc == 0 and "uid=1700(eve)" in out
+
+
+def test_the_acl_really_lets_the_auditor_read_shadow(acct_lab: Lab) -> None:
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "head -c 5 /etc/shadow")
+    assert rc == 0 and out.startswith("root:")
