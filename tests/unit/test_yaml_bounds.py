@@ -60,7 +60,8 @@ def test_duplicate_keys_inside_an_alias_are_still_found():
         parse_yaml("a: &a {k: 1, k: 2}\nb: [*a, *a]\n", "x.yaml", InventoryError)
 
 
-@pytest.mark.parametrize("nesting", ["[" * 60000 + "]" * 60000, "{a: " * 60000 + "}" * 60000], ids=["flow-seq", "flow-map"])
+@pytest.mark.parametrize("nesting", ["[" * 60000 + "]" * 60000, "{a: " * 60000 + "}" * 60000],
+                         ids=["flow-seq", "flow-map"])
 def test_deep_nesting_is_refused_not_a_crash(tmp_path, nesting):
     path = tmp_path / "inv.yaml"
     path.write_text(f"vars: {{x: {nesting}}}\nhosts:\n  h1: {{address: 127.0.0.1}}\n")
