@@ -47,7 +47,27 @@ _CONNECTION_VARS = {
     "security_level",
 }
 # Never carried into parameters (and so never into reports): they are secrets.
-_SECRET_VARS = re.compile(r"(pass(word)?|secret|token|key_passphrase)$", re.IGNORECASE)
+_SECRET_VARS = re.compile(r"(pass(word|wd|phrase)?|secret|token|(secret|api|private)_?key|credentials?)$",
+                          re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@/\s]+@")
+REDACTED = "(secret: not recorded)"
+
+
+def is_secret_name(name: object) -> bool:
+    """A variable or parameter named like a secret (``db_password``, ``api_token``, ``aws_secret_key``)."""
+    return isinstance(name, str) and bool(_SECRET_VARS.search(name))
+
+
+def redact(value: Any) -> Any:
+    """``value`` as it may be recorded (results.json's ``run.params``): what secret-named keys hold is
+    replaced, at any depth, and a password inside a URL (``https://user:pw@host/``) is masked."""
+    if isinstance(value, dict):
+        return {k: REDACTED if is_secret_name(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(r"\1***@", value)
+    return value
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}

@@ -26,7 +26,7 @@ from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
 from auditor.engine import RunOptions, now, run_plans
-from auditor.inventory import Inventory, load_inventory, local_inventory
+from auditor.inventory import Inventory, load_inventory, local_inventory, redact
 from auditor.model import CheckResult, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
@@ -194,7 +194,7 @@ def _run(folder: OutputFolder, run_id: str, started: str, inv: Inventory, book: 
         "started": started,
         "finished": now(),
         "playbook": book.name,
-        "params": {**book.params, **params},
+        "params": redact({**book.params, **params}),  # what was given, secrets never recorded
         "inventory": inv.source,
     }
     if problems:

@@ -108,11 +108,74 @@ def _construct(root: yaml.Node | None) -> Any:
     return constructor.construct_document(root)
 
 
+# Bounds on what one YAML document may stand for. Aliases share nodes, so a few hundred bytes of
+# anchors can stand for 10^9 values ("billion laughs"): everything that walks the data (duplicate
+# keys, typing parameters, results.json) would expand them. And libyaml's composer recurses in C
+# for every nesting level: some tens of thousands of '[' crash the process (SIGSEGV).
+MAX_NODES = 1_000_000  # values the document stands for, aliases expanded, beyond those it writes out
+MAX_DEPTH = 500
+
+
+def _flow_or_block_marks(text: str) -> int:
+    """An upper bound on the nesting depth of ``text``: every level needs one of these characters."""
+    return sum(text.count(ch) for ch in "[{-:?")
+
+
+def _check_depth(text: str, name: str, error_type: type[InputError]) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH before libyaml composes it (its parser, unlike its
+    composer, keeps an explicit stack)."""
+    if _flow_or_block_marks(text) <= MAX_DEPTH:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise error_type(f"nested deeper than {MAX_DEPTH} levels: not an input file", file=name, line=line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_size(root: yaml.Node | None, text: str, name: str, error_type: type[InputError]) -> None:
+    """Refuse a document whose aliases make it stand for MAX_NODES values more than the nodes it
+    holds (a big inventory written out is fine; a small text standing for a huge one is not). Each
+    node is counted once (memoised), so this is linear in the text however the aliases multiply."""
+    if root is None or "&" not in text:  # no anchor, no alias: every value is written out
+        return
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        kids = _children(node)
+        if done:
+            total = 1 + sum(size.get(id(k), 0) for k in kids)
+            if total > MAX_NODES + len(size):
+                raise error_type(f"its aliases expand to more than {MAX_NODES} values (a YAML bomb?)", file=name,
+                                 line=node.start_mark.line + 1 if node.start_mark else None)
+            size[id(node)] = total
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) -> YamlDoc:
     try:
+        _check_depth(text, name, error_type)
         # One parse: compose the node tree (it keeps line numbers), then build the data from it with the safe
         # constructor only. No tag outside the safe set can become an object.
         root = yaml.compose(text, Loader=_Loader)
+        _check_size(root, text, name, error_type)
         data = _construct(root)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -129,16 +192,23 @@ def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) 
     return YamlDoc(file=name, data=data, root=root)
 
 
-def _reject_duplicate_keys(node: yaml.Node | None, name: str, error_type: type[InputError]) -> None:
+def _reject_duplicate_keys(root: yaml.Node | None, name: str, error_type: type[InputError]) -> None:
     # PyYAML silently keeps the last of two equal keys; in a security catalog that hides mistakes.
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in seen:
-                raise error_type(f"duplicate key {key!r}", file=name, line=key_node.start_mark.line + 1)
-            seen.add(key)
-            _reject_duplicate_keys(value_node, name, error_type)
-    elif isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _reject_duplicate_keys(child, name, error_type)
+    # Each node is visited once: an alias is the node it names, not a copy to walk again.
+    visited: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in seen:
+                    raise error_type(f"duplicate key {key!r}", file=name, line=key_node.start_mark.line + 1)
+                seen.add(key)
+                stack.append(value_node)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
