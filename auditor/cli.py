@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -195,6 +196,7 @@ def _progress(cancel: Cancel) -> Iterator[Hooks]:
     if not sys.stderr.isatty():
         yield Hooks(cancel)
         return
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -208,9 +210,18 @@ def _progress(cancel: Cancel) -> Iterator[Hooks]:
         task = progress.add_task("", total=None)
 
         def tick(result: HostResult) -> None:
-            progress.update(task, advance=1, description=result.host.name)
+            progress.update(task, advance=1, description=escape(_shown(result.host.name)))
 
         yield Hooks(cancel, on_start=lambda total: progress.update(task, total=total), on_host=tick)
+
+
+# What a host may put in its name or error must not drive the terminal (ESC sequences set titles, colours,
+# move the cursor) nor split the one-line-per-host summary (tabs, newlines): shown as visible symbols.
+_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: str) -> str:
+    return _TERMINAL_CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
 
 
 def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
@@ -218,6 +229,7 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
         _print_plain_summary(document, out_dir, learned)
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(stderr=False, highlight=False)
@@ -227,7 +239,7 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
         table.add_column(column)
     colors = {"pass": "green", "fail": "red", "error": "yellow", "unknown": "yellow"}
     for h in document["hosts"]:
-        cells = [h["name"], h["status"], "–" if h["score"] is None else f"{h['score']:.1f}"]
+        cells = [escape(_shown(h["name"])), h["status"], "–" if h["score"] is None else f"{h['score']:.1f}"]
         for t in tasks:
             v = h["plan_tasks"].get(t, "")
             cells.append(f"[{colors.get(v, 'dim')}]{v}[/]" if v else "")
@@ -235,7 +247,7 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
     console.print(table)
     for h in document["hosts"]:
         if h["error"]:
-            console.print(f"[yellow]{h['name']}[/]: {h['error']}", markup=True, highlight=False)
+            console.print(f"[yellow]{escape(_shown(h['name']))}[/]: {escape(_shown(h['error']))}", highlight=False)
     for line in _summary_footer(document, out_dir, learned):
         console.print(line, markup=False, highlight=False)
 
@@ -246,7 +258,8 @@ def _print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[
     for h in hosts[:most]:
         tasks = " ".join(f"{t}={v}" for t, v in sorted(h["plan_tasks"].items()))
         score = "-" if h["score"] is None else f"{h['score']:.1f}"
-        click.echo(f"{h['name']}\t{h['status']}\t{score}\t{tasks}" + (f"\t{h['error']}" if h["error"] else ""))
+        error = f"\t{_shown(h['error'])}" if h["error"] else ""
+        click.echo(f"{_shown(h['name'])}\t{h['status']}\t{score}\t{tasks}{error}")
     if len(hosts) > most:
         click.echo(f"... {len(hosts) - most} more hosts in results.json")
     for line in _summary_footer(document, out_dir, learned):
@@ -260,7 +273,7 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
         f"{score['coverage'] if score['coverage'] is not None else '-'}"
         + ("" if document["run"]["complete"] else " · INCOMPLETE run")
     ]
-    lines += [f"trusted on first use: host key of {name} recorded" for name in learned]
+    lines += [f"trusted on first use: host key of {_shown(name)} recorded" for name in learned]
     return [*lines, f"results: {out_dir / 'results.json'}", f"report:  {out_dir / 'report.html'}"]
 
 

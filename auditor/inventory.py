@@ -126,6 +126,8 @@ def load_inventory(path: Path) -> Inventory:
         inventory = _load_ini_inventory(path, text)
     if not inventory.hosts:
         raise InventoryError("no host in this inventory: an audit of nothing would pass", file=str(path))
+    if len(inventory.hosts) > MAX_HOSTS:
+        raise InventoryError(f"{len(inventory.hosts)} hosts: at most {MAX_HOSTS} in one inventory", file=str(path))
     return inventory
 
 
@@ -223,7 +225,10 @@ _DIGITS = re.compile(r"[0-9]+")
 _BRACKETED_V6 = re.compile(r"\[([0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(?:%[^\]\s]+)?)\]:([0-9]+)")
 # An unquoted value with " #" or " ;" in it: Ansible keeps the would-be comment in the value.
 _INLINE_COMMENT = re.compile(r"\s[#;]")
-MAX_RANGE_HOSTS = 1_000_000  # names one host line may expand to
+# Hosts one inventory may hold, and so one host line's range: an agency has thousands, a province tens of
+# thousands. A typo such as web[1:999999] is refused before a million hosts are planned.
+MAX_HOSTS = 200_000
+MAX_RANGE_HOSTS = MAX_HOSTS
 
 
 def ansible_value(text: str) -> tuple[Any, bool]:
@@ -384,6 +389,8 @@ def _load_ini_inventory(path: Path, text: str) -> Inventory:
             children.setdefault(section, {}).setdefault(child.group(1), number)
         else:
             names, variables = _host_line(line, file, number)
+            if len(host_vars) + len(names) > MAX_HOSTS:
+                raise InventoryError(f"more than {MAX_HOSTS} hosts in one inventory", file=file, line=number)
             group = members[section]
             for name in names:
                 if name not in host_vars:

@@ -207,7 +207,8 @@ def test_values_and_comments_as_ansible_reads_them(tmp_path):
         ("web[1:2:3:4]", "[begin:end]"),
         ("web[01:100]", "equal length"),
         ("web[1:²]", "two numbers"),
-        ("w[0:999999][0:999999]", "expands to"),
+        ("w[0:999][0:999]", "expands to"),
+        ("web[1:999999]", "larger than 200000 hosts"),
     ],
 )
 def test_malformed_ranges_are_refused(tmp_path, pattern, message):
@@ -216,6 +217,13 @@ def test_malformed_ranges_are_refused(tmp_path, pattern, message):
     path = tmp_path / "r.ini"
     path.write_text(f"[s]\nok\n{pattern}\n")
     with pytest.raises(InventoryError, match=rf"r\.ini:3: {re.escape(pattern)}: "):
+        load_inventory(path)
+
+
+def test_an_inventory_holds_at_most_max_hosts(tmp_path):
+    path = tmp_path / "many.ini"
+    path.write_text("[a]\na[1:150000]\n[b]\nb[1:150000]\n")  # each line within the range limit, not both
+    with pytest.raises(InventoryError, match=r"many\.ini:4: more than 200000 hosts in one inventory"):
         load_inventory(path)
 
 
