@@ -128,7 +128,8 @@ def common_options(func: Any) -> Any:
 
 @cli.command()
 @common_options
-@click.option("--output", "-o", type=click.Path(file_okay=False), help="Output folder (default reports/<time>/).")
+# Not click.Path(file_okay=False): a folder that cannot be used is the environment's error (exit 3), said once.
+@click.option("--output", "-o", type=click.Path(), help="Output folder (default reports/<time>/).")
 @click.option(
     "--force",
     is_flag=True,
@@ -158,8 +159,10 @@ def run(
     no_network: bool,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
+    if output is not None and not output.strip():
+        raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
     options = AuditOptions(known_hosts, trust_on_first_use, connect_timeout, fact_timeout, jobs,
-                           Path(output) if output else None, force, lang, allow_wide_scan, no_network)
+                           None if output is None else Path(output), force, lang, allow_wide_scan, no_network)
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
         outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)

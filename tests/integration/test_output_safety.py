@@ -171,3 +171,14 @@ def test_read_only_output_is_one_line_exit_3(tmp_path: Path, made: bool) -> None
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "Read-only file system" in lines[0], lines
         assert "Traceback" not in proc.stderr
+
+
+def test_an_output_that_is_a_file_or_empty_is_refused_before_any_host(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text(VICTIM_TEXT)
+    proc = auditor("run", "--no-network", "--output", str(taken))
+    assert proc.returncode == 3 and proc.stderr.count("\n") == 1, proc.stderr  # the environment, one line
+    assert "is not a folder" in proc.stderr and taken.read_text() == VICTIM_TEXT
+    proc = auditor("run", "--no-network", "--output", "", cwd=tmp_path)
+    assert proc.returncode == 2 and "--output" in proc.stderr, proc.stderr  # not the default folder, silently
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
