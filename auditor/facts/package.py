@@ -6,6 +6,16 @@ from typing import Any
 
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, name_arg, name_schema, register, sections
 
+# dpkg's status "<want> <error flag> <state>", abbreviated: installed means state "installed" ("i")
+# with no error flag (" "), wanted installed or held ("ii ", "hi "). Not: "rc " (removed, config files
+# left), "iU "/"iF " (unpacked, half-configured), "iiR" (reinstall required: broken), "ri " (marked
+# for removal by the next dpkg run).
+_INSTALLED = frozenset({"ii ", "hi "})
+
+
+def _installed(abbrev: str) -> bool:
+    return abbrev[:3].ljust(3) in _INSTALLED
+
 
 @register
 class PackageFact(FactType):
@@ -43,9 +53,8 @@ class PackageFact(FactType):
         for line in lines:
             parts = line.split("|")
             name = parts[0].split(":")[0]
-            # dpkg "ii " = installed; "rc " = removed, config files left: not installed. Only this fact's
-            # names count: the output may be shared with other package facts (merge_params).
-            if len(parts) == 3 and parts[1].startswith("ii") and name in names:
+            # Only this fact's names count: the output may be shared with other package facts (merge_params).
+            if len(parts) == 3 and _installed(parts[1]) and name in names:
                 installed[name] = parts[2]
         return {
             "manager": manager,

@@ -4,6 +4,7 @@ verdict mismatch in test_verdicts.py points at the auditor, not at the lab)."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import time
@@ -18,9 +19,16 @@ S=""; sudo -n true 2>/dev/null && S="sudo -n"
 echo "==AUTH"; $S /usr/sbin/sshd -T 2>&1; echo "rc=$?"
 echo "==DPKG"; dpkg-query -W -f='${Package} ${Status}\n' clamav clamav-daemon 2>/dev/null
 echo "==PROCS"; cat /proc/[0-9]*/comm 2>/dev/null | sort -u
-echo "==CRON"; $S cat /etc/crontab /etc/cron.d/* /etc/cron.daily/* /var/spool/cron/crontabs/* 2>/dev/null
-echo "==AVDB"; for f in /var/lib/clamav/daily.cvd /var/lib/clamav/daily.cld /var/lib/clamav/daily.cud; do
-  [ -f "$f" ] && echo "$f $(stat -c %Y "$f") $(head -c 512 "$f" | tr -d '\0' | tr -s ' ')"; done
+echo "==CRON"; for f in /etc/crontab /etc/cron.d/* /etc/cron.daily/* /var/spool/cron/crontabs/*; do
+  case "${f%/*}:${f##*/}" in /etc/cron.d:*[!A-Za-z0-9_-]*|/etc/cron.daily:*[!A-Za-z0-9_-]*) continue;; esac
+  $S cat "$f" 2>/dev/null; done
+C=/etc/clamav/clamd.conf
+echo "==CLAMD"; s=$(awk '$1 == "LocalSocket" {print $2; exit}' $C 2>/dev/null); [ -S "$s" ] && perl -MIO::Socket -e \
+  '$c = IO::Socket::UNIX->new(Peer => $ARGV[0]) or exit 1; print $c "zVERSION\0"; $/ = "\0"; $r = <$c>;' \
+  -e 'chomp $r; print "$r\n"' "$s"
+echo "==AVDB"; d=$(awk '$1 == "DatabaseDirectory" {print $2; exit}' $C 2>/dev/null)
+for d in ${d:-/var/lib/clamav} /var/lib/clamav; do for f in $d/daily.cvd $d/daily.cld $d/daily.cud; do
+  [ -f "$f" ] && echo "$d $(stat -c %Y "$f") $(head -c 512 "$f" | tr -d '\0' | tr -s ' ')"; done; echo "$d"; done
 echo "==RSYSLOG"; d=$(mktemp -d); t="$d/conf"
   $S /usr/sbin/rsyslogd -N1 -o "$t" </dev/null >/dev/null 2>&1; echo "rc=$?"
   for f in $(sed -n 's/^##### BEGIN CONFIG: \(.*\) (put on stack)$/\1/p' "$t"); do $S cat "$f"; done; $S rm -rf "$d"
@@ -60,19 +68,34 @@ def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str
         ok = conf.get("permitrootlogin") == "no" and conf.get("passwordauthentication") == "no"
         v["PT-AUTH"] = "pass" if ok else "fail"
 
-    installed = "install ok installed" in s.get("DPKG", "")
+    # dpkg: installed (wanted or held), no error flag; clamd.conf: first value wins; cron skips dotted names.
+    installed = re.search(r" (install|hold) ok installed$", s.get("DPKG", ""), re.M) is not None
     cron = any(
         re.search(r"\bclamd?scan\b", line) and not line.lstrip().startswith("#")
         for line in s.get("CRON", "").splitlines()
     )
-    ages = []
-    for line in s.get("AVDB", "").splitlines():
-        _, mtime, header = line.split(" ", 2)
-        last = header.strip().split(":")[-1]
-        built = float(last) if header.startswith("ClamAV-VDB:") and last.isdigit() else float(mtime)
-        ages.append((now - built) / 86400)
-    fresh = bool(ages) and min(ages) <= MAX_AV_DAYS
-    v["PT-AV"] = "pass" if installed and ("clamd" in procs or cron) and fresh else "fail"
+    loaded = re.match(r"ClamAV [^/]+/\d+/(.+)$", s.get("CLAMD", "").strip())
+    if loaded:  # what the running clamd has loaded (lab hosts: UTC)
+        built = calendar.timegm(time.strptime(" ".join(loaded.group(1).split()), "%a %b %d %H:%M:%S %Y"))
+        fresh: bool | None = (now - built) / 86400 <= MAX_AV_DAYS
+    elif "clamd" in procs:
+        fresh = None  # it runs and does not say: the files may not be what it loaded
+    else:  # every folder a scanner loads must hold a fresh database
+        newest: dict[str, float] = {}
+        for line in s.get("AVDB", "").splitlines():
+            folder, _, rest = line.partition(" ")
+            if not rest:
+                newest.setdefault(folder, float("inf"))
+                continue
+            mtime, header = rest.split(" ", 1)
+            last = header.strip().split(":")[-1]
+            built = float(last) if header.startswith("ClamAV-VDB:") and last.isdigit() else float(mtime)
+            newest[folder] = min(newest.get(folder, float("inf")), (now - built) / 86400)
+        fresh = bool(newest) and max(newest.values()) <= MAX_AV_DAYS
+    if fresh is None:
+        v["PT-AV"] = "error" if installed and ("clamd" in procs or cron) else "fail"
+    else:
+        v["PT-AV"] = "pass" if installed and ("clamd" in procs or cron) and fresh else "fail"
 
     ls = re.escape(log_server)
     rule = re.compile(rf"^\s*[^#\s].*(@@?\[?{ls}\]?(:\d+)?\s*$|omfwd.*target=\"{ls}\")")

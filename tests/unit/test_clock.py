@@ -85,10 +85,18 @@ def test_a_bad_tolerance_is_bad_input_before_any_host(tmp_path):
 # --- ClamAV: the header's build time is not the host's; its age is the auditor's --------------------
 
 
-def clamav(built: float, mtime: float, skew: float, header: bool = True) -> RawOutput:
+CLAMCONF = (
+    '@@clamconf\nConfig file: clamd.conf\nDatabaseDirectory = "/var/lib/clamav"\nDatabase directory: /var/lib/clamav\n'
+)
+NO_CLAMD = "@@uid 0\n@@self 5\n@@psns\n    1 4026531833 init /sbin/init\n    5 4026531833 sh sh\n"
+
+
+def clamav(built: float, mtime: float, skew: float, header: bool = True) -> list[RawOutput]:
+    """clamd does not run: the database in clamd.conf's folder counts."""
     text = f"ClamAV-VDB:x:27400:1:90:X:X:lab:{int(built)}".ljust(512) if header else "garbage"
     b64 = base64.b64encode(text.encode()[:512]).decode()
-    return out(f"@@now {int(T + skew)}\n@@file /var/lib/clamav/daily.cld {int(mtime)}\n{b64}\n")
+    files = f"@@dir /var/lib/clamav\n@@file /var/lib/clamav/daily.cld {int(mtime)}\n{b64}\n"
+    return [out(f"@@now {int(T + skew)}\n@@tz +0000\n{CLAMCONF}{files}"), out(NO_CLAMD)]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +111,7 @@ def clamav(built: float, mtime: float, skew: float, header: bool = True) -> RawO
 )
 def test_clamav_header_age_is_the_auditors(checks, built_days, skew_days, age, expected):
     built = T - built_days * DAY
-    av = fact("clamav_db", [clamav(built, built + skew_days * DAY, skew_days * DAY)])
+    av = fact("clamav_db", clamav(built, built + skew_days * DAY, skew_days * DAY))
     assert av.value["newest_days"] == age
     status, reason = verdict(checks, "LNX-AV-SIGNATURES-FRESH", {"av_db": av})
     assert status == expected, reason
@@ -113,23 +121,23 @@ def test_clamav_header_age_is_the_auditors(checks, built_days, skew_days, age, e
 
 
 def test_clamav_built_in_the_future_is_never_fresh(checks):
-    av = fact("clamav_db", [clamav(T + 3 * DAY, T, 0)])
+    av = fact("clamav_db", clamav(T + 3 * DAY, T, 0))
     assert av.value["newest_days"] is None
     status, reason = verdict(checks, "LNX-AV-SIGNATURES-FRESH", {"av_db": av})
     assert status == UNKNOWN and "in the future of the auditor's clock" in reason
     # within the tolerance (a minute ahead): age 0, fresh
-    assert fact("clamav_db", [clamav(T + 60, T, 0)]).value["newest_days"] == 0
+    assert fact("clamav_db", clamav(T + 60, T, 0)).value["newest_days"] == 0
 
 
 def test_clamav_mtime_fallback_under_a_skewed_clock_is_a_range(checks):
     # No header: the mtime, written by a host clock 20 days behind "just now" -> 0 to 20 days old.
-    av = fact("clamav_db", [clamav(0, T - 20 * DAY, -20 * DAY, header=False)])
+    av = fact("clamav_db", clamav(0, T - 20 * DAY, -20 * DAY, header=False))
     assert av.value["newest_days"] == {"at_least": 0.0, "at_most": 20.0}
     assert verdict(checks, "LNX-AV-SIGNATURES-FRESH", {"av_db": av})[0] == UNKNOWN
 
 
 def test_clamav_evidence_names_the_clock():
-    raws = [clamav(T - DAY, T - DAY, -38 * DAY)]
+    raws = clamav(T - DAY, T - DAY, -38 * DAY)
     text = REGISTRY["clamav_db"].evidence(raws, {})
     assert "ages measured against the auditor's clock (2026-11-23T12:00:00Z)" in text
     assert "skew -3283200 s" in text and "the host's clock is off" in text

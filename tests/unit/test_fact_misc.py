@@ -32,8 +32,13 @@ def test_not_a_header():
     assert parse_header(b"\x1f\x8b tar.gz data") is None
 
 
-def clamav_output(files: dict[str, tuple[bytes, int]]) -> str:
-    text = f"@@now {NOW}\n"
+NO_CLAMD = raw("@@uid 0\n@@self 5\n@@psns\n    1 4026531833 init /sbin/init\n    5 4026531833 sh sh\n")
+
+
+def clamav_output(files: dict[str, tuple[bytes, int]], folder: str = "/var/lib/clamav") -> str:
+    """The snippet's output where clamd does not run: clamd.conf's folder (also the built-in one)."""
+    text = f'@@now {NOW}\n@@tz +0000\n@@clamconf\nConfig file: clamd.conf\nDatabaseDirectory = "{folder}"\n'
+    text += f"Database directory: {folder}\n@@dir {folder}\n"
     for path, (header, mtime) in files.items():
         text += f"@@file {path} {mtime}\n{base64.b64encode(header[:512]).decode()}\n"
     return text
@@ -41,30 +46,30 @@ def clamav_output(files: dict[str, tuple[bytes, int]]) -> str:
 
 def test_header_beats_a_touched_mtime():
     old = (DATA / "clamav" / "db_40d" / "daily.cud.header").read_bytes()
-    value = ClamavDbFact().parse([raw(clamav_output({"/var/lib/clamav/daily.cld": (old, NOW)}), at=NOW)], {})
+    value = ClamavDbFact().parse([raw(clamav_output({"/var/lib/clamav/daily.cld": (old, NOW)}), at=NOW), NO_CLAMD], {})
     assert value["newest_days"] > 39
     assert value["judged_by"] == "header build time"
 
 
 def test_mtime_when_no_header():
     output = clamav_output({"/var/lib/clamav/daily.cud": (b"garbage", NOW - 2 * 86400)})
-    value = ClamavDbFact().parse([raw(output, at=NOW)], {})
+    value = ClamavDbFact().parse([raw(output, at=NOW), NO_CLAMD], {})
     assert value["newest_days"] == 2 and "mtime" in value["judged_by"]
 
 
 def test_newest_of_several_and_none():
     fresh = (DATA / "clamav" / "db_fresh" / "daily.cud.header").read_bytes()
     old = (DATA / "clamav" / "db_30d" / "daily.cud.header").read_bytes()
-    both = clamav_output({"/d/daily.cvd": (old, NOW), "/d/daily.cud": (fresh, NOW)})
-    value = ClamavDbFact().parse([raw(both, at=NOW + 86400)], {})  # db_fresh was built at 17:28 that day
+    both = clamav_output({"/d/daily.cvd": (old, NOW), "/d/daily.cud": (fresh, NOW)}, folder="/d")
+    value = ClamavDbFact().parse([raw(both, at=NOW + 86400), NO_CLAMD], {})  # db_fresh was built at 17:28 that day
     assert value["newest_path"] == "/d/daily.cud"
-    empty = ClamavDbFact().parse([raw(f"@@now {NOW}\n")], {})
+    empty = ClamavDbFact().parse([raw(clamav_output({})), NO_CLAMD], {})
     assert empty["count"] == 0 and empty["newest_days"] is None
 
 
 def test_clamav_folder_unreadable():
     with pytest.raises(FactUnreadable, match="cannot read"):
-        ClamavDbFact().parse([raw(f"@@now {NOW}\n", 13, "cannot read /var/lib/clamav")], {})
+        ClamavDbFact().parse([raw(clamav_output({}) + "unreadable\n"), NO_CLAMD], {})
 
 
 def test_dpkg_real_output(captures):

@@ -11,6 +11,7 @@ from .common import PLAN_TASKS
 __all__ = [
     "ACCOUNT_PROFILES",
     "ALL_PROFILES",
+    "AV_PROFILES",
     "CLOCK_PROFILES",
     "KERNEL_PROFILES",
     "LAB_PROFILES",
@@ -39,6 +40,8 @@ KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
 # A line-by-line reading of the files and the programs' own disagree, both ways
 # (tests/lab/test_account_checks.py): started by that module only.
 ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
+# Anti-virus hosts whose files and ClamAV's own reading disagree (tests/lab/test_av.py): that module only.
+AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -48,6 +51,7 @@ ALL_PROFILES = (
     *LOGREAD_PROFILES,
     *KERNEL_PROFILES,
     *ACCOUNT_PROFILES,
+    *AV_PROFILES,
 )
 
 
