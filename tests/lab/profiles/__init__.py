@@ -8,7 +8,9 @@ from types import ModuleType
 
 from .common import PLAN_TASKS
 
-__all__ = ["ALL_PROFILES", "CLOCK_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get"]
+__all__ = [
+    "ALL_PROFILES", "CLOCK_PROFILES", "FIREWALL_PROFILES", "LAB_PROFILES", "NETWORK_PROFILES", "PLAN_TASKS", "get",
+]  # fmt: skip
 
 # One host of each of these makes the standard lab (the pytest fixture's hosts).
 LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "nosudo")
@@ -17,7 +19,10 @@ LAB_PROFILES = ("compliant", "noncompliant", "tricky", "minimal", "logserver", "
 NETWORK_PROFILES = ("portal", "portalbad", "mailtls", "mailplain", "fileserver", "insecure")
 # Hosts whose clock is off (tests/lab/test_clock_skew.py): started by that module only.
 CLOCK_PROFILES = ("clockbehind", "clockahead")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES)
+# A loaded firewall that reads closed but accepts everything, and one that reads open but drops
+# (tests/lab/test_firewall_semantics.py): started by that module only.
+FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *FIREWALL_PROFILES)
 
 
 def get(name: str) -> ModuleType:
