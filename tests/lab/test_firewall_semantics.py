@@ -137,3 +137,13 @@ def test_plan_task_verdicts_match_the_profiles(fw_lab: Lab, results) -> None:
     for name in (DISGUISED, LAYERED):
         want = get(fw_lab.host(name).profile.NAME).EXPECTED["PT-FIREWALL"]
         assert results[name]["LNX-FIREWALL-EFFECTIVE"]["status"] == want
+
+
+def test_reference_rules_agree(fw_lab: Lab) -> None:
+    from tests.lab import reference
+
+    for name in (DISGUISED, LAYERED):
+        host = fw_lab.host(name)
+        with connect(host.address, fw_lab.key, fw_lab.known_hosts) as ssh:
+            _, out, _ = run(ssh, reference.SCRIPT, timeout=60)
+        assert reference.evaluate(out, fw_lab.log_server)["PT-FIREWALL"] == host.expected["PT-FIREWALL"], name

@@ -4,7 +4,8 @@ matches every new TCP connection, written as a condition, accepts before the dro
 A reader of lines ("policy drop present", "no unconditional accept") passes it. The loaded ruleset:
 ``iifname "eth0" jump allow`` (eth0 is the interface this host's traffic arrives on) and, in ``allow``,
 ``tcp dport 1-65535 counter accept`` (every port). A new TCP connection to any port, IPv4 or IPv6, is
-accepted (ICMPv6 is accepted too, as it must be for IPv6 neighbour discovery): the kernel accepts it (tests/lab/test_firewall_semantics.py connects to prove it).
+accepted (ICMPv6 is accepted too, as IPv6 neighbour discovery needs): the kernel accepts it
+(tests/lab/test_firewall_semantics.py connects to prove it).
 """
 
 from __future__ import annotations
