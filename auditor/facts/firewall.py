@@ -255,8 +255,12 @@ def parse_nft_json(text: str) -> list[Chain]:
 
 def xt_tables(text: str) -> set[tuple[str, str]]:
     """(family, table) of the tables whose rules nft shows as opaque iptables (xt) expressions."""
-    out = set()
-    for item in json.loads(text).get("nftables", []):
+    out: set[tuple[str, str]] = set()
+    try:
+        items = json.loads(text).get("nftables", [])
+    except (json.JSONDecodeError, AttributeError):
+        return out  # parse_nft_json says why
+    for item in items:
         rule = item.get("rule")
         if rule and any("xt" in e for e in rule.get("expr", [])):
             out.add((rule["family"], rule["table"]))
@@ -443,17 +447,19 @@ class FirewallFact(ScriptFact):
             if failures:
                 raise FactUnreadable("cannot read the firewall: " + "; ".join(failures))
             raise FactUnreadable("no firewall tool found (nft, iptables-save)")
+        # iptables-nft's own view replaces nft's only for the tables nft cannot show (xt matches)
+        opaque = xt_tables(texts["nft"]) if texts.get("nft", "").strip() else set()
         replaced: set[tuple[str, str]] = set()
         for tool, family in (("iptables-nft-save", "ip"), ("ip6tables-nft-save", "ip6"),
                              ("iptables-save", "ip"), ("ip6tables-save", "ip6"),
                              ("iptables-legacy-save", "ip"), ("ip6tables-legacy-save", "ip6")):  # fmt: skip
-            if tool in texts:
-                chains += parse_iptables_save(texts[tool], family)
-                if "nft-save" in tool:
-                    replaced.add((family, "filter"))
-        if "nft" in texts and texts["nft"].strip():
-            opaque = xt_tables(texts["nft"])
-            chains += [c for c in parse_nft_json(texts["nft"]) if (c.family, c.table) not in (opaque & replaced)]
+            if tool not in texts or ("nft-save" in tool and (family, "filter") not in opaque):
+                continue
+            chains += parse_iptables_save(texts[tool], family)
+            if "nft-save" in tool:
+                replaced.add((family, "filter"))
+        if texts.get("nft", "").strip():
+            chains += [c for c in parse_nft_json(texts["nft"]) if (c.family, c.table) not in replaced]
         ifaces = parse_interfaces(links) if links else None
         addresses = parse_addresses(addrs) if addrs else None
         result = evaluate(chains, ifaces, addresses)

@@ -194,8 +194,10 @@ class Ruleset:
                         out.setdefault("accept", f"{chain.name} rules {rules} together accept every {dim}")
                         return out
                 continue
-            if hit.state == SOME and rule.verdict != "accept":
+            if hit.state == SOME and rule.verdict in ("drop", "reject", "return", None):
                 continue  # a rate-limited drop lets the probe through most of the time
+            if hit.state == SOME and rule.verdict != "accept":
+                hit = Hit(UNKNOWN, "a rate limit")  # whatever the jumped chain does, it does to some packets
             doubt = f" if {hit.why}" if hit.state == UNKNOWN else ""
             result = self._verdict(rule, chain, where, probe, depth)
             for kind, why in result.items():
