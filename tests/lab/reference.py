@@ -118,7 +118,9 @@ def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str
 
 
 def _nft_effective(text: str) -> bool:
-    items = json.loads(text or '{"nftables": []}')["nftables"] if text.strip() else []
+    """A new TCP connection to an arbitrary port from an arbitrary address, arriving on eth0, is dropped by
+    some input base chain -- for IPv4 and for IPv6 (every lab host has a link-local address)."""
+    items = json.loads(text)["nftables"] if text.strip() else []
     chains = {}
     rules: dict[tuple[str, str, str], list[list[dict[str, object]]]] = {}
     for item in items:
@@ -128,24 +130,47 @@ def _nft_effective(text: str) -> bool:
         elif "rule" in item:
             r = item["rule"]
             rules.setdefault((r["family"], r["table"], r["chain"]), []).append(r["expr"])
-    for key, chain in chains.items():
-        if chain.get("hook") != "input" or chain.get("family") not in ("inet", "ip"):
-            continue
-        verdicts = [_unconditional(expr) for expr in rules.get(key, [])]
-        if "accept" in verdicts:
-            before = verdicts[: verdicts.index("accept")]
-            if not any(x in ("drop", "reject") for x in before):
-                continue  # everything is accepted before any drop
-        if chain.get("policy") == "drop":
-            return True
-        if verdicts and verdicts[-1] in ("drop", "reject"):
-            return True
+
+    def verdict(key: tuple[str, str, str], family: str, depth: int = 0) -> str | None:
+        for expr in rules.get(key, []):
+            if not all(_matches(e, family) for e in expr):
+                continue
+            kind = next(iter(expr[-1])) if expr else ""
+            if kind in ("accept", "drop", "reject"):
+                return "drop" if kind == "reject" else kind
+            if kind in ("jump", "goto") and depth < 8:
+                target = expr[-1][kind]["target"]  # type: ignore[index]
+                sub = verdict((key[0], key[1], target), family, depth + 1)
+                if sub is not None or kind == "goto":
+                    return sub
+        return None
+
+    def closed(family: str) -> bool:
+        inputs = [k for k, c in chains.items() if c.get("hook") == "input" and c["family"] in (family, "inet")]
+        return any((verdict(k, family) or chains[k].get("policy", "accept")) == "drop" for k in inputs)
+
+    return closed("ip") and closed("ip6")
+
+
+def _matches(expr: dict[str, object], family: str) -> bool:
+    """Does this expression let the probe through? Statements do; a match only when it covers the probe."""
+    kind, value = next(iter(expr.items()))
+    if kind != "match":
+        return kind in ("counter", "log", "comment", "accept", "drop", "reject", "jump", "goto")
+    m = value if isinstance(value, dict) else {}
+    left, right, op = m.get("left", {}), m.get("right"), m.get("op")
+    payload, meta, ct = left.get("payload", {}), left.get("meta", {}), left.get("ct", {})
+    if payload.get("protocol") in ("ip", "ip6"):
+        whole = isinstance(right, dict) and right.get("prefix", {}).get("len") == 0
+        return payload["protocol"] == family and payload.get("field") == "saddr" and whole and op == "=="
+    if payload.get("protocol") == "tcp" and payload.get("field") == "dport":
+        lo, hi = right.get("range", (None, None)) if isinstance(right, dict) else (right, right)
+        return op == "!=" or (lo is not None and lo <= 1 and hi == 65535)
+    if meta.get("key") == "l4proto":
+        return right == "tcp"
+    if meta.get("key") in ("iif", "iifname"):
+        return (right in ("eth0", "eth*")) == (op == "==")
+    if ct.get("key") == "state":
+        states = right if isinstance(right, list) else right.get("set", [right]) if isinstance(right, dict) else [right]
+        return "new" in states
     return False
-
-
-def _unconditional(expr: list[dict[str, object]]) -> str | None:
-    """The verdict of a rule that matches every packet, else None."""
-    kinds = [next(iter(e)) for e in expr]
-    if all(k in ("counter", "log", "accept", "drop", "reject") for k in kinds) and kinds:
-        return kinds[-1] if kinds[-1] in ("accept", "drop", "reject") else None
-    return None

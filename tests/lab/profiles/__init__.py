@@ -13,6 +13,7 @@ __all__ = [
     "ALL_PROFILES",
     "AV_PROFILES",
     "CLOCK_PROFILES",
+    "FIREWALL_PROFILES",
     "KERNEL_PROFILES",
     "LAB_PROFILES",
     "LOGREAD_PROFILES",
@@ -42,6 +43,10 @@ KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
 ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
 # Anti-virus hosts whose files and ClamAV's own reading disagree (tests/lab/test_av.py): that module only.
 AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
+# fmt: skip
+# A loaded firewall that reads closed but accepts everything, and one that reads open but drops
+# (tests/lab/test_firewall_semantics.py): started by that module only.
+FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -52,6 +57,7 @@ ALL_PROFILES = (
     *KERNEL_PROFILES,
     *ACCOUNT_PROFILES,
     *AV_PROFILES,
+    *FIREWALL_PROFILES,
 )
 
 

@@ -1,0 +1,6 @@
+iptables -P INPUT DROP
+iptables -A INPUT -i lo -j ACCEPT
+iptables -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+iptables -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+iptables -A INPUT -p tcp -m multiport --dports 1024:65535 -j ACCEPT
+iptables -A INPUT -s 10.0.0.0/8 -j ACCEPT
