@@ -43,7 +43,6 @@ KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
 ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
 # Anti-virus hosts whose files and ClamAV's own reading disagree (tests/lab/test_av.py): that module only.
 AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
-# fmt: skip
 # A loaded firewall that reads closed but accepts everything, and one that reads open but drops
 # (tests/lab/test_firewall_semantics.py): started by that module only.
 FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
