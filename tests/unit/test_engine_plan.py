@@ -62,7 +62,7 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
     work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
     readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
-    assert {s.type for s in readers.values()} == {"sshd_effective", "syslog_forwarding", "logrotate"}
+    assert {s.type for s in readers.values()} == {"sshd_effective", "syslog_forwarding", "logrotate", "cron_jobs"}
     assert sum("tar -C /" in s for s in work.snippets) == 1  # one archive a host
     archive = {work.spec_snippets[key][-1] for key in readers}
     assert len(archive) == 1 and "tar -C /" in work.snippets[archive.pop()]  # given last to each reader
