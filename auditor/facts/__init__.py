@@ -7,6 +7,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     clamav,
     command,
     config_grep,
+    cron_jobs,
     files,
     firewall,
     host_clock,

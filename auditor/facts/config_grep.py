@@ -13,8 +13,6 @@ translate exactly are not merged: each runs its own grep, as before.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -47,15 +45,6 @@ def _split_line(line: str, files: list[str]) -> tuple[str, int, str] | None:
     return None
 
 
-_RUN_PARTS_NAME = re.compile(r"[A-Za-z0-9_-]+")
-
-
-def _read_by_name(path: str, folders: Iterable[str]) -> bool:
-    """Whether a file is read at all: in ``folders``, only under a run-parts name."""
-    folder, _, name = path.rpartition("/")
-    return folder not in {f.rstrip("/") for f in folders} or _RUN_PARTS_NAME.fullmatch(name) is not None
-
-
 @register
 class ConfigGrepFact(FactType):
     name = "config_grep"
@@ -65,9 +54,6 @@ class ConfigGrepFact(FactType):
             "paths": {"type": "array", "items": ABS_PATH, "minItems": 1},
             # given to grep after -e, so a leading "-" is a pattern; a newline would make two patterns
             "pattern": {"type": "string", "pattern": r"^[^\x00-\x1f\x7f]+\Z"},
-            # Folders whose files count only under a name cron and run-parts read (letters, digits, "_",
-            # "-"): they skip "job.dpkg-old", "job~", "job.bak", so a line there schedules nothing.
-            "run_parts_names": {"type": "array", "items": ABS_PATH},
         },
         "required": ["paths", "pattern"],
         "additionalProperties": False,
@@ -114,7 +100,7 @@ class ConfigGrepFact(FactType):
         found = [
             {"file": path, "line": lineno, "text": text.strip()[:300]}
             for path, lineno, text in own
-            if not text.lstrip().startswith("#") and _read_by_name(path, params.get("run_parts_names", ()))
+            if not text.lstrip().startswith("#")
         ]
         # Merged, stderr is every fact's: only this fact's files count.
         denied = [

@@ -40,8 +40,17 @@ def test_hosts_with_the_same_checks_and_parameters_share_one_work_plan():
 def test_a_fact_served_by_a_shared_grep_shows_its_own_equivalent_command_as_evidence():
     from auditor.facts import REGISTRY
 
+    from dataclasses import replace
+
+    from auditor.model import FactSpec
+
     catalog = load_catalog()
     checks = [c for c in catalog.checks.values() if c.id.startswith("LNX-")]
+    # The catalog reads most configuration through the programs now: two greps of its own besides.
+    greps_of = {"issue": ("/etc/issue*", "[Aa]uthori[sz]ed"), "motd": ("/etc/motd", "[Mm]onitored")}
+    checks += [replace(checks[0], id=f"TEST-GREP-{name.upper()}",
+                       facts={name: FactSpec("config_grep", {"paths": [path], "pattern": pattern})})
+               for name, (path, pattern) in greps_of.items()]  # fmt: skip
     params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
     work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
     greps = [key for key, spec in work.specs.items() if spec.type == "config_grep"]
@@ -65,7 +74,7 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     from auditor.facts.syslog import RSYSLOG_SNIPPET
 
     expected = {"sshd_effective", "syslog_forwarding", "logrotate", "sudo_logging", "sysctl_effective", "pam_limits",
-                "accounts", "pam_lockout"}
+                "accounts", "pam_lockout", "cron_jobs"}
     assert {s.type for s in readers.values()} >= expected
     # one archive a host (rsyslog's own reading tars, besides, the files rsyslogd -N1 names: no pattern has them)
     assert sum("tar -C /" in s for s in work.snippets if s != RSYSLOG_SNIPPET) == 1

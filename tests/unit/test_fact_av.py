@@ -8,7 +8,6 @@ from conftest import DATA, raw
 
 from auditor.facts.base import FactUnreadable
 from auditor.facts.clamav import ClamavDbFact, parse_clamconf, parse_version
-from auditor.facts.config_grep import ConfigGrepFact
 from auditor.facts.package import PackageFact
 
 LAB = DATA / "clamav" / "lab"
@@ -85,13 +84,3 @@ def test_clamconf_keeps_its_first_value_lines():
 def test_installed_is_dpkg_installed_without_error(status, installed):
     value = PackageFact().parse([raw(f"@@dpkg\nclamav|{status}|1.4.3+dfsg-1~deb12u2\n")], {"names": ["clamav"]})
     assert (value["installed_names"] == ["clamav"]) is installed
-
-
-def test_cron_ignores_dotted_names_in_its_folders():
-    out = "/etc/cron.d/clamscan.dpkg-old:2:30 2 * * * root /usr/bin/clamscan -r /home\n"
-    out += "/etc/cron.d/clam_scan-1:1:30 2 * * * root clamdscan /home\n"
-    out += "/var/spool/cron/crontabs/j.doe:1:0 1 * * * clamscan ~\n"  # a user's crontab: any user name
-    params = {"paths": ["/etc/cron.d/*", "/var/spool/cron/crontabs/*"], "pattern": "clamd?scan"}
-    assert ConfigGrepFact().parse([raw(out)], params)["count"] == 3
-    value = ConfigGrepFact().parse([raw(out)], {**params, "run_parts_names": ["/etc/cron.d"]})
-    assert value["files"] == ["/etc/cron.d/clam_scan-1", "/var/spool/cron/crontabs/j.doe"]

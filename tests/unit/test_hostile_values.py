@@ -61,7 +61,7 @@ SECOND_CHOICES = {"dpkg-query", "nft", "ps"}
 # Options that take the next argument as their value (a value may be anything: it is not an option).
 VALUE_OPTIONS = {"-e", "-f", "-c", "-o", "-C", "--qf", "-t", "-p", "-d"}
 # Parameters the catalog never sets, so they get a valid value here before each is made hostile.
-OPTIONAL = {"clamav_db": {"database": "daily"}, "config_grep": {"run_parts_names": ["/etc/cron.d"]}}
+OPTIONAL = {"clamav_db": {"database": "daily"}}
 # Catalog-authored shell text (reviewed like code): no parameter can reach it, which is what is tested.
 CODE = {("command", "run")}
 

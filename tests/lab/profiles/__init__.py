@@ -13,6 +13,7 @@ __all__ = [
     "ALL_PROFILES",
     "AV_PROFILES",
     "CLOCK_PROFILES",
+    "CRON_PROFILES",
     "FIREWALL_PROFILES",
     "KERNEL_PROFILES",
     "LAB_PROFILES",
@@ -46,6 +47,7 @@ AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 # A loaded firewall that reads closed but accepts everything, and one that reads open but drops
 # (tests/lab/test_firewall_semantics.py): started by that module only.
 FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
+CRON_PROFILES = ("cronsay_fail", "cronsay_pass")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -57,6 +59,7 @@ ALL_PROFILES = (
     *ACCOUNT_PROFILES,
     *AV_PROFILES,
     *FIREWALL_PROFILES,
+    *CRON_PROFILES,
 )
 
 

@@ -263,6 +263,7 @@ AUDIT_IDENTITY_RULES = (
     "-w /etc/passwd -p wa -k identity\n-w /etc/shadow -p wa -k identity\n-w /etc/group -p wa -k identity\n"
     "-w /etc/sudoers -p wa -k scope\n-w /etc/sudoers.d/ -p wa -k scope\n"
 )
+AIDE_DAILY = "#!/bin/sh\n/usr/bin/aide --config /etc/aide/aide.conf --check\n"
 BACKUP_CRON = "# nightly backup of /etc\n30 1 * * * root tar -czf /srv/backup/etc-$(date +\\%F).tar.gz /etc\n"
 
 

@@ -1,0 +1,83 @@
+"""Jobs counted only where cron runs them, on two hosts of their own (profiles/cronsay_*.py): the audit
+runs the real ``python -m auditor run``; a grep of the same files (the old reading) is shown to say the
+opposite on each host, so the verdicts below rest on cron's reading alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.profiles import CRON_PROFILES, get
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+FAIL, PASS = host_name("cronsay_fail"), host_name("cronsay_pass")
+# The backup job as the catalog read it before: a grep of these files.
+OLD_GREP = (
+    "grep -lE '(^|[^A-Za-z0-9_.-])(tar|restic)([^A-Za-z0-9_-]|$)' /etc/crontab /etc/cron.d/* /etc/cron.daily/* "
+    "/etc/cron.weekly/* /var/spool/cron/crontabs/*"
+)
+
+
+@pytest.fixture(scope="module")
+def cron_lab() -> Iterator[Lab]:
+    from tests.conftest import running_lab
+
+    bridge, subnet = lab_network()
+    with running_lab(CRON_PROFILES, f"{bridge}c", subnet.replace(".0/24", ".128/26")) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="module")
+def results(cron_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("cron")
+    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(cron_lab.inventory),
+           "--known-hosts", str(cron_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
+    doc = json.loads((out / "run/results.json").read_text())
+    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+
+
+def _sh(lab: Lab, name: str, command: str) -> str:
+    from tests.lab.sshutil import connect, run
+
+    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
+        _, out, _ = run(ssh, f"sudo -n sh -c {json.dumps(command)}")
+    return out
+
+
+def test_a_grep_reads_the_opposite(cron_lab: Lab) -> None:
+    assert "/etc/cron.d/backup.disabled" in _sh(cron_lab, FAIL, OLD_GREP)
+    assert "/etc/cron.d/nightly" in _sh(cron_lab, FAIL, OLD_GREP)
+    assert _sh(cron_lab, FAIL, "ls /var/lib/aide/aide.db")  # the old baseline check's only question
+    assert _sh(cron_lab, PASS, OLD_GREP).strip() == ""
+
+
+def test_run_parts_is_the_reading(cron_lab: Lab) -> None:
+    assert "/etc/cron.daily/aide" not in _sh(cron_lab, FAIL, "run-parts --test /etc/cron.daily")
+    assert "/etc/cron.hourly/site-backup" in _sh(cron_lab, PASS, "run-parts --test /etc/cron.hourly")
+
+
+@pytest.mark.parametrize("name", [FAIL, PASS])
+def test_verdicts(results: dict[str, dict[str, Any]], name: str) -> None:
+    profile = get(name.rstrip("0123456789"))
+    for check, verdict in profile.EXPECTED_CHECKS.items():
+        r = results[name][check]
+        assert r["status"] == verdict, f"{name} {check}: {r['status']}: {r['reason']}"
+
+
+def test_reasons(results: dict[str, dict[str, Any]]) -> None:
+    r = results[FAIL]["LNX-BACKUP-RECENT"]["reason"]
+    assert "backup jobs cron runs = 0" in r, r
+    r = results[FAIL]["LNX-FILE-INTEGRITY-BASELINE"]["reason"]
+    assert "integrity check jobs cron runs = 0" in r, r
+    r = results[PASS]["LNX-BACKUP-RECENT"]["reason"]
+    assert "/etc/cron.hourly/site-backup" in r, r
