@@ -38,10 +38,9 @@ def test_hosts_with_the_same_checks_and_parameters_share_one_work_plan():
 
 
 def test_a_fact_served_by_a_shared_grep_shows_its_own_equivalent_command_as_evidence():
-    from auditor.facts import REGISTRY
-
     from dataclasses import replace
 
+    from auditor.facts import REGISTRY
     from auditor.model import FactSpec
 
     catalog = load_catalog()
