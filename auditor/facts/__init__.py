@@ -3,6 +3,7 @@
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
     apt_pending,
     apt_periodic,
+    audit_rules,
     clamav,
     command,
     config_grep,

@@ -64,7 +64,7 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
     from auditor.facts.syslog import RSYSLOG_SNIPPET
 
-    assert {s.type for s in readers.values()} == {"sshd_effective", "syslog_forwarding", "logrotate", "sudo_logging"}
+    assert {s.type for s in readers.values()} == {"sshd_effective", "syslog_forwarding", "sudo_logging"}
     # one archive a host (rsyslog's own reading tars, besides, the files rsyslogd -N1 names: no pattern has them)
     assert sum("tar -C /" in s for s in work.snippets if s != RSYSLOG_SNIPPET) == 1
     archive = {work.spec_snippets[key][-1] for key in readers}
