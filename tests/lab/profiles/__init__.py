@@ -12,6 +12,7 @@ __all__ = [
     "ALL_PROFILES",
     "CLOCK_PROFILES",
     "LAB_PROFILES",
+    "LOGKEEP_PROFILES",
     "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
     "PLAN_TASKS",
@@ -32,7 +33,11 @@ UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
 # Hosts where the files say one verdict and the logging programs (rsyslogd, sudo) the other
 # (tests/lab/test_logging_programs.py): started by that module only.
 LOGREAD_PROFILES = ("logread_pass", "logread_fail")
-ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES, *LOGREAD_PROFILES)
+# Hosts where the files say one verdict and logrotate's own reading / the audit rules augenrules loads the
+# other (tests/lab/test_retention_audit.py): started by that module only.
+LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
+ALL_PROFILES = (*LAB_PROFILES, "generic", *NETWORK_PROFILES, *CLOCK_PROFILES, *UPDTIME_PROFILES, *LOGREAD_PROFILES,
+                *LOGKEEP_PROFILES)
 
 
 def get(name: str) -> ModuleType:
