@@ -23,7 +23,7 @@ PASS, FAIL = host_name("logkeep_pass"), host_name("logkeep_fail")
 # the log; a grep of the audit rule files.
 OLD_AUDIT_GREP = ("sudo -n grep -l -E '^[[:space:]]*-(w[[:space:]]+|a[[:space:]].*-F[[:space:]]*path=)/etc/"
                   "(passwd|shadow|group|gshadow|sudoers)' /etc/audit/rules.d/*.rules /etc/audit/audit.rules")  # fmt: skip
-FIRST_ROTATE = "cat /etc/logrotate.conf /etc/logrotate.d/* | grep -m1 -A3 /var/log/syslog | grep -o 'rotate [0-9]*'"
+FIRST_ROTATE = "cat /etc/logrotate.conf /etc/logrotate.d/* | grep -m1 -A10 /var/log/syslog | grep -m1 -o 'rotate [0-9]*'"
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +63,16 @@ def test_a_line_reader_says_the_opposite(logkeep_lab: Lab) -> None:
 
 
 def test_logrotate_d_rotates_nothing(logkeep_lab: Lab) -> None:
-    before = _run(logkeep_lab, FAIL, "sudo -n ls -la /var/log /var/lib/logrotate")
-    _run(logkeep_lab, FAIL, "sudo -n /usr/sbin/logrotate -d /etc/logrotate.conf </dev/null >/dev/null 2>&1")
-    assert _run(logkeep_lab, FAIL, "sudo -n ls -la /var/log /var/lib/logrotate") == before
+    """Even a log whose state says it is due: no file renamed, no state written (the logs grow meanwhile)."""
+    due = ("printf 'logrotate state -- version 2\\n\"/var/log/dpkg.log\" 2020-1-1-0:0:0\\n' "
+           "| sudo -n tee /var/lib/logrotate/status >/dev/null")
+    listing = "sudo -n sh -c 'ls -1 /var/log; md5sum /var/lib/logrotate/status'"
+    _run(logkeep_lab, FAIL, due)
+    before = _run(logkeep_lab, FAIL, listing)
+    said = _run(logkeep_lab, FAIL, "sudo -n /usr/sbin/logrotate -d /etc/logrotate.conf </dev/null 2>&1")
+    assert "log needs rotating" in said, said
+    assert _run(logkeep_lab, FAIL, listing) == before and "dpkg.log.1" not in before
+    _run(logkeep_lab, FAIL, "sudo -n rm /var/lib/logrotate/status")
 
 
 def test_retention_from_a_file_logrotate_includes(results: dict[str, dict[str, Any]]) -> None:
