@@ -58,7 +58,7 @@ def watched(rules: list[str]) -> list[str]:
             enabled = words[1] != "0"
             continue
         opts: dict[str, list[str]] = {}
-        for flag, value in zip(words, [*words[1:], ""]):
+        for flag, value in zip(words, [*words[1:], ""], strict=True):
             if flag.startswith("-") and len(flag) == 2:
                 opts.setdefault(flag, []).append(value)
             elif flag.startswith("-w") and len(flag) > 2:  # -w/etc/passwd
@@ -106,8 +106,14 @@ class AuditRulesFact(FactType):
             on = "enabled 0" not in status
             files = watched(rules) if on else []
             note = "" if on else " (auditing disabled: enabled 0)"
-            return {"installed": True, "loaded": True, "watched_count": len(files), "watched": files,
-                    "summary": f"auditctl -l: {len(rules)} loaded rules watch " + (", ".join(files) or "none") + note}  # fmt: skip
+            summary = f"auditctl -l: {len(rules)} loaded rules watch " + (", ".join(files) or "none") + note
+            return {
+                "installed": True,
+                "loaded": True,
+                "watched_count": len(files),
+                "watched": files,
+                "summary": summary,
+            }
         why = (listed or ["no answer"])[0]
         unreadable = [k[len("unreadable ") :] for k in found if k.startswith("unreadable ")]
         if f"{DIR}" in unreadable:
@@ -118,7 +124,9 @@ class AuditRulesFact(FactType):
             names = [k[len("rules ") :] for k in found if k.startswith("rules ")]
             sources += [f"{DIR}/{n}" for n in names]
             texts += ["\n".join(x[1:] for x in found[f"rules {n}"]) for n in names]
-        if "no-rules-d" in found or any(v.split("=", 1)[-1].strip("\"' ").lower() == "no" for v in found.get("default", [])):
+        # sysvinit's init script loads audit.rules as it is when told not to run augenrules
+        no_augenrules = any(v.split("=", 1)[-1].strip("\"' ").lower() == "no" for v in found.get("default", []))
+        if "no-rules-d" in found or no_augenrules:
             sources.append("/etc/audit/audit.rules")
             texts.append("\n".join(x[1:] for x in found.get("audit.rules", [])))
         files = watched(augenrules_lines(texts))

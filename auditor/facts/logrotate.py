@@ -180,7 +180,7 @@ class LogrotateFact(FactType):
         if [u.strip() for u in found.get("uid", [])] != ["0"] or "logrotate-d" not in found:
             raise FactUnreadable("logrotate -d needs root to read the configuration as the nightly run does")
         blocks, read, errors = parse_debug(_unprefix(found["logrotate-d"]))
-        configs = {name[len("file ") :]: "\n".join(_unprefix(v)) for name, v in found.items() if name.startswith("file ")}
+        configs = {k[len("file ") :]: "\n".join(_unprefix(v)) for k, v in found.items() if k.startswith("file ")}
         if not any(line.startswith("Handling ") for line in _unprefix(found["logrotate-d"])):
             rc = (found.get("rc") or ["?"])[0]
             raise FactUnreadable(f"logrotate -d stopped before rotating anything (exit {rc}): "
@@ -199,10 +199,12 @@ class LogrotateFact(FactType):
                          "period_days": block["period"], "retention_days": days, "why": why}  # fmt: skip
         known = [v["retention_days"] for v in logs.values()]
         summary = "; ".join(
-            f"{k}: {_days(v['retention_days'])} ({v['why']}; block {v['pattern']})" if v["pattern"] else f"{k}: {v['why']}"
+            f"{k}: {_days(v['retention_days'])} ({v['why']})" if v["pattern"] else f"{k}: {v['why']}"
             for k, v in logs.items()
         )
-        summary += " [logrotate -d as root; files read: " + ", ".join(read) + "]"
+        # the files logrotate read besides logrotate.conf and logrotate.d: where a surprise would be
+        others = [f for f in read if f != CONF and not f.startswith("/etc/logrotate.d/")]
+        summary += f" [logrotate -d as root read {len(read)} files" + "".join(f", {f}" for f in others) + "]"
         if errors:
             summary += " [logrotate: " + "; ".join(errors[:3]) + "]"
         return {

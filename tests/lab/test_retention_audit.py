@@ -21,9 +21,13 @@ REPO = Path(__file__).resolve().parents[2]
 PASS, FAIL = host_name("logkeep_pass"), host_name("logkeep_fail")
 # What the checks' earlier readers did: logrotate.conf then logrotate.d/* in name order, first block naming
 # the log; a grep of the audit rule files.
-OLD_AUDIT_GREP = ("sudo -n grep -l -E '^[[:space:]]*-(w[[:space:]]+|a[[:space:]].*-F[[:space:]]*path=)/etc/"
-                  "(passwd|shadow|group|gshadow|sudoers)' /etc/audit/rules.d/*.rules /etc/audit/audit.rules")  # fmt: skip
-FIRST_ROTATE = "cat /etc/logrotate.conf /etc/logrotate.d/* | grep -m1 -A10 /var/log/syslog | grep -m1 -o 'rotate [0-9]*'"
+OLD_AUDIT_GREP = (
+    "sudo -n grep -l -E '^[[:space:]]*-(w[[:space:]]+|a[[:space:]].*-F[[:space:]]*path=)/etc/"
+    "(passwd|shadow|group|gshadow|sudoers)' /etc/audit/rules.d/*.rules /etc/audit/audit.rules"
+)
+FIRST_ROTATE = (
+    "cat /etc/logrotate.conf /etc/logrotate.d/* | grep -m1 -A10 /var/log/syslog | grep -m1 -o 'rotate [0-9]*'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +68,10 @@ def test_a_line_reader_says_the_opposite(logkeep_lab: Lab) -> None:
 
 def test_logrotate_d_rotates_nothing(logkeep_lab: Lab) -> None:
     """Even a log whose state says it is due: no file renamed, no state written (the logs grow meanwhile)."""
-    due = ("printf 'logrotate state -- version 2\\n\"/var/log/dpkg.log\" 2020-1-1-0:0:0\\n' "
-           "| sudo -n tee /var/lib/logrotate/status >/dev/null")
+    due = (
+        "printf 'logrotate state -- version 2\\n\"/var/log/dpkg.log\" 2020-1-1-0:0:0\\n' "
+        "| sudo -n tee /var/lib/logrotate/status >/dev/null"
+    )
     listing = "sudo -n sh -c 'ls -1 /var/log; md5sum /var/lib/logrotate/status'"
     _run(logkeep_lab, FAIL, due)
     before = _run(logkeep_lab, FAIL, listing)

@@ -24,7 +24,8 @@ REASONS: dict[str, str] = {}
 def configure(root: Path, ctx: c.HostContext) -> None:
     compliant.configure(root, ctx)
     c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 26", "rotate 4")
-    c.write(root, "/etc/logrotate.d/00-keep.disabled", "/var/log/syslog /var/log/auth.log {\n\tweekly\n\trotate 52\n}\n")
+    keep = "/var/log/syslog /var/log/auth.log {\n\tweekly\n\trotate 52\n}\n"
+    c.write(root, "/etc/logrotate.d/00-keep.disabled", keep)
     (root / "etc/audit/rules.d/50-identity.rules").unlink()
     c.write(root, "/etc/audit/rules.d/identity.rules.bak", c.AUDIT_IDENTITY_RULES, 0o640)
     c.write(root, "/etc/audit/audit.rules", "-D\n" + c.AUDIT_IDENTITY_RULES, 0o640)

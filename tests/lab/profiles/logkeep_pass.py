@@ -27,8 +27,13 @@ REASONS: dict[str, str] = {}
 def configure(root: Path, ctx: c.HostContext) -> None:
     compliant.configure(root, ctx)
     c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 26", "rotate 4")
-    c.replace_in(root, "/etc/logrotate.conf", "include /etc/logrotate.d",
-                 "include /etc/logrotate.local\ninclude /etc/logrotate.d")
-    c.write(root, "/etc/logrotate.local", "/var/log/syslog\n/var/log/auth.log\n{\n\tweekly\n\trotate 26\n\tmissingok\n}\n")
+    c.replace_in(
+        root,
+        "/etc/logrotate.conf",
+        "include /etc/logrotate.d",
+        "include /etc/logrotate.local\ninclude /etc/logrotate.d",
+    )
+    keep = "/var/log/syslog\n/var/log/auth.log\n{\n\tweekly\n\trotate 26\n\tmissingok\n}\n"
+    c.write(root, "/etc/logrotate.local", keep)
     (root / "etc/audit/rules.d/50-identity.rules").unlink()
     c.write(root, "/etc/audit/rules.d/50-etc.rules", "-w /etc/ -p wa -k etc\n", 0o640)
