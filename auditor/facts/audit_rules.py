@@ -24,7 +24,9 @@ SNIPPET = (
     "if [ ! -x \"$AC\" ]; then echo @@absent; exit 0; fi; echo @@uid; id -u; "
     "echo @@auditctl-s; \"$AC\" -s </dev/null 2>&1; echo @@auditctl-l; \"$AC\" -l </dev/null 2>&1; echo \"@@rc $?\"; "
     "echo @@default; grep -s '^[[:space:]]*USE_AUGENRULES' /etc/default/auditd; "
-    f"if [ ! -d {DIR} ]; then echo @@no-rules-d; elif [ -r {DIR} ] && [ -x {DIR} ]; then "
+    # /etc/audit is root-only: without search permission there, rules.d's absence cannot be told
+    f"if [ ! -x /etc/audit ]; then echo '@@unreadable {DIR}'; elif [ ! -d {DIR} ]; then echo @@no-rules-d; "
+    f"elif [ -r {DIR} ] && [ -x {DIR} ]; then "
     # augenrules' own loop: "for rules in $(/bin/ls -1v DIR | grep '\\.rules$')"
     f"for r in $(/bin/ls -1v {DIR} | grep '\\.rules$'); do echo \"@@rules $r\"; "
     f"sed 's/^/|/' \"{DIR}/$r\" || echo \"@@unreadable {DIR}/$r\"; done; "
