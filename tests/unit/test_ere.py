@@ -75,7 +75,7 @@ ALL_PATTERNS = CATALOG_PATTERNS + MORE_PATTERNS
 
 
 def test_every_catalog_pattern_translates():
-    assert len(CATALOG_PATTERNS) >= 10
+    assert len(CATALOG_PATTERNS) >= 5  # fewer as checks move from greps to the programs' own readings
     for pattern in CATALOG_PATTERNS:
         translate(pattern)
 
