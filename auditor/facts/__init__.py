@@ -4,6 +4,7 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     accounts,
     apt_pending,
     apt_periodic,
+    audit_rules,
     clamav,
     command,
     config_grep,

@@ -40,6 +40,9 @@ NEW_CHECKS: dict[str, tuple[str, ...]] = {
 }
 NEW_TASKS = sorted({t for tasks in NEW_CHECKS.values() for t in tasks})
 COMPLIANT, NONCOMPLIANT = host_name("compliant"), host_name("noncompliant")
+# The compliant host's audit rules are right on disk, but auditd cannot run in the lab (a child PID namespace
+# gets no audit subsystem): nothing loaded them, so they are unknown there, never a pass.
+NOT_A_PASS_IN_THE_LAB = {"LNX-AUDITD-RULES": "unknown"}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +68,7 @@ def test_the_list_is_the_catalog() -> None:
 @pytest.mark.parametrize("check", list(NEW_CHECKS))
 def test_passes_on_compliant(audit: AuditRun, check: str) -> None:
     r = _result(audit, COMPLIANT, check)
-    assert r["status"] == "pass", f"{COMPLIANT} {check}: {r['status']}: {r['reason']}"
+    assert r["status"] == NOT_A_PASS_IN_THE_LAB.get(check, "pass"), f"{COMPLIANT} {check}: {r['status']}: {r['reason']}"
     assert r["evidence"] and all(isinstance(e, dict) for e in r["evidence"])
     assert r["plan"] == list(NEW_CHECKS[check])
 
@@ -79,8 +82,10 @@ def test_fails_on_noncompliant(audit: AuditRun, check: str) -> None:
 
 @pytest.mark.parametrize("task", NEW_TASKS)
 def test_new_plan_tasks(audit: AuditRun, task: str) -> None:
-    """The tasks these checks add to a host's results: pass on compliant, fail on noncompliant."""
-    assert audit.host(COMPLIANT)["plan_tasks"].get(task) == "pass"
+    """The tasks these checks add to a host's results: pass on compliant (unknown where one of its checks
+    cannot pass in the lab), fail on noncompliant."""
+    held_back = {t for c, v in NOT_A_PASS_IN_THE_LAB.items() for t in NEW_CHECKS[c]}
+    assert audit.host(COMPLIANT)["plan_tasks"].get(task) == ("unknown" if task in held_back else "pass")
     assert audit.host(NONCOMPLIANT)["plan_tasks"].get(task) == "fail"
 
 

@@ -1,63 +1,81 @@
-"""logrotate retention (rotate x period, maxage, globals of logrotate.conf) and file_age over a list parameter."""
+"""logrotate retention as logrotate -d reads the configuration (outputs captured on the logkeep lab hosts, whose
+configuration a reader of the files gets wrong), and file_age over a list parameter."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from conftest import raw, tar_section
+from conftest import raw
 
+from auditor.facts.base import FactUnreadable
 from auditor.facts.files import FileAgeFact
-from auditor.facts.logrotate import LogrotateFact
+from auditor.facts.logrotate import LogrotateFact, parse_debug
 
-CONF = "weekly\nrotate 4\ncreate\ninclude /etc/logrotate.d\n"
-RSYSLOG = (
-    "/var/log/syslog\n/var/log/auth.log\n{\n\trotate 26\n\tweekly\n\tmissingok\n"
-    "\tpostrotate\n\t\t/usr/lib/rsyslog/rsyslog-rotate # daily rotate 1\n\tendscript\n}\n"
-)
+DATA = Path(__file__).parent / "data/logrotate"
+LOGS = {"logs": ["/var/log/syslog", "/var/log/auth.log"]}
 
 
-def _parse(files: dict[str, str], installed: bool = True, logs: tuple[str, ...] = ("/var/log/syslog",)):
-    own = "@@installed\n" if installed else "@@absent\n"
-    return LogrotateFact().parse([raw(own), raw(tar_section(files))], {"logs": list(logs)})
+def _parse(name: str) -> dict:
+    return LogrotateFact().parse([raw((DATA / name).read_text())], LOGS)
 
 
-def test_rotate_times_period():
-    value = _parse({"/etc/logrotate.conf": CONF, "/etc/logrotate.d/rsyslog": RSYSLOG},
-                   logs=("/var/log/syslog", "/var/log/auth.log"))
+def test_block_in_a_file_logrotate_conf_includes_wins():
+    """logrotate.local (included before logrotate.d) keeps 26 weeks; logrotate.d/rsyslog's "rotate 4" for the
+    same logs is rejected by logrotate as a duplicate: a reader of logrotate.d says 28 days."""
+    value = _parse("include-local.out")
     assert value["min_retention_days"] == 182
-    assert value["logs"]["/var/log/auth.log"]["file"] == "/etc/logrotate.d/rsyslog"
+    assert value["logs"]["/var/log/auth.log"]["rotate"] == 26
+    assert "/etc/logrotate.local" in value["summary"] and "logrotate -d as root" in value["summary"]
 
 
-@pytest.mark.parametrize(
-    ("block", "days"),
-    [
-        ("/var/log/syslog {\n daily\n rotate 30\n}\n", 30),
-        ("/var/log/sys* {\n rotate 3\n}\n", 21),  # period from logrotate.conf's globals
-        ("/var/log/syslog {\n monthly\n rotate 12\n maxage 200\n}\n", 200),
-        ("/var/log/syslog {\n rotate -1\n}\n", 36500),
-    ],
-)
-def test_blocks(block, days):
-    assert _parse({"/etc/logrotate.conf": CONF, "/etc/logrotate.d/x": block})["min_retention_days"] == days
+def test_a_block_in_a_disabled_file_counts_for_nothing():
+    """logrotate.d/00-keep.disabled says rotate 52; logrotate skips it and keeps logrotate.d/rsyslog's 4 weeks."""
+    value = _parse("disabled-skipped.out")
+    assert value["min_retention_days"] == 28
+    lines = [line[1:] for line in (DATA / "disabled-skipped.out").read_text().splitlines() if line.startswith("|")]
+    _, read, _ = parse_debug(lines)
+    assert "/etc/logrotate.d/00-keep.disabled" not in read and "/etc/logrotate.d/rsyslog" in read
 
 
-def test_size_only_or_unnamed_is_unknown():
-    size_only = _parse({"/etc/logrotate.d/x": "/var/log/syslog {\n size 100M\n rotate 5\n}\n"})
-    assert size_only["min_retention_days"] is None
-    unnamed = _parse({"/etc/logrotate.conf": CONF})
-    assert unnamed["min_retention_days"] is None and "no logrotate block" in unnamed["summary"]
+def test_maxage_in_the_winning_block_caps_it():
+    assert _parse("block-maxage.out")["min_retention_days"] == 90
 
 
-def test_other_facts_files_in_the_shared_archive_are_not_configuration():
-    """The host's archive holds sshd's and rsyslog's files too: a block there is not logrotate's."""
-    value = _parse({"/etc/logrotate.conf": CONF, "/etc/logrotate.d/rsyslog": RSYSLOG,
-                    "/etc/rsyslog.d/50-default.conf": "/var/log/syslog {\n rotate 1\n daily\n}\n",
-                    "/etc/logrotate.d/.rsyslog.swp": "/var/log/syslog {\n rotate 1\n daily\n}\n"})  # fmt: skip
-    assert value["logs"]["/var/log/syslog"]["file"] == "/etc/logrotate.d/rsyslog"
-    assert value["min_retention_days"] == 26 * 7
+def test_a_global_maxage_that_may_reach_the_block_makes_a_range():
+    """A top-level "maxage 60" in a file read later: globals apply to later blocks only, but the reading of
+    the files does not place it for sure, so the days are a range (a pass only when all of it passes)."""
+    assert _parse("global-maxage-after.out")["min_retention_days"] == {"at_least": 60, "at_most": 182}
+
+
+def test_size_rotation_has_no_period():
+    value = _parse("block-maxage-size.out")
+    assert value["min_retention_days"] is None and "size only" in value["summary"]
+
+
+def test_without_root_logrotate_is_not_asked():
+    with pytest.raises(FactUnreadable, match="needs root"):
+        _parse("not-root.out")
 
 
 def test_not_installed():
-    assert _parse({}, installed=False)["installed"] is False
+    assert LogrotateFact().parse([raw("@@absent\n")], LOGS)["installed"] is False
+
+
+def test_a_log_no_block_names_is_unknown():
+    text = (DATA / "include-local.out").read_text()
+    value = LogrotateFact().parse([raw(text)], {"logs": ["/var/log/secure"]})
+    assert value["min_retention_days"] is None and "no block logrotate reads" in value["summary"]
+
+
+def test_configuration_text_cannot_fake_a_section():
+    """Every line logrotate or a configuration file prints is prefixed: a line "@@uid" in a file stays text."""
+    text = (DATA / "include-local.out").read_text().replace("|\tmissingok", "|@@uid\n|0", 1)
+    assert _parse_text(text)["min_retention_days"] == 182
+
+
+def _parse_text(text: str) -> dict:
+    return LogrotateFact().parse([raw(text)], LOGS)
 
 
 def test_file_age_flattens_a_list_parameter():

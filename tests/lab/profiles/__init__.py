@@ -17,6 +17,7 @@ __all__ = [
     "FIREWALL_PROFILES",
     "KERNEL_PROFILES",
     "LAB_PROFILES",
+    "LOGKEEP_PROFILES",
     "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
     "PLAN_TASKS",
@@ -48,6 +49,9 @@ AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 # (tests/lab/test_firewall_semantics.py): started by that module only.
 FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
 CRON_PROFILES = ("cronsay_fail", "cronsay_pass")
+# Hosts where the files say one verdict and logrotate's own reading / the audit rules augenrules loads the
+# other (tests/lab/test_retention_audit.py): started by that module only.
+LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -60,6 +64,7 @@ ALL_PROFILES = (
     *AV_PROFILES,
     *FIREWALL_PROFILES,
     *CRON_PROFILES,
+    *LOGKEEP_PROFILES,
 )
 
 
