@@ -42,7 +42,7 @@ def fw_lab() -> Iterator[Lab]:
     from tests.conftest import running_lab
 
     bridge, subnet = lab_network()
-    with running_lab(FIREWALL_PROFILES, f"{bridge}f", subnet.replace(".0/24", ".64/26")) as the_lab:
+    with running_lab(FIREWALL_PROFILES, f"{bridge}f", subnet.replace(".0/24", ".192/26")) as the_lab:
         yield the_lab
 
 

@@ -1,6 +1,6 @@
 """On every lab host, each fact reads from what the host's facts share the same as from a reading of its
-own: config_grep facts from one grep, file-reading facts (sshd, syslog, logrotate) from one archive. The
-sharing changes the cost, never a verdict nor its evidence."""
+own: grep facts from one grep (the catalog's former greps), file-reading facts (sshd, syslog, accounts…)
+from one archive. The sharing changes the cost, never a verdict nor its evidence."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from auditor.engine import plan_work
 from auditor.facts import REGISTRY
 from auditor.facts.base import files_snippet
 from auditor.inventory import load_inventory
+from auditor.model import FactSpec
 from auditor.network.plans import split
 from auditor.transports import ConnectOptions, open_transport
+from tests.former_greps import FORMER_GREPS
 from tests.lab.lab import Lab
 
 pytestmark = pytest.mark.lab
@@ -38,7 +40,7 @@ def test_the_shared_grep_gives_each_fact_what_its_own_grep_gives(lab: Lab) -> No
     for plan in plans:
         if plan.host.name.startswith("nosudo"):
             continue  # refused sudo: nothing to compare
-        specs = [s for s in plan_work(plan).specs.values() if s.type == "config_grep"]
+        specs = [FactSpec("config_grep", params) for params in FORMER_GREPS]
         merged = grep.merge_params([s.params for s in specs])
         assert merged is not None, "every catalog pattern translates exactly"
         snippets = grep.snippets(merged) + [grep.snippets(s.params)[0] for s in specs]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from auditor.catalog import load_catalog
 from auditor.facts.ere import Unsupported, as_bytes, translate
+from tests.former_greps import FORMER_GREPS
 
 CATALOG_PATTERNS = sorted(
     {
@@ -23,25 +24,7 @@ CATALOG_PATTERNS = sorted(
 )
 # Constructs a catalog author may write next, with their traps: "]" first in a bracket, "\" in one,
 # intervals, "^" and "$" inside, non-ASCII letters (bytes to C-locale grep).
-# The patterns of the catalog's config_grep facts before its checks read the programs' own answers:
-# real-world EREs that keep the translation honest for the playbooks and checks that still grep.
-FORMER_CATALOG_PATTERNS = [
-    "([Aa]uthori[sz]ed|AUTHORI[SZ]ED|[Mm]onitored|MONITORED|[Tt]rái phép|TRÁI PHÉP|[Đđ]ược phép|ĐƯỢC PHÉP|[Gg]iám sát|GIÁM SÁT)",  # noqa: E501
-    "(^|[^A-Za-z0-9_.-])(tar|rsync|borg|restic|duplicity|rdiff-backup|rsnapshot|bacula-fd|bareos-fd|mysqldump|mariadb-dump|pg_dump|pg_dumpall|pg_basebackup|backup\\.sh|backup-manager)([^A-Za-z0-9_-]|$)",
-    "(^|[^A-Za-z])(clamscan|clamdscan)([^A-Za-z]|$)",
-    "^[[:space:]]*((server|pool|peer|servers)[[:space:]]+[^[:space:]]+|NTP=[^[:space:]]+)",
-    "^[[:space:]]*-(w[[:space:]]+|a[[:space:]].*-F[[:space:]]*path=)/etc/(passwd|shadow|group|gshadow|sudoers)",
-    '^[[:space:]]*APT::Periodic::Unattended-Upgrade[[:space:]]+"(0+|never)"',
-    '^[[:space:]]*APT::Periodic::Unattended-Upgrade[[:space:]]+"(always|0*[1-9][0-9]*[dhms]?)"',
-    "^[[:space:]]*Defaults([[:space:]]|.*,)[[:space:]]*!+[[:space:]]*syslog([[:space:]]|,|$)",
-    '^[[:space:]]*Defaults([[:space:]]|.*,)[[:space:]]*logfile[[:space:]]*=[[:space:]]*"?/',
-    "^[[:space:]]*ImplicitPolicyTarget[[:space:]]*=[[:space:]]*(block|reject)",
-    "^[[:space:]]*PASS_MAX_DAYS[[:space:]]+(0*|0*(9[1-9]|[1-9][0-9]{2,})|-[0-9]+)[[:space:]]*$",
-    "^[[:space:]]*PASS_MAX_DAYS[[:space:]]+([1-9]|[1-8][0-9]|90)[[:space:]]*$",
-    "^[[:space:]]*\\*[[:space:]]+hard[[:space:]]+core[[:space:]]+0[[:space:]]*$",
-    "^[[:space:]]*auth[[:space:]].*pam_(faillock|tally2)\\.so",
-    "^[[:space:]]*fs\\.suid_dumpable[[:space:]]*=[[:space:]]*0[[:space:]]*$",
-]
+FORMER_CATALOG_PATTERNS = [grep["pattern"] for grep in FORMER_GREPS]
 
 
 MORE_PATTERNS = [

@@ -83,6 +83,9 @@ def baseline() -> dict[str, dict[str, Any]]:
             if spec.type in REGISTRY and spec.type not in found:
                 found[spec.type] = render(spec.params, defaults)
     found.setdefault("service", {"units": ["ssh"], "processes": ["sshd"]})
+    # Types the catalog no longer uses but playbooks and checks of one's own still may.
+    found.setdefault("file", {"paths": ["/etc/ssh/sshd_config"]})
+    found.setdefault("config_grep", {"paths": ["/etc/login.defs"], "pattern": "^PASS_MAX_DAYS"})
     for name, extra in OPTIONAL.items():
         found[name] = {**extra, **found.get(name, {})}
     return found

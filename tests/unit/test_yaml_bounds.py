@@ -68,4 +68,5 @@ def test_deep_nesting_is_refused_not_a_crash(tmp_path, nesting):
     proc = subprocess.run([sys.executable, "-m", "auditor", "validate", "-i", str(path)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])  # was -11: SIGSEGV in libyaml's composer
-    assert "nested deeper than" in proc.stderr
+    # Ours, or libyaml's own limit where the installed libyaml has one: either way a line, not a crash.
+    assert "nested deeper than" in proc.stderr or "maximum nesting depth" in proc.stderr, proc.stderr
