@@ -10,6 +10,7 @@ from .common import PLAN_TASKS
 
 __all__ = [
     "ACCOUNT_PROFILES",
+    "AIDE_PROFILES",
     "ALL_PROFILES",
     "AV_PROFILES",
     "CLOCK_PROFILES",
@@ -48,6 +49,8 @@ AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 # (tests/lab/test_firewall_semantics.py): started by that module only.
 FIREWALL_PROFILES = ("fwdisguised", "fwlayered")
 CRON_PROFILES = ("cronsay_fail", "cronsay_pass")
+# The database AIDE reads and the fixed list of paths disagree, both ways (tests/lab/test_aide.py).
+AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -60,6 +63,7 @@ ALL_PROFILES = (
     *AV_PROFILES,
     *FIREWALL_PROFILES,
     *CRON_PROFILES,
+    *AIDE_PROFILES,
 )
 
 
