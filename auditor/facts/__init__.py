@@ -2,6 +2,7 @@
 
 from auditor.facts import (  # noqa: F401  (each import registers its fact types)
     accounts,
+    aide,
     apt_pending,
     apt_periodic,
     audit_rules,

@@ -39,8 +39,14 @@ def _flat(paths: list[Any]) -> list[str]:
     return [str(q) for p in paths for q in (p if isinstance(p, list) else [p])]
 
 
+def stat_loop(words: str) -> str:
+    """The clock reading and the stat lines of ``words`` (shell words, already quoted), as ``file_age``
+    parses them: for a fact that finds its path on the host (a program names it)."""
+    return _STAT_LOOP.format(patterns=words)
+
+
 def _stat_snippet(paths: list[Any]) -> str:
-    return _STAT_LOOP.format(patterns=" ".join(glob_arg(p) for p in _flat(paths)))
+    return stat_loop(" ".join(glob_arg(p) for p in _flat(paths)))
 
 
 def _host_clock(raw: RawOutput) -> HostClock:

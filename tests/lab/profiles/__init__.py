@@ -10,6 +10,7 @@ from .common import PLAN_TASKS
 
 __all__ = [
     "ACCOUNT_PROFILES",
+    "AIDE_PROFILES",
     "ALL_PROFILES",
     "AV_PROFILES",
     "CLOCK_PROFILES",
@@ -52,6 +53,8 @@ CRON_PROFILES = ("cronsay_fail", "cronsay_pass")
 # Hosts where the files say one verdict and logrotate's own reading / the audit rules augenrules loads the
 # other (tests/lab/test_retention_audit.py): started by that module only.
 LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
+# The database AIDE reads and the fixed list of paths disagree, both ways (tests/lab/test_aide.py).
+AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -65,6 +68,7 @@ ALL_PROFILES = (
     *FIREWALL_PROFILES,
     *CRON_PROFILES,
     *LOGKEEP_PROFILES,
+    *AIDE_PROFILES,
 )
 
 

@@ -264,6 +264,16 @@ AUDIT_IDENTITY_RULES = (
     "-w /etc/sudoers -p wa -k scope\n-w /etc/sudoers.d/ -p wa -k scope\n"
 )
 AIDE_DAILY = "#!/bin/sh\n/usr/bin/aide --config /etc/aide/aide.conf --check\n"
+# /etc/aide/aide.conf as Debian's aide-common lays it out (the lab base has aide without aide-common):
+# the database AIDE reads is the first database_in, resolved by aide itself.
+AIDE_CONF = (
+    "@@define DBDIR /var/lib/aide\n"
+    "database_in=file:@@{DBDIR}/aide.db\n"
+    "database_out=file:@@{DBDIR}/aide.db.new\n"
+    "@@x_include /etc/aide/aide.conf.d ^[a-zA-Z0-9_-]+$\n"
+    "/etc R\n"
+)
+AIDE_DB = "@@begin_db\n# lab: a baseline taken at install time\n@@end_db\n"
 BACKUP_CRON = "# nightly backup of /etc\n30 1 * * * root tar -czf /srv/backup/etc-$(date +\\%F).tar.gz /etc\n"
 
 

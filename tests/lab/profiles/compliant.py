@@ -49,7 +49,9 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.write(root, "/etc/audit/rules.d/50-identity.rules", c.AUDIT_IDENTITY_RULES, 0o640)
     # The log server is the lab's NTP server: chronyd here selects it (LNX-TIME-SYNC asks chronyc).
     c.write(root, "/etc/chrony/sources.d/agency.sources", c.chrony_client_line(ctx.log_server))
-    c.write(root, "/var/lib/aide/aide.db", "@@begin_db\n# lab: a baseline taken at install time\n@@end_db\n", 0o600)
+    c.write(root, "/etc/aide/aide.conf", c.AIDE_CONF)  # names /var/lib/aide/aide.db
+    (root / "etc/aide/aide.conf.d").mkdir(exist_ok=True)
+    c.write(root, "/var/lib/aide/aide.db", c.AIDE_DB, 0o600)
     c.write(root, "/etc/cron.daily/aide", c.AIDE_DAILY, 0o755)  # a baseline is checked against daily
     c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 4", "rotate 26")  # weekly x 26 = 182 days
     c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON)

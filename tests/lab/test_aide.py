@@ -1,0 +1,84 @@
+"""The AIDE baseline judged as AIDE reads it, on two hosts of their own (profiles/aidesay_*.py): the audit
+runs the real ``python -m auditor run``; the fixed list of database paths the check read before is shown
+to say the opposite on each host, and AIDE's own ``--config-check`` to name the database that decides."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.profiles import AIDE_PROFILES, get
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+FAIL, PASS = host_name("aidesay_fail"), host_name("aidesay_pass")
+# The baseline as the check read it before: files at a fixed list of paths.
+OLD_PATHS = "ls -d /var/lib/aide/aide.db /var/lib/aide/aide.db.gz 2>/dev/null; true"
+ASK_AIDE = "aide --config=/etc/aide/aide.conf --config-check -L config </dev/null 2>&1 | grep \"set 'database_in'\""
+
+
+@pytest.fixture(scope="module")
+def aide_lab() -> Iterator[Lab]:
+    from tests.conftest import running_lab
+
+    bridge, subnet = lab_network()
+    with running_lab(AIDE_PROFILES, f"{bridge}i", subnet.replace(".0/24", ".192/26")) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="module")
+def results(aide_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("aide")
+    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(aide_lab.inventory),
+           "--known-hosts", str(aide_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
+    doc = json.loads((out / "run/results.json").read_text())
+    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+
+
+def _sh(lab: Lab, name: str, command: str) -> str:
+    from tests.lab.sshutil import connect, run
+
+    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
+        _, out, _ = run(ssh, f"sudo -n sh -c {json.dumps(command)}")
+    return out
+
+
+def test_the_fixed_paths_read_the_opposite(aide_lab: Lab) -> None:
+    assert "/var/lib/aide/aide.db" in _sh(aide_lab, FAIL, OLD_PATHS)  # a fresh file: the old check passed
+    assert _sh(aide_lab, PASS, OLD_PATHS).strip() == ""  # nothing there: the old check failed
+
+
+def test_aide_names_the_database(aide_lab: Lab) -> None:
+    assert "'file:/srv/aide/aide.db.gz'" in _sh(aide_lab, FAIL, ASK_AIDE)
+    assert "'file:/srv/aide/aide.db'" in _sh(aide_lab, PASS, ASK_AIDE)
+
+
+def test_config_check_is_cheap(aide_lab: Lab) -> None:
+    start = time.monotonic()
+    _sh(aide_lab, PASS, "for i in 1 2 3 4 5 6 7 8 9 10; do " + ASK_AIDE + " >/dev/null; done")
+    assert (time.monotonic() - start) / 10 < 0.2  # ssh included: aide itself takes ~15 ms
+
+
+@pytest.mark.parametrize("name", [FAIL, PASS])
+def test_verdicts(results: dict[str, dict[str, Any]], name: str) -> None:
+    profile = get(name.rstrip("0123456789"))
+    for check, verdict in profile.EXPECTED_CHECKS.items():
+        r = results[name][check]
+        assert r["status"] == verdict, f"{name} {check}: {r['status']}: {r['reason']}"
+
+
+def test_reasons(results: dict[str, dict[str, Any]]) -> None:
+    r = results[FAIL]["LNX-FILE-INTEGRITY-BASELINE"]["reason"]
+    assert "/srv/aide/aide.db.gz does not exist" in r, r
+    r = results[PASS]["LNX-FILE-INTEGRITY-BASELINE"]["reason"]
+    assert "/srv/aide/aide.db" in r and "database_in file:/srv/aide/aide.db" in r, r
