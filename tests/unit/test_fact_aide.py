@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from auditor.clock import Reference
 from auditor.facts.aide import AideDbFact, parse_config_check, snippet
 from auditor.facts.base import FactUnreadable, RawOutput
 
@@ -16,8 +17,12 @@ DATA = Path(__file__).parent / "data" / "aide"
 
 
 def parsed(name: str, config: str = "/etc/aide/aide.conf", rc: int | None = 0) -> dict[str, Any]:
-    raw = RawOutput((DATA / f"{name}.out").read_text(), "", rc)
-    return AideDbFact().parse([raw], {"config": config})
+    text = (DATA / f"{name}.out").read_text()
+    lines = text.splitlines()
+    # Judged as at capture time: the auditor's clock then was the host's (a lab host), not today's.
+    captured = float(lines[lines.index("@@stat") + 1]) if "@@stat" in lines else None
+    reference = None if captured is None else Reference(captured, captured)
+    return AideDbFact().parse([RawOutput(text, "", rc, reference=reference)], {"config": config})
 
 
 def test_the_first_database_in_wins() -> None:
