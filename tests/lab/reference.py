@@ -33,6 +33,7 @@ echo "==RSYSLOG"; d=$(mktemp -d); t="$d/conf"
   $S /usr/sbin/rsyslogd -N1 -o "$t" </dev/null >/dev/null 2>&1; echo "rc=$?"
   for f in $(sed -n 's/^##### BEGIN CONFIG: \(.*\) (put on stack)$/\1/p' "$t"); do $S cat "$f"; done; $S rm -rf "$d"
 echo "==USB"; /usr/sbin/modprobe -n -v usb-storage 2>&1
+echo "==USBGUARD"; $S usbguard get-parameter ImplicitPolicyTarget </dev/null 2>&1
 echo "==NFT"; $S /usr/sbin/nft -j list ruleset 2>&1; echo "rc=$?"
 """
 
@@ -105,7 +106,10 @@ def evaluate(output: str, log_server: str, now: float | None = None) -> dict[str
     v["PT-LOG"] = "pass" if "rsyslogd" in procs and forwards else "fail"
 
     usb = s.get("USB", "")
-    v["PT-USB"] = "pass" if re.search(r"^install (\S*/)?(true|false)(\s|$)", usb, re.M) else "fail"
+    blocked = re.search(r"^install (\S*/)?(true|false)(\s|$)", usb, re.M)
+    # USBGuard: the running daemon's own answer, never its configuration file
+    guarded = "usbguard-daemon" in procs and re.search(r"^(block|reject)$", s.get("USBGUARD", ""), re.M)
+    v["PT-USB"] = "pass" if blocked or guarded else "fail"
 
     nft = s.get("NFT", "")
     if _rc(nft) != 0:

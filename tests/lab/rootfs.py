@@ -53,6 +53,9 @@ PACKAGES: tuple[str, ...] = (
     "chrony",
     "aide",
     "unattended-upgrades",
+    # a second name-service source (getent sees accounts /etc/passwd lacks) and USBGuard's daemon
+    "libnss-extrausers",
+    "usbguard",
 )
 
 # Installed with apt inside the base after debootstrap: debootstrap resolves "a | b" to the first

@@ -5,6 +5,7 @@ acctfilegood). The module starts its own two-host lab, so the session lab stays 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,8 +23,10 @@ BAD, GOOD = host_name("acctfilebad"), host_name("acctfilegood")
 
 # acctfilebad: a line reader fails each of these; the programs pass them.
 PASS_ON_BAD = (
-    "LNX-ACCOUNTS-NO-EMPTY-PASSWORD",  # the empty `dup` shadow line is a second entry: getspnam never returns it
-    "LNX-ACCOUNTS-ONLY-ROOT-UID0",  # `#toor` is a comment; `dup`'s UID 0 line is its second entry
+    # the empty `dup` shadow line is a second entry: getspnam never returns it; extrausers' `toor` is refused
+    "LNX-ACCOUNTS-NO-EMPTY-PASSWORD",
+    # `#toor` is a comment; `dup`'s UID 0 line is its second entry; libnss-extrausers refuses UID 0
+    "LNX-ACCOUNTS-ONLY-ROOT-UID0",
     "LNX-PASSWORD-MAX-AGE",  # PASS_MAX_DAYS 99999 then 60: the last wins; ops expires after 60 days
     "LNX-AUTH-LOCKOUT",  # the faillock stack is in local-auth, which sshd and login include
     "LNX-LOGIN-BANNER",  # the notice is in the file sshd names, not in /etc/issue*
@@ -87,6 +90,35 @@ def test_the_empty_password_really_logs_on(acct_lab: Lab) -> None:
     with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
         rc, out, _ = run(ssh, "su eve -c id </dev/null")
     assert rc == 0 and "uid=1700(eve)" in out
+
+
+def test_glibc_sees_the_account_the_files_lack(acct_lab: Lab, results: dict[str, dict[str, Any]]) -> None:
+    """ext (empty password) comes from the second NSS source: getent answers, /etc/passwd and
+    /etc/shadow do not name it, su asks no password, and the auditor names it."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "getent passwd ext </dev/null")
+        assert rc == 0 and out.startswith("ext:x:1800:1800:"), out
+        rc, _, _ = run(ssh, "grep -q '^ext:' /etc/passwd /etc/shadow")  # the ACL lets auditor read shadow
+        assert rc == 1
+        rc, out, _ = run(ssh, "su ext -c id </dev/null")  # pam_unix asks glibc (getspnam) too
+    assert rc == 0 and "uid=1800(ext)" in out, out
+    assert re.search(r"\bext\b", results[GOOD]["LNX-ACCOUNTS-NO-EMPTY-PASSWORD"]["reason"])
+
+
+def test_glibc_refuses_the_directorys_uid0_account(acct_lab: Lab) -> None:
+    """The extrausers file names toor with UID 0 and an empty password, but libnss-extrausers refuses
+    system UIDs: the system has no toor, so no reader of that file may fail the host for it."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(BAD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "getent passwd toor </dev/null")
+        assert rc == 2 and out == "", out
+        rc, out, _ = run(ssh, "sudo -n grep -c '^toor:x:0:0:' /var/lib/extrausers/passwd")
+        assert rc == 0 and out.strip() == "1", out
+        rc, _, err = run(ssh, "su toor -c id </dev/null")
+    assert rc != 0 and "does not exist" in err, err
 
 
 def test_the_acl_really_lets_the_auditor_read_shadow(acct_lab: Lab) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "NETWORK_PROFILES",
     "PLAN_TASKS",
     "UPDTIME_PROFILES",
+    "USBGUARD_PROFILES",
     "get",
 ]
 
@@ -55,6 +56,8 @@ CRON_PROFILES = ("cronsay_fail", "cronsay_pass")
 LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
 # The database AIDE reads and the fixed list of paths disagree, both ways (tests/lab/test_aide.py).
 AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
+# The running USBGuard daemon's policy and its configuration file disagree, both ways (tests/lab/test_usbguard.py).
+USBGUARD_PROFILES = ("usbguardsay_pass", "usbguardsay_fail")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -69,6 +72,7 @@ ALL_PROFILES = (
     *CRON_PROFILES,
     *LOGKEEP_PROFILES,
     *AIDE_PROFILES,
+    *USBGUARD_PROFILES,
 )
 
 

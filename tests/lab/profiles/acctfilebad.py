@@ -11,6 +11,9 @@ that the programs themselves (glibc's NSS, useradd, PAM, sshd, find -H) pass.
   notice. The main file's later ``ClientAliveInterval 0``, ``ClientAliveCountMax 0`` and a CBC
   ``Ciphers`` line lose to the drop-ins (first value wins).
 - /etc/gshadow is a symlink (mode 0777 itself) to a 0640 root:shadow file.
+- nsswitch.conf says ``passwd: files extrausers``; /var/lib/extrausers/passwd has ``toor:x:0:0`` with
+  an empty shadow password: libnss-extrausers refuses system UIDs (0 among them), so glibc never
+  returns it (``getent passwd toor`` answers nothing, ``su toor`` finds no such user).
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ EXPECTED = dict(compliant.EXPECTED)
 REASONS: dict[str, str] = {}
 # A sha512-crypt-shaped hash: a usable password as far as the ageing rules go.
 HASH = "$6$labsalt$0M3cQ0Fq0T6x9C0tCU3WjKpbm0H2QdOQ1yqKQ1mZx6oJ2aFzQ8k3xqVwvXg3e6uB7Pp9jzj8aR0sYbS2Y8mX1/"
+
+
+def extrausers(root: Path) -> None:
+    """A second name-service source after files, for passwd and shadow (libnss-extrausers)."""
+    for db in ("passwd", "shadow"):
+        c.replace_in(root, "/etc/nsswitch.conf", f"{db}:         files\n", f"{db}:         files extrausers\n")
 
 
 def configure(root: Path, ctx: c.HostContext) -> None:
@@ -54,3 +63,6 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     real = root / "etc/gshadow.real"
     os.rename(root / "etc/gshadow", real)
     (root / "etc/gshadow").symlink_to("gshadow.real")
+    extrausers(root)
+    c.write(root, "/var/lib/extrausers/passwd", "toor:x:0:0:second root, from the directory:/root:/bin/sh\n")
+    c.write(root, "/var/lib/extrausers/shadow", "toor::19000:0:99999:7:::\n", mode=0o640)

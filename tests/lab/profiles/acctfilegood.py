@@ -11,6 +11,9 @@ programs themselves fail.
   ``AllowUsers *``; a drop-in read first sets a CBC cipher (a reading of the hardening drop-in
   sees only strong ones).
 - /etc/shadow carries an ACL entry ``user:auditor:r--``: its mode still reads 0640.
+- nsswitch.conf says ``passwd: files extrausers`` (and shadow): ``ext`` (UID 1800) with an empty
+  password lives in /var/lib/extrausers only. /etc/passwd and /etc/shadow never name it;
+  ``getent passwd ext`` (and every program that asks glibc: ``su ext`` asks no password) does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 
 from . import common as c
 from . import compliant
-from .acctfilebad import HASH
+from .acctfilebad import HASH, extrausers
 
 NAME = "acctfilegood"
 DAEMONS = compliant.DAEMONS
@@ -54,3 +57,6 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.sshd_dropin(root, "00-legacy.conf", "Ciphers aes128-cbc,aes256-ctr\n")
     c.sshd_main_append(root, "\nMatch Address 10.0.0.0/8\n    ClientAliveInterval 0\n    AllowUsers *\n")
     shadow_acl(root / "etc/shadow", c.AUDITOR_UID)
+    extrausers(root)
+    c.write(root, "/var/lib/extrausers/passwd", "ext:x:1800:1800:from the directory:/home/ext:/bin/sh\n")
+    c.write(root, "/var/lib/extrausers/shadow", f"ext::{today}:0:60:7:::\n", mode=0o640)
