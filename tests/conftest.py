@@ -8,6 +8,7 @@ the skip into a hard failure.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -105,3 +106,13 @@ def running_lab(profiles: Sequence[str], bridge: str, subnet: str) -> Iterator[A
         problems = the_lab.stop()
         if problems:
             raise RuntimeError(f"lab teardown ({bridge}) left: " + "; ".join(problems))
+
+
+def results_by_host(lab: Any, out: Path) -> dict[str, dict[str, Any]]:
+    """``auditor run`` (the real command, no network probes) on a lab: each host's results by check id."""
+    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(lab.inventory),
+           "--known-hosts", str(lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
+    document = json.loads((out / "run/results.json").read_text())
+    return {h["name"]: {r["check"]: r for r in h["results"]} for h in document["hosts"]}

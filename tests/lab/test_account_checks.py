@@ -4,16 +4,14 @@ acctfilegood). The module starts its own two-host lab, so the session lab stays 
 
 from __future__ import annotations
 
-import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import ACCOUNT_PROFILES
 
@@ -61,13 +59,7 @@ def acct_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(acct_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("acct")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(acct_lab.inventory),
-           "--known-hosts", str(acct_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(acct_lab, tmp_path_factory.mktemp("acct"))
 
 
 @pytest.mark.parametrize("check", PASS_ON_BAD)

@@ -5,8 +5,6 @@ to say the opposite on each host, and AIDE's own ``--config-check`` to name the 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import AIDE_PROFILES, get
 
@@ -36,13 +35,7 @@ def aide_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(aide_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("aide")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(aide_lab.inventory),
-           "--known-hosts", str(aide_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(aide_lab, tmp_path_factory.mktemp("aide"))
 
 
 def _sh(lab: Lab, name: str, command: str) -> str:

@@ -11,15 +11,13 @@ the other verdict (tests/lab/profiles/av*.py), through the real ``python -m audi
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab import reference
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import AV_PROFILES, get
@@ -41,13 +39,7 @@ def av_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(av_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("av")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(av_lab.inventory),
-           "--known-hosts", str(av_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(av_lab, tmp_path_factory.mktemp("av"))
 
 
 @pytest.mark.parametrize("profile", AV_PROFILES)

@@ -5,15 +5,13 @@ reference: 40-day-old signatures on a host 38 days behind were "2 days old" (pas
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import CLOCK_PROFILES
 
@@ -33,13 +31,7 @@ def clock_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(clock_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("clock")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(clock_lab.inventory),
-           "--known-hosts", str(clock_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(clock_lab, tmp_path_factory.mktemp("clock"))
 
 
 def test_the_hosts_clock_really_reads_off(clock_lab: Lab) -> None:

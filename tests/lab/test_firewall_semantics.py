@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import FIREWALL_PROFILES, get
 from tests.lab.sshutil import connect, run
@@ -48,13 +49,7 @@ def fw_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(fw_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("fw")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(fw_lab.inventory),
-           "--known-hosts", str(fw_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(fw_lab, tmp_path_factory.mktemp("fw"))
 
 
 def _link_local(netns: str) -> str:

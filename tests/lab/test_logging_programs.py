@@ -4,15 +4,13 @@ files says the opposite (profiles logread_pass and logread_fail): rsyslog's own 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import LOGREAD_PROFILES
 
@@ -32,13 +30,7 @@ def logread_lab() -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def results(logread_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    out = tmp_path_factory.mktemp("logread")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(logread_lab.inventory),
-           "--known-hosts", str(logread_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(logread_lab, tmp_path_factory.mktemp("logread"))
 
 
 def _grep(lab: Lab, name: str, command: str) -> str:

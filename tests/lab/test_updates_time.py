@@ -6,9 +6,6 @@ server. Before, the checks grepped apt.conf.d and chrony's usual files, and trus
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import UPDTIME_PROFILES, get
 
@@ -59,13 +57,7 @@ def results(updtime_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[
     while "^,*," not in _ssh(updtime_lab, ON, "chronyc -n -c sources")[1]:
         assert time.monotonic() < deadline, "chronyd on updtimeon never selected the lab's NTP server"
         time.sleep(0.5)
-    out = tmp_path_factory.mktemp("updtime")
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(updtime_lab.inventory),
-           "--known-hosts", str(updtime_lab.known_hosts), "--output", str(out / "run"), "--no-network"]  # fmt: skip
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert (out / "run/results.json").exists(), proc.stderr[-3000:]
-    doc = json.loads((out / "run/results.json").read_text())
-    return {h["name"]: {r["check"]: r for r in h["results"]} for h in doc["hosts"]}
+    return results_by_host(updtime_lab, tmp_path_factory.mktemp("updtime"))
 
 
 @pytest.mark.parametrize("name", [ON, OFF])
