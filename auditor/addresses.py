@@ -73,8 +73,9 @@ def host(value: object) -> str:
 def target(value: object) -> str:
     """A scan target: an IP, a CIDR network or a DNS name, canonical; AddressError otherwise."""
     text = str(value).strip() if value is not None else ""
-    refused = AddressError(f"{text!r} is not an IP address, a host name or a CIDR network (nmap range syntax "
-                           "and options are refused)")
+    refused = AddressError(
+        f"{text!r} is not an IP address, a host name or a CIDR network (nmap range syntax and options are refused)"
+    )
     if "/" in text:
         try:
             return str(ipaddress.ip_network(text, strict=False))
@@ -152,12 +153,13 @@ def url(value: object, schemes: tuple[str, ...], allow_user: bool = False) -> Ur
         raise AddressError(f"{text!r}: a password in the URL is not accepted")
     user = parts.username
     if user is not None and (not allow_user or not _USER.fullmatch(user)):
-        raise AddressError(f"{text!r}: " + ("no user name allowed here" if not allow_user else
-                                            f"user {user!r} is not a login name"))
+        raise AddressError(
+            f"{text!r}: " + ("no user name allowed here" if not allow_user else f"user {user!r} is not a login name")
+        )
     if "@" in parts.netloc and user is None:
         raise AddressError(f"{text!r}: empty user name")
     # The text after the host must be exactly ":<digits>" or nothing ("h:22;x" fails here too).
-    rest = netloc_host[len(raw_host) + 2:] if netloc_host.startswith("[") else netloc_host[len(raw_host):]
+    rest = netloc_host[len(raw_host) + 2 :] if netloc_host.startswith("[") else netloc_host[len(raw_host) :]
     if rest and not re.fullmatch(r":[0-9]{1,5}", rest):
         raise AddressError(f"{text!r}: after the host only :PORT may follow")
     if parsed_port is not None and not 1 <= parsed_port <= 65535:
@@ -166,5 +168,6 @@ def url(value: object, schemes: tuple[str, ...], allow_user: bool = False) -> Ur
         raise AddressError(f"{text!r}: no #fragment allowed")
     if not _URL_PATH.fullmatch(parts.path) or not _URL_QUERY.fullmatch(parts.query):
         raise AddressError(f"{text!r}: the path or query holds characters a URL does not need (quotes, ;, |, &, $ ...)")
-    return Url(parts.scheme, canonical, parsed_port or DEFAULT_PORTS[parts.scheme], parts.path or "/", parts.query,
-               user)
+    return Url(
+        parts.scheme, canonical, parsed_port or DEFAULT_PORTS[parts.scheme], parts.path or "/", parts.query, user
+    )

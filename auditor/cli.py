@@ -161,8 +161,18 @@ def run(
     """Audit hosts with a playbook; write results.json and report.html."""
     if output is not None and not output.strip():
         raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
-    options = AuditOptions(known_hosts, trust_on_first_use, connect_timeout, fact_timeout, jobs,
-                           None if output is None else Path(output), force, lang, allow_wide_scan, no_network)
+    options = AuditOptions(
+        known_hosts,
+        trust_on_first_use,
+        connect_timeout,
+        fact_timeout,
+        jobs,
+        None if output is None else Path(output),
+        force,
+        lang,
+        allow_wide_scan,
+        no_network,
+    )
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
         outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
@@ -183,8 +193,12 @@ def _stop_on_signals() -> Iterator[Cancel]:
     def on_signal(signum: int, _frame: Any) -> None:
         first = not cancel.stop.is_set()
         cancel.request(signal.Signals(signum).name)
-        os.write(2, b"stopping: hosts in flight are aborted, finished ones written (again to stop waiting)\n"
-                 if first else b"stopping now\n")
+        os.write(
+            2,
+            b"stopping: hosts in flight are aborted, finished ones written (again to stop waiting)\n"
+            if first
+            else b"stopping now\n",
+        )
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

@@ -109,8 +109,12 @@ def applicability(check: Check, params: dict[str, Any]) -> str | None:
 def parameter_evidence(check: Check, params: dict[str, Any], at: str) -> Evidence:
     """What a parameter-decided verdict rests on: the parameters themselves (no command ran)."""
     names = [*check.applies.get("params_set", []), *check.applies.get("params_unset", [])]
-    return Evidence(command="parameters: " + ", ".join(names), rc=None,
-                    output="\n".join(f"{n} = {params.get(n)!r}" for n in names), at=at)
+    return Evidence(
+        command="parameters: " + ", ".join(names),
+        rc=None,
+        output="\n".join(f"{n} = {params.get(n)!r}" for n in names),
+        at=at,
+    )
 
 
 def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
@@ -327,8 +331,14 @@ def audit_host(plan: HostPlan, options: RunOptions) -> HostResult:
     results: list[CheckResult] = []
     for check in plan.checks:
         if check.id in collection.not_applicable:
-            results.append(CheckResult(check, Verdict.NOT_APPLICABLE, collection.not_applicable[check.id],
-                                       [parameter_evidence(check, plan.params, started)]))
+            results.append(
+                CheckResult(
+                    check,
+                    Verdict.NOT_APPLICABLE,
+                    collection.not_applicable[check.id],
+                    [parameter_evidence(check, plan.params, started)],
+                )
+            )
             continue
         facts = collection.facts[check.id]
         evidence = [f.evidence for f in facts.values()]
@@ -413,8 +423,9 @@ def run_plans(
 
 def _aborted(plan: HostPlan, started: str) -> HostResult:
     reason = "aborted: the run was stopped while this host was being audited"
-    return HostResult(plan.host, ABORTED, reason, [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks],
-                      started, now())
+    return HostResult(
+        plan.host, ABORTED, reason, [CheckResult(c, Verdict.ERROR, reason, []) for c in plan.checks], started, now()
+    )
 
 
 def _tune_malloc(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:

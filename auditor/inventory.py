@@ -47,8 +47,9 @@ _CONNECTION_VARS = {
     "security_level",
 }
 # Never carried into parameters (and so never into reports): they are secrets.
-_SECRET_VARS = re.compile(r"(pass(word|wd|phrase)?|secret|token|(secret|api|private)_?key|credentials?)$",
-                          re.IGNORECASE)
+_SECRET_VARS = re.compile(
+    r"(pass(word|wd|phrase)?|secret|token|(secret|api|private)_?key|credentials?)$", re.IGNORECASE
+)
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@/\s]+@")
 REDACTED = "(secret: not recorded)"
 
@@ -68,6 +69,7 @@ def redact(value: Any) -> Any:
     if isinstance(value, str):
         return _URL_PASSWORD.sub(r"\1***@", value)
     return value
+
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}

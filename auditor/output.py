@@ -165,8 +165,9 @@ class OutputFolder:
 
     def journal(self, name: str = "hosts.jsonl") -> Journal:
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                         dir_fd=self._dir_fd)
+            fd = os.open(
+                name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=self._dir_fd
+            )
         except OSError as exc:
             raise OutputError(f"cannot write {self.path / name}: {describe(exc)}") from None
         return Journal(fd, self.path / name)
@@ -228,7 +229,7 @@ class Journal:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(self._fd, view):]
+                view = view[os.write(self._fd, view) :]
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self._size)  # back to the last whole line

@@ -116,8 +116,9 @@ def exit_code(document: dict[str, Any]) -> int:
     return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
 
 
-def audit(inventory: str | None, playbook: str, params: dict[str, Any], options: AuditOptions,
-          hooks: Hooks | None = None) -> RunResult:
+def audit(
+    inventory: str | None, playbook: str, params: dict[str, Any], options: AuditOptions, hooks: Hooks | None = None
+) -> RunResult:
     """Raises InputError (exit 2) before anything is contacted or written, OutputError (exit 3; FolderBusy 4)."""
     hooks = hooks or Hooks()
     cancel = hooks.cancel
@@ -144,9 +145,20 @@ def audit(inventory: str | None, playbook: str, params: dict[str, Any], options:
         folder.release()
 
 
-def _run(folder: OutputFolder, run_id: str, started: str, inv: Inventory, book: Any, params: dict[str, Any],
-         plans: list[HostPlan], net_job: Any, org: Any, connect: ConnectOptions, options: AuditOptions,
-         hooks: Hooks) -> RunResult:
+def _run(
+    folder: OutputFolder,
+    run_id: str,
+    started: str,
+    inv: Inventory,
+    book: Any,
+    params: dict[str, Any],
+    plans: list[HostPlan],
+    net_job: Any,
+    org: Any,
+    connect: ConnectOptions,
+    options: AuditOptions,
+    hooks: Hooks,
+) -> RunResult:
     cancel = hooks.cancel
     journal = folder.journal()
     problems: list[str] = []
@@ -183,8 +195,13 @@ def _run(folder: OutputFolder, run_id: str, started: str, inv: Inventory, book: 
             if background.wait(0):
                 hosts = network.merge(hosts, background.results())
             else:  # a second request: stop waiting for the probes
-                hosts = network.merge(hosts, {p.host.name: [CheckResult(c, Verdict.ERROR, NETWORK_ABORTED, [])
-                                                            for c in p.checks] for p in net_job.plans})
+                hosts = network.merge(
+                    hosts,
+                    {
+                        p.host.name: [CheckResult(c, Verdict.ERROR, NETWORK_ABORTED, []) for c in p.checks]
+                        for p in net_job.plans
+                    },
+                )
     finally:
         journal.close()
 

@@ -94,15 +94,17 @@ def commands(method: str, lab: Lab, work: Path, concurrency: int, script: str, i
                str(lab.known_hosts), "--jobs", str(concurrency), "--output", str(out)]  # fmt: skip
         return [*cmd, "--no-network"], env  # the host phase; bench_network.py measures the network phase
     control = Path(tempfile.mkdtemp(prefix="cp", dir=work))  # a cold SSH control path every repetition
-    env.update({
-        "ANSIBLE_HOST_KEY_CHECKING": "True",
-        "ANSIBLE_PIPELINING": "True",
-        "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
-        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),
-        "ANSIBLE_SSH_COMMON_ARGS": f"-o UserKnownHostsFile={lab.known_hosts}",
-        "ANSIBLE_LOCAL_TEMP": str(work / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-    })
+    env.update(
+        {
+            "ANSIBLE_HOST_KEY_CHECKING": "True",
+            "ANSIBLE_PIPELINING": "True",
+            "ANSIBLE_PYTHON_INTERPRETER": "/usr/bin/python3",
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),
+            "ANSIBLE_SSH_COMMON_ARGS": f"-o UserKnownHostsFile={lab.known_hosts}",
+            "ANSIBLE_LOCAL_TEMP": str(work / "ansible-tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+    )
     cmd = [str(ansible_binary()), "all", "-i", str(lab.inventory), "-m", "shell", "-a", script, "-b",
            "-f", str(concurrency), "-o"]  # fmt: skip
     return cmd, env
@@ -183,16 +185,22 @@ def main() -> None:
 
 def report(results: dict[str, Result], args: argparse.Namespace, n_snippets: int, latency: float) -> None:
     n = args.hosts
-    print(f"\n{n} generic lab hosts, concurrency {args.concurrency}, {n_snippets} distinct commands per host, "
-          f"best/median of {args.repeat}; {os.cpu_count()} cores shared by client and hosts\n")
-    header = f"{'method':<10}{'wall min':>10}{'median':>9}{'hosts/s':>9}{'x floor':>9}" \
-             f"{'client CPU/host':>17}{'machine CPU/host':>18}{'peak RSS':>10}"
+    print(
+        f"\n{n} generic lab hosts, concurrency {args.concurrency}, {n_snippets} distinct commands per host, "
+        f"best/median of {args.repeat}; {os.cpu_count()} cores shared by client and hosts\n"
+    )
+    header = (
+        f"{'method':<10}{'wall min':>10}{'median':>9}{'hosts/s':>9}{'x floor':>9}"
+        f"{'client CPU/host':>17}{'machine CPU/host':>18}{'peak RSS':>10}"
+    )
     print(header)
     floor = results["floor"].wall_min()
     for method, r in results.items():
-        print(f"{method:<10}{r.wall_min():>9.2f}s{r.wall_median():>8.2f}s{n / r.wall_min():>9.0f}"
-              f"{r.wall_min() / floor:>9.2f}{r.per_host('client_cpu', n):>14.1f} ms"
-              f"{r.per_host('machine_cpu', n):>15.1f} ms{r.peak_mb():>7.0f} MB")
+        print(
+            f"{method:<10}{r.wall_min():>9.2f}s{r.wall_median():>8.2f}s{n / r.wall_min():>9.0f}"
+            f"{r.wall_min() / floor:>9.2f}{r.per_host('client_cpu', n):>14.1f} ms"
+            f"{r.per_host('machine_cpu', n):>15.1f} ms{r.peak_mb():>7.0f} MB"
+        )
     print(f"\nsingle-host latency (in-process audit of one host, best of 7): {latency:.0f} ms")
     auditor, batched = results["auditor"].wall_min(), results["batched"].wall_min()
     print(f"ratio_vs_floor: {auditor / floor:.2f}")

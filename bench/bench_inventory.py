@@ -22,11 +22,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from auditor.inventory import load_inventory
 
 SHAPES: dict[str, Callable[[int], str]] = {
-    "one group": lambda n: "[servers]\n" + "".join(f"h{i} ansible_host=10.0.{i // 250 % 250}.{i % 250 + 1}\n"
-                                                   for i in range(n)) + "[servers:vars]\nlog_server=10.9.9.9\n",
+    "one group": lambda n: (
+        "[servers]\n"
+        + "".join(f"h{i} ansible_host=10.0.{i // 250 % 250}.{i % 250 + 1}\n" for i in range(n))
+        + "[servers:vars]\nlog_server=10.9.9.9\n"
+    ),
     "one range": lambda n: f"[servers]\nh[1:{n}]\n[servers:vars]\nlog_server=10.9.9.9\n",
-    "group each": lambda n: "".join(f"[g{i}]\nh{i}\n" for i in range(n))
-    + "[parent:children]\n" + "".join(f"g{i}\n" for i in range(n)),
+    "group each": lambda n: (
+        "".join(f"[g{i}]\nh{i}\n" for i in range(n)) + "[parent:children]\n" + "".join(f"g{i}\n" for i in range(n))
+    ),
 }
 
 

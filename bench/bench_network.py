@@ -49,15 +49,19 @@ def main(argv: list[str] | None = None) -> None:
         base_cmd = ["nmap", "-n", "-sS", "-T4", "-p", ports, *addresses]
         t_base, proc = timed(lambda: subprocess.run(base_cmd, capture_output=True, text=True, check=True))
         up = proc.stdout.count("Nmap scan report for")
-        print(f"baseline  nmap -n -sS -T4 -p <{len(ports.split(','))} ports> {len(addresses)} hosts: "
-              f"{t_base:6.2f} s ({up} up)")
+        print(
+            f"baseline  nmap -n -sS -T4 -p <{len(ports.split(','))} ports> {len(addresses)} hosts: "
+            f"{t_base:6.2f} s ({up} up)"
+        )
 
         arguments = scan.nmap_arguments(ports, scan.is_root(), host_timeout=60)
         t_scan, result = timed(lambda: scan.run_nmap(addresses, arguments, 900))
         parsed = scan.parse(result.result, {a: a for a in addresses}, result.xml)
         answered = sum(1 for s in parsed.values() if s.up)
-        print(f"auditor   scan (-sV, ftp-anon, U:161, host timeout) {len(addresses)} hosts: {t_scan:6.2f} s "
-              f"({answered} up)  x{t_scan / t_base:.1f} baseline")
+        print(
+            f"auditor   scan (-sV, ftp-anon, U:161, host timeout) {len(addresses)} hosts: {t_scan:6.2f} s "
+            f"({answered} up)  x{t_scan / t_base:.1f} baseline"
+        )
 
         catalog = load_catalog()
         plans = plan_run(load_playbook("baseline", catalog), catalog, load_inventory(lab.inventory), {})
@@ -66,8 +70,10 @@ def main(argv: list[str] | None = None) -> None:
         job = phase.prepare(net_plans, options)
         t_phase, results = timed(lambda: phase.run(job))
         checks = sum(len(r) for r in results.values())
-        print(f"auditor   network phase ({checks} NET-* results; scan + HTTP/TLS probes + judging): "
-              f"{t_phase:6.2f} s  x{t_phase / t_base:.1f} baseline")
+        print(
+            f"auditor   network phase ({checks} NET-* results; scan + HTTP/TLS probes + judging): "
+            f"{t_phase:6.2f} s  x{t_phase / t_base:.1f} baseline"
+        )
         print(f"  {args.hosts} hosts, nmap {arguments}")
     finally:
         problems = lab.stop()

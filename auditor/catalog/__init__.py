@@ -69,9 +69,7 @@ def _load(root: Path) -> Catalog:
     crosswalk = load_crosswalk(crosswalk_path, _display(crosswalk_path), set(controls["2013"]), annexes["2022"])
     iso_ids = {edition: set(ids) for edition, ids in controls.items()}
     plan_map_path = root / "plan-mapping.yaml"
-    plan_map = load_plan_map(
-        plan_map_path, _display(plan_map_path), set(plan_tasks), iso_ids, set(documents.documents)
-    )
+    plan_map = load_plan_map(plan_map_path, _display(plan_map_path), set(plan_tasks), iso_ids, set(documents.documents))
     checks: dict[str, Check] = {}
     for path in sorted((root / "iso27001" / "checks").glob("*.yaml")):
         for check in load_check_file(path, _display(path), set(plan_tasks), iso_ids):

@@ -150,9 +150,7 @@ def show(catalog: Catalog, ident: str, edition: str | None = None) -> dict[str, 
             "source": check.source,
         }
     if catalog.documents and ident in catalog.documents.documents:
-        by_doc = [
-            f"{r['edition']} {r['id']}" for r in rows(catalog) if ident in r.get("documents", [])
-        ]
+        by_doc = [f"{r['edition']} {r['id']}" for r in rows(catalog) if ident in r.get("documents", [])]
         return {"kind": "document", **_documents(catalog, [ident])[0], "required_by": by_doc}
     editions = [edition] if edition else ["2013", "2022", "2005"]
     for ed in editions:

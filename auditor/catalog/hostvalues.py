@@ -49,8 +49,11 @@ def vet_plans(plans: list[HostPlan]) -> None:
         for check in plan.checks:
             templated = by_check.get(check.id)
             if templated is None:
-                templated = by_check[check.id] = [(name, spec, used) for name, spec in check.facts.items()
-                                                  if spec.type in REGISTRY and (used := params_used(spec.params))]
+                templated = by_check[check.id] = [
+                    (name, spec, used)
+                    for name, spec in check.facts.items()
+                    if spec.type in REGISTRY and (used := params_used(spec.params))
+                ]
             if not templated or not _applies(check, plan.params):  # no template: the catalog's schema judged it
                 continue
             for fact_name, spec, used in templated:
@@ -65,9 +68,11 @@ def vet_plans(plans: list[HostPlan]) -> None:
                 error = jsonschema.exceptions.best_match(validator.iter_errors(rendered))
                 if error is not None:
                     where = ".".join(str(p) for p in error.absolute_path)
-                    why = (f"{error.instance!r} is refused: a path must be absolute (start with /), a name must "
-                           f"start with a letter, digit or _, and neither may hold a control character "
-                           f"(check {check.id}, fact {fact_name}.{where})")
+                    why = (
+                        f"{error.instance!r} is refused: a path must be absolute (start with /), a name must "
+                        f"start with a letter, digit or _, and neither may hold a control character "
+                        f"(check {check.id}, fact {fact_name}.{where})"
+                    )
                     param = sorted(used)[0] if len(used) == 1 else ", ".join(sorted(used))
                     raise _refusal(plan, param, why)
                 seen.add(key)

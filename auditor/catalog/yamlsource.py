@@ -153,8 +153,11 @@ def _check_size(root: yaml.Node | None, text: str, name: str, error_type: type[I
         if done:
             total = 1 + sum(size.get(id(k), 0) for k in kids)
             if total > MAX_NODES + len(size):
-                raise error_type(f"its aliases expand to more than {MAX_NODES} values (a YAML bomb?)", file=name,
-                                 line=node.start_mark.line + 1 if node.start_mark else None)
+                raise error_type(
+                    f"its aliases expand to more than {MAX_NODES} values (a YAML bomb?)",
+                    file=name,
+                    line=node.start_mark.line + 1 if node.start_mark else None,
+                )
             size[id(node)] = total
             continue
         stack.append((node, True))

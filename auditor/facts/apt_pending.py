@@ -27,14 +27,20 @@ from auditor.facts.base import FactType, FactUnreadable, RawOutput, existing_fil
 
 SCRIPT = (
     'if command -v apt-get >/dev/null 2>&1; then echo @@now; echo "${_now:-$(date +%s)}"; echo @@lists; '
-    "set --; " + existing_files(["/var/lib/apt/lists/*_Packages", "/var/lib/apt/lists/*_Packages.*",
-                                 "/var/lib/apt/lists/*_InRelease", "/var/lib/apt/lists/*_Release"])
+    "set --; "
+    + existing_files(
+        [
+            "/var/lib/apt/lists/*_Packages",
+            "/var/lib/apt/lists/*_Packages.*",
+            "/var/lib/apt/lists/*_InRelease",
+            "/var/lib/apt/lists/*_Release",
+        ]
+    )
     + '[ $# -eq 0 ] || stat -c "%Y|%n" -- "$@"; echo @@sim; '  # one stat for the 10 to 30 lists of a real host
     # Holds, pins and a Default-Release keep an update from being installed, not applied: ignore them.
     "LC_ALL=C apt-get -s -q -o Debug::NoLocking=1 -o APT::Ignore-Hold=1 -o Dir::Etc::preferences=/dev/null "
     "-o Dir::Etc::preferencesparts=/dev/null -o APT::Default-Release= dist-upgrade </dev/null 2>&1; "
     'echo "@@rc $?"; echo @@held; '
-
     "apt-mark showhold </dev/null 2>/dev/null; "
     "else echo @@none; fi; true"
 )

@@ -31,7 +31,7 @@ SCRIPT = (
     "| grep -E '^(APT::Periodic::|Unattended-Upgrade::(Origins-Pattern|Allowed-Origins)::|[EW]: )'; "
     'echo "@@rc $rc"; echo @@job; '
     "if [ -d /run/systemd/system ]; then "
-    "echo \"systemd $(systemctl is-active apt-daily-upgrade.timer </dev/null 2>&1)\"; "
+    'echo "systemd $(systemctl is-active apt-daily-upgrade.timer </dev/null 2>&1)"; '
     "elif [ -f /etc/cron.daily/apt-compat ]; then "
     "if [ -x /etc/cron.daily/apt-compat ]; then echo cron executable; else echo cron not-executable; fi; "
     "else echo cron absent; fi"

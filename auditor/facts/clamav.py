@@ -137,7 +137,7 @@ class ClamavDbFact(FactType):
             'v() { printf "%s\\n" "$c" | sed -n "s/^$1 = \\"\\([^\\"]*\\)\\".*/\\1/p" | head -n 1; }; '
             "s=$(v LocalSocket); p=$(v TCPSocket); a=$(v TCPAddr); "
             'if [ -n "$s$p" ]; then if command -v perl >/dev/null 2>&1; then echo @@version; '
-            f"perl -e '{_ASK}' -- \"$s\" \"$p\" \"$a\" </dev/null 2>&1; echo \"@@version_rc $?\"; "
+            f'perl -e \'{_ASK}\' -- "$s" "$p" "$a" </dev/null 2>&1; echo "@@version_rc $?"; '
             "else echo @@noperl; fi; fi; "
             'set --; d=$(v DatabaseDirectory); b=$(printf "%s\\n" "$c" | sed -n "s/^Database directory: //p"); '
             '[ -n "$d" ] && set -- "$d"; [ -n "$b" ] && [ "$b" != "$d" ] && set -- "$@" "$b"; '

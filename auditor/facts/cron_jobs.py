@@ -33,8 +33,8 @@ SNIPPET = (
     "echo @@lstat; stat -c '%u|%U|%a|%F|%n' -- /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/* 2>/dev/null; "
     "echo @@stat; stat -L -c '%u|%U|%a|%F|%n' -- /etc/crontab /etc/cron.d/* /var/spool/cron/crontabs/* 2>/dev/null; "
     "echo @@anacron; [ -x /usr/sbin/anacron ] && echo present; "
-    "for d in hourly daily weekly monthly; do echo \"@@run-parts /etc/cron.$d\"; "
-    "[ -d \"/etc/cron.$d\" ] && run-parts --test \"/etc/cron.$d\" </dev/null; done; true"
+    'for d in hourly daily weekly monthly; do echo "@@run-parts /etc/cron.$d"; '
+    '[ -d "/etc/cron.$d" ] && run-parts --test "/etc/cron.$d" </dev/null; done; true'
 )
 
 # Debian cron without -l: a cron.d file name is letters, digits, "_" and "-" (run-parts' default
@@ -215,14 +215,25 @@ def parse(outputs: list[RawOutput]) -> dict[str, Any]:
             body = [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
             if script not in texts:
                 problems.append(f"{script}: unreadable")
-            jobs.append({"source": script, "line": None, "schedule": by[0]["schedule"], "user": "root",
-                         "command": script, "body": body})
+            jobs.append(
+                {
+                    "source": script,
+                    "line": None,
+                    "schedule": by[0]["schedule"],
+                    "user": "root",
+                    "command": script,
+                    "body": body,
+                }
+            )
     return {"jobs": jobs, "ignored": ignored, "problems": problems}
 
 
 def found_run_parts(found: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key.split(" ", 1)[1]: [ln for ln in lines if ln.startswith("/")]
-            for key, lines in found.items() if key.startswith("run-parts ")}
+    return {
+        key.split(" ", 1)[1]: [ln for ln in lines if ln.startswith("/")]
+        for key, lines in found.items()
+        if key.startswith("run-parts ")
+    }
 
 
 @register

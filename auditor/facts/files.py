@@ -128,8 +128,9 @@ class FileAgeFact(FactType):
             return {"count": 0, "newest_days": None, "oldest_days": None, "newest_path": None, "clock": host.as_dict()}
         dated = [Dated(e["age_days"], e["undated"]) for e in entries]
         young = newest(dated)
-        youngest = min((e for e in entries if e["age_days"] is not None), key=lambda e: upper(e["age_days"]),
-                       default=None)
+        youngest = min(
+            (e for e in entries if e["age_days"] is not None), key=lambda e: upper(e["age_days"]), default=None
+        )
         notes = [f"{e['path']} {e['undated']}" for e in entries if e["undated"]]
         if host.off or notes:
             notes.append(host.describe())

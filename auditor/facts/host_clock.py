@@ -31,8 +31,10 @@ class HostClockFact(ScriptFact):
 
     def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
         try:
-            return outputs[0].stdout.rstrip("\n") + "\n" + evidence_line(
-                host_clock(epoch(outputs[0].stdout.removeprefix("@@clock ")), outputs[0].reference)
+            return (
+                outputs[0].stdout.rstrip("\n")
+                + "\n"
+                + evidence_line(host_clock(epoch(outputs[0].stdout.removeprefix("@@clock ")), outputs[0].reference))
             )
         except ValueError:
             return outputs[0].stdout

@@ -22,9 +22,7 @@ class PackageFact(FactType):
     name = "package"
     params_schema = {
         "type": "object",
-        "properties": {
-            "names": {"type": "array", "items": name_schema("A-Za-z0-9.+_:-"), "minItems": 1}
-        },
+        "properties": {"names": {"type": "array", "items": name_schema("A-Za-z0-9.+_:-"), "minItems": 1}},
         "required": ["names"],
         "additionalProperties": False,
     }

@@ -33,7 +33,7 @@ _RUNNING = " ".join(
 SNIPPET = (
     f"echo @@running; grep -H . {_RUNNING} 2>&1; "
     "if [ -d /run/systemd/system ] && [ -x /lib/systemd/systemd-sysctl ]; then "
-    "echo @@systemd; /lib/systemd/systemd-sysctl --cat-config --no-pager </dev/null 2>&1; echo \"@@rc $?\"; "
+    'echo @@systemd; /lib/systemd/systemd-sysctl --cat-config --no-pager </dev/null 2>&1; echo "@@rc $?"; '
     "elif command -v sysctl >/dev/null 2>&1; then echo @@procps; "
     "else echo @@nosysctl; fi"
 )

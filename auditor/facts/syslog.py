@@ -44,7 +44,7 @@ RSYSLOG_SNIPPET = (
     "r=$(command -v rsyslogd || { [ -x /usr/sbin/rsyslogd ] && echo /usr/sbin/rsyslogd; }); "
     '[ -n "$r" ] || { echo @@no-rsyslogd; exit 0; }; t=$(mktemp) || exit 1; '
     '"$r" -N1 -o "$t" </dev/null >/dev/null 2>"$t.err"; echo "@@rc $?"; echo @@errors; cat "$t.err"; '
-    "echo @@read; sed -n 's/^##### BEGIN CONFIG: \\(.*\\) (put on stack)$/\\1/p' \"$t\" >\"$t.list\"; cat \"$t.list\"; "
+    'echo @@read; sed -n \'s/^##### BEGIN CONFIG: \\(.*\\) (put on stack)$/\\1/p\' "$t" >"$t.list"; cat "$t.list"; '
     'set --; while IFS= read -r f; do [ -f "$f" ] && set -- "$@" "${f#/}"; done <"$t.list"; '
     'rm -f "$t" "$t.err" "$t.list"; '
     'echo @@tar; [ $# -eq 0 ] || tar -C / -chf - -- "$@" | base64'

@@ -25,12 +25,12 @@ from auditor.facts.base import FactUnreadable, RawOutput, ScriptFact, register, 
 
 SCRIPT = (
     "if command -v chronyc >/dev/null 2>&1; then "
-    "echo @@chrony_tracking; chronyc -n -c tracking </dev/null 2>&1; echo \"@@chrony_tracking_rc $?\"; "
-    "echo @@chrony_sources; chronyc -n -c sources </dev/null 2>&1; echo \"@@chrony_sources_rc $?\"; fi; "
+    'echo @@chrony_tracking; chronyc -n -c tracking </dev/null 2>&1; echo "@@chrony_tracking_rc $?"; '
+    'echo @@chrony_sources; chronyc -n -c sources </dev/null 2>&1; echo "@@chrony_sources_rc $?"; fi; '
     "if [ -d /run/systemd/system ] && command -v timedatectl >/dev/null 2>&1; then "
     "echo @@timesyncd; timedatectl show-timesync </dev/null 2>&1; timedatectl show -p NTPSynchronized </dev/null 2>&1; "
-    "echo \"@@timesyncd_rc $?\"; fi; "
-    "if command -v ntpq >/dev/null 2>&1; then echo @@ntpq; ntpq -pn </dev/null 2>&1; echo \"@@ntpq_rc $?\"; fi; true"
+    'echo "@@timesyncd_rc $?"; fi; '
+    'if command -v ntpq >/dev/null 2>&1; then echo @@ntpq; ntpq -pn </dev/null 2>&1; echo "@@ntpq_rc $?"; fi; true'
 )
 
 _SYNCED_LEAP = {"Normal", "Insert second", "Delete second"}

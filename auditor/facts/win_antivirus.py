@@ -133,11 +133,15 @@ class WinAntivirusFact(FactType):
         if not active and problems:
             raise FactUnreadable("; ".join(problems))
         mode = defender.get("AMRunningMode") if defender else None
-        summary = (f"active: {', '.join(active)}" if active else "no active anti-virus product") + (
-            f"; Defender {'active' if defender_active else 'not active'} (mode {mode}), signatures {show(age)}"
-            if defender
-            else "; Defender not present or not running"
-        ) + (f"; {undated}" if undated else "")
+        summary = (
+            (f"active: {', '.join(active)}" if active else "no active anti-virus product")
+            + (
+                f"; Defender {'active' if defender_active else 'not active'} (mode {mode}), signatures {show(age)}"
+                if defender
+                else "; Defender not present or not running"
+            )
+            + (f"; {undated}" if undated else "")
+        )
         if third:
             summary += "; Security Center: " + ", ".join(f"{p['name']} {p['state']}/{p['signatures']}" for p in third)
         return {

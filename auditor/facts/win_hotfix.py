@@ -40,8 +40,10 @@ class WinHotfixFact(PowerShellFact):
                 continue
         newest = max(dated) if dated else None
         age, problem = days_since(newest[0], clock) if newest else (None, None)
-        summary = f"newest update {newest[1]} installed {newest[0]}, {show(age)}" if newest else (
-            "no update with an installation date"
+        summary = (
+            f"newest update {newest[1]} installed {newest[0]}, {show(age)}"
+            if newest
+            else ("no update with an installation date")
         )
         if problem or clock.off:
             summary += "; " + (problem or clock.describe())

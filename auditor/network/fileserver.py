@@ -36,8 +36,10 @@ def parse_url(url: str) -> tuple[str, str, int, str | None, str]:
     try:
         parts = addresses.url(url, ("sftp", "smb", "ftps"), allow_user=True)
     except addresses.AddressError as exc:
-        raise ValueError(f"file_server {exc}: expected sftp://[user@]host[:port]/path (smb:// and ftps:// "
-                         "are recognised but need passwords, which the auditor does not accept)") from None
+        raise ValueError(
+            f"file_server {exc}: expected sftp://[user@]host[:port]/path (smb:// and ftps:// "
+            "are recognised but need passwords, which the auditor does not accept)"
+        ) from None
     return parts.scheme, parts.host, parts.port, parts.user, parts.path
 
 
@@ -65,15 +67,26 @@ def probe(url: str, key_file: str | None, connect: ConnectOptions, timeout: floa
             client.get_host_keys().add(name, key_type, key)
     client.set_missing_host_key_policy(connect.host_keys.policy())
     try:
-        client.connect(host, port=port, username=user, key_filename=key_file, sock=sock, timeout=timeout,
-                       banner_timeout=timeout, auth_timeout=timeout, allow_agent=key_file is None,
-                       look_for_keys=key_file is None)
+        client.connect(
+            host,
+            port=port,
+            username=user,
+            key_filename=key_file,
+            sock=sock,
+            timeout=timeout,
+            banner_timeout=timeout,
+            auth_timeout=timeout,
+            allow_agent=key_file is None,
+            look_for_keys=key_file is None,
+        )
         sftp = client.open_sftp()
         sftp.get_channel().settimeout(timeout)
         report.entries = sorted(sftp.listdir(path))
         report.listed = True
-        report.transcript.append(f"sftp {user or ''}@{host}:{port} ls {path}: {len(report.entries)} entries: "
-                                 + ", ".join(report.entries[:20]))
+        report.transcript.append(
+            f"sftp {user or ''}@{host}:{port} ls {path}: {len(report.entries)} entries: "
+            + ", ".join(report.entries[:20])
+        )
     except paramiko.AuthenticationException as exc:
         report.listed = False
         report.error = f"authentication failed for {user!r}: {exc}"

@@ -30,7 +30,7 @@ def new_marker(run_token: str, host_name: str) -> str:
 
 
 def send_script(marker: str) -> str:
-    return f"logger -t {TAG} -p user.notice {shlex.quote(marker)}; echo \"logger rc=$?\"\n"
+    return f'logger -t {TAG} -p user.notice {shlex.quote(marker)}; echo "logger rc=$?"\n'
 
 
 def search_script(markers: list[str], paths: list[str], minutes: int = 120) -> str:
@@ -40,7 +40,7 @@ def search_script(markers: list[str], paths: list[str], minutes: int = 120) -> s
     roots = " ".join(path_arg(p) for p in paths)
     return (
         f"find {roots} -type f -mmin -{int(minutes)} -size -200M 2>/dev/null | "
-        f"while read -r f; do grep -HoF {patterns} -- \"$f\" 2>/dev/null; done | sort -u; true\n"
+        f'while read -r f; do grep -HoF {patterns} -- "$f" 2>/dev/null; done | sort -u; true\n'
     )
 
 
@@ -78,8 +78,14 @@ def send(host: Host, connect: ConnectOptions, marker: str, timeout: float = 30.0
     return Sent(host.name, marker, ok, text or f"exit {result.rc}", time.time())
 
 
-def search(log_server: Host, connect: ConnectOptions, markers: list[str], paths: list[str], wait: float,
-           stop: Callable[[], bool] = lambda: False) -> tuple[dict[str, str], str | None, int]:
+def search(
+    log_server: Host,
+    connect: ConnectOptions,
+    markers: list[str],
+    paths: list[str],
+    wait: float,
+    stop: Callable[[], bool] = lambda: False,
+) -> tuple[dict[str, str], str | None, int]:
     """(marker -> file, error, searches made): poll the log server until all markers are found or ``wait`` passes."""
     found: dict[str, str] = {}
     deadline = time.monotonic() + wait

@@ -78,8 +78,10 @@ def probe_smtp(address: str, port: int, server_name: str, ca_file: str | None, t
                 return report
             code, answer = smtp.ehlo(EHLO_NAME)
             if code != 250:  # without EHLO's list, "no STARTTLS" would be a guess
-                report.error = (f"SMTP {address}:{port} refused EHLO: {code} "
-                                f"{answer.decode('utf-8', 'replace')[:200]}; its extensions are unknown")
+                report.error = (
+                    f"SMTP {address}:{port} refused EHLO: {code} "
+                    f"{answer.decode('utf-8', 'replace')[:200]}; its extensions are unknown"
+                )
                 return report
             report.extensions = sorted(k.upper() for k in smtp.esmtp_features)
             report.transcript.append(f"EHLO: {code}; extensions: {' '.join(report.extensions) or '(none)'}")
@@ -100,7 +102,8 @@ def probe_smtp(address: str, port: int, server_name: str, ca_file: str | None, t
         if report.tls.upgrade_refused is None and not report.tls.modern and report.tls.problems:
             # Advertised, then the connection broke or timed out: whether mail could be encrypted is open.
             report.error = f"SMTP {address}:{port}: STARTTLS advertised, TLS could not be tried: " + "; ".join(
-                report.tls.problems)
+                report.tls.problems
+            )
     return report
 
 
@@ -117,9 +120,13 @@ def smtp_facts(report: SmtpReport) -> dict[str, Any]:
         detail = f"STARTTLS advertised but refused ({report.tls.upgrade_refused}): mail travels in clear text"
     elif report.tls is not None:
         works = bool(report.tls.modern) if (report.tls.modern or not report.tls.problems) else None
-        detail = (f"TLS handshake after STARTTLS: {', '.join(report.tls.modern)}" if report.tls.modern else
-                  "no TLS 1.2+ handshake accepted after STARTTLS" if works is False else
-                  "could not tell: " + "; ".join(report.tls.problems))
+        detail = (
+            f"TLS handshake after STARTTLS: {', '.join(report.tls.modern)}"
+            if report.tls.modern
+            else "no TLS 1.2+ handshake accepted after STARTTLS"
+            if works is False
+            else "could not tell: " + "; ".join(report.tls.problems)
+        )
     return {
         "endpoint": f"{report.address}:{report.port}",
         "listening": report.listening,
@@ -137,8 +144,9 @@ def smtp_facts(report: SmtpReport) -> dict[str, Any]:
 MAILBOX_TLS = {"imaps": 993, "pop3s": 995}
 
 
-def cleartext_upgrade(kind: str, address: str, port: int, server_name: str,
-                      timeout: float = 5.0) -> tuple[bool | None, str]:
+def cleartext_upgrade(
+    kind: str, address: str, port: int, server_name: str, timeout: float = 5.0
+) -> tuple[bool | None, str]:
     """Can a clear-text IMAP/POP3 session be upgraded to TLS 1.2+? True when STARTTLS/STLS is offered and
     the handshake after it works; False when it is not offered, is refused (NO/BAD/-ERR) or no TLS 1.2+
     handshake is accepted (the session stays in clear text); None, with why, when it could not tell."""

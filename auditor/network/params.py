@@ -25,6 +25,7 @@ DEFAULT_SMTP_PORT = 25
 DEFAULT_LOG_MARKER_WAIT = 20.0
 MAX_LOG_MARKER_WAIT = 3600.0
 
+
 @dataclass(frozen=True)
 class Checked:
     """The parsed values phase.py uses (None: not set)."""
@@ -126,4 +127,3 @@ def check_all(plans: list[HostPlan]) -> None:
     """Every host's network parameters (``validate``, and ``run`` before any host is contacted)."""
     for plan in plans:
         check(plan)
-

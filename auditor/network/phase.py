@@ -138,12 +138,18 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
     scanned = [p for p in job.plans if needs[p.host.name] & {"exposure", "mailbox"}]
     if scanned:
         note(f"nmap: {len(scanned)} target(s)")
-        scan_run, _ = scan.run_scan(sorted({job.scan_targets[p.host.name] for p in scanned}), job.scan_ports,
-                                    job.options.host_timeout, job.probe_wait_ms, job.options.scan_timeout,
-                                    job.options.stop)
+        scan_run, _ = scan.run_scan(
+            sorted({job.scan_targets[p.host.name] for p in scanned}),
+            job.scan_ports,
+            job.options.host_timeout,
+            job.probe_wait_ms,
+            job.options.scan_timeout,
+            job.options.stop,
+        )
         if scan_run.error is None:
-            scans = scan.parse(scan_run.result, {p.host.name: job.scan_targets[p.host.name] for p in scanned},
-                               scan_run.xml)
+            scans = scan.parse(
+                scan_run.result, {p.host.name: job.scan_targets[p.host.name] for p in scanned}, scan_run.xml
+            )
 
     scan_record = _scan_record(scan_run) if scan_run else None
     run_token = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(2)
@@ -170,8 +176,12 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
             server = str(plan.params["log_server"])
             if _find_host(job.options.inventory_hosts, server) is None:
                 why = f"log_server {server} is not a host of the inventory: its logs cannot be searched"
-                host_facts.put("log_marker", {"log_server_in_inventory": False, "found": None, "where": why}, None,
-                               _ev("log marker (not sent)", why))
+                host_facts.put(
+                    "log_marker",
+                    {"log_server_in_inventory": False, "found": None, "where": why},
+                    None,
+                    _ev("log marker (not sent)", why),
+                )
             else:
                 sent = logmarker.send(plan.host, job.options.connect, logmarker.new_marker(run_token, name))
                 with lock:
@@ -195,8 +205,9 @@ def _result(check: Check, plan: HostPlan, host_facts: _Facts) -> CheckResult:
     at = now()
     why_not = applicability(check, plan.params)
     if why_not:
-        return CheckResult(check, Verdict.NOT_APPLICABLE, f"not applicable: {why_not}",
-                           [parameter_evidence(check, plan.params, at)])
+        return CheckResult(
+            check, Verdict.NOT_APPLICABLE, f"not applicable: {why_not}", [parameter_evidence(check, plan.params, at)]
+        )
     facts: dict[str, Fact] = {}
     for local, spec in check.facts.items():
         value, error, evidence = host_facts.by_type.get(
@@ -226,12 +237,19 @@ def _ev(command: str, lines: list[str] | str, rc: int | None = 0, source: Eviden
 def _scan_record(run_: scan.ScanRun) -> Evidence:
     """The nmap run as every target's evidence shares it: its command line and its whole output, which
     results.json stores once; each host's evidence shows only its own lines of it."""
-    return Evidence(command=run_.command, rc=None if run_.error else 0, output=redact(run_.xml or run_.error or ""),
-                    at=now())
+    return Evidence(
+        command=run_.command, rc=None if run_.error else 0, output=redact(run_.xml or run_.error or ""), at=now()
+    )
 
 
-def _exposure(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | None, out: _Facts,
-              timeout: float, record: Evidence | None = None) -> None:
+def _exposure(
+    plan: HostPlan,
+    run_: scan.ScanRun | None,
+    result: scan.HostScan | None,
+    out: _Facts,
+    timeout: float,
+    record: Evidence | None = None,
+) -> None:
     command = run_.command if run_ else "nmap (not run)"
     if run_ is None or run_.error:
         out.put("exposure", None, run_.error if run_ else "nmap did not run", _ev(command, "", None, record))
@@ -264,7 +282,8 @@ def _https_portal(plan: HostPlan, url: addresses.Url, out: _Facts, timeout: floa
     ca = plan.params.get("tls_ca_file")
     report = tls.probe_tls(plan.host.address, url.port, name, os.path.expanduser(str(ca)) if ca else None, timeout)
     command = f"TLS probe {plan.host.address}:{url.port} (server name {name}; CA: system store" + (
-        f" + {ca})" if ca else ")")
+        f" + {ca})" if ca else ")"
+    )
     value = tls.report_facts(report)
     if report.listening is None:
         out.put("https_portal", None, f"{url}: could not tell: {value['problems']}", _ev(command, report.transcript))
@@ -294,8 +313,9 @@ def _smtp(plan: HostPlan, port: int, out: _Facts, timeout: float) -> None:
     out.put("smtp", mail.smtp_facts(report), None, _ev(command, report.transcript))
 
 
-def _mailbox(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | None, out: _Facts,
-             timeout: float) -> None:
+def _mailbox(
+    plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | None, out: _Facts, timeout: float
+) -> None:
     command = (run_.command if run_ else "nmap") + "; then IMAP/POP3 capability and TLS probes"
     if run_ is None or run_.error or result is None or not result.up:
         why = (run_.error if run_ else None) or (result.reason if result else "not scanned")
@@ -320,8 +340,11 @@ def _mailbox(plan: HostPlan, run_: scan.ScanRun | None, result: scan.HostScan | 
             elif facts["issuer_trusted"] and not facts["expired"] and facts["hostname_match"]:
                 encrypted.append(f"{p.label} {kind} over TLS ({report.protocol})")
             else:
-                why = facts["trust_error"] or ("certificate expired" if facts["expired"] else
-                                               f"certificate not valid for {name} ({facts['names']})")
+                why = facts["trust_error"] or (
+                    "certificate expired"
+                    if facts["expired"]
+                    else f"certificate not valid for {name} ({facts['names']})"
+                )
                 cleartext.append(f"{p.label} {kind} over TLS but {why}")
         else:
             upgraded, line = mail.cleartext_upgrade(kind, plan.host.address, p.port, name, timeout)
@@ -354,8 +377,12 @@ def _log_markers(job: Job, sent: dict[str, logmarker.Sent], facts: dict[str, _Fa
         ok = [n for n in names if sent[n].ok]
         for n in names:
             if not sent[n].ok:
-                facts[n].put("log_marker", None, f"logger on {n} failed: {sent[n].detail[:300]}",
-                             _ev(f"{n}: logger -t {logmarker.TAG} {sent[n].marker}", sent[n].detail, 1))
+                facts[n].put(
+                    "log_marker",
+                    None,
+                    f"logger on {n} failed: {sent[n].detail[:300]}",
+                    _ev(f"{n}: logger -t {logmarker.TAG} {sent[n].marker}", sent[n].detail, 1),
+                )
         if log_host is None or not ok:
             continue
         p0 = params[ok[0]]
@@ -363,22 +390,33 @@ def _log_markers(job: Job, sent: dict[str, logmarker.Sent], facts: dict[str, _Fa
         paths = paths if isinstance(paths, list) else str(paths).split(",")
         wait = job.checked[ok[0]].log_marker_wait if ok[0] in job.checked else netparams.DEFAULT_LOG_MARKER_WAIT
         markers = [sent[n].marker for n in ok]
-        found, error, searches = logmarker.search(log_host, job.options.connect, markers, paths, wait,
-                                                  job.options.stop.is_set)
+        found, error, searches = logmarker.search(
+            log_host, job.options.connect, markers, paths, wait, job.options.stop.is_set
+        )
         for n in ok:
             marker = sent[n].marker
-            search_cmd = (f"{log_host.name}: find {' '.join(paths)} -type f -mmin -120 | grep -HoF <marker> "
-                          f"(every 1 s, {searches} search(es), up to {wait:g} s)")
+            search_cmd = (
+                f"{log_host.name}: find {' '.join(paths)} -type f -mmin -120 | grep -HoF <marker> "
+                f"(every 1 s, {searches} search(es), up to {wait:g} s)"
+            )
             command = f"{n}: logger -t {logmarker.TAG} {marker}; {search_cmd}"
             if marker in found:
-                value = {"log_server_in_inventory": True, "found": True, "where": f"{log_host.name}:{found[marker]}",
-                         "marker": marker}
+                value = {
+                    "log_server_in_inventory": True,
+                    "found": True,
+                    "where": f"{log_host.name}:{found[marker]}",
+                    "marker": marker,
+                }
                 facts[n].put("log_marker", value, None, _ev(command, f"{found[marker]}:{marker}"))
             elif error:
                 facts[n].put("log_marker", None, error, _ev(command, error, None))
             else:
-                value = {"log_server_in_inventory": True, "found": False,
-                         "where": f"not on {log_host.name} after {wait:g} s", "marker": marker}
+                value = {
+                    "log_server_in_inventory": True,
+                    "found": False,
+                    "where": f"not on {log_host.name} after {wait:g} s",
+                    "marker": marker,
+                }
                 facts[n].put("log_marker", value, None, _ev(command, value["where"], 1))
 
 
@@ -395,11 +433,16 @@ def _file_servers(job: Job, facts: dict[str, _Facts], needs: dict[str, set[str]]
         report = reports[(str(url), key)]
         command = f"sftp listing of {url}" + (f" with key {key}" if key else "")
         if report.listed is None:
-            facts[plan.host.name].put("file_server", None, report.error or "no answer",
-                                      _ev(command, report.transcript, None))
+            facts[plan.host.name].put(
+                "file_server", None, report.error or "no answer", _ev(command, report.transcript, None)
+            )
         else:
-            value = {"answered": report.answered, "listed": report.listed, "entries": len(report.entries),
-                     "detail": report.error or f"{len(report.entries)} entries"}
+            value = {
+                "answered": report.answered,
+                "listed": report.listed,
+                "entries": len(report.entries),
+                "detail": report.error or f"{len(report.entries)} entries",
+            }
             facts[plan.host.name].put("file_server", value, None, _ev(command, report.transcript))
 
 

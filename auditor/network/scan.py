@@ -88,8 +88,9 @@ class HostScan:
         return [p for p in self.ports if p.state == "open"]
 
 
-def nmap_arguments(ports: str, root: bool, host_timeout: int, version_intensity: int = 2,
-                   versiondb: str | None = None) -> list[str]:
+def nmap_arguments(
+    ports: str, root: bool, host_timeout: int, version_intensity: int = 2, versiondb: str | None = None
+) -> list[str]:
     """The nmap options (without output, targets): one list item per argument. Pure; shown in evidence."""
     if not _PORTS_SPEC.match(ports):
         raise ValueError(f"scan_ports {ports!r}: use nmap -p syntax (digits, commas, ranges, T:/U:)")
@@ -101,8 +102,23 @@ def nmap_arguments(ports: str, root: bool, host_timeout: int, version_intensity:
         if "U:" not in spec:
             spec += f",U:{SNMP_UDP_PORT}"
     return [
-        "-n", *scan_types, "-p", spec, "-sV", "--version-intensity", str(version_intensity), "--script", "ftp-anon",
-        "-PE", "-PS22,80,443,25", "-PA80", "--host-timeout", f"{host_timeout}s", "--max-retries", "2", "-T4",
+        "-n",
+        *scan_types,
+        "-p",
+        spec,
+        "-sV",
+        "--version-intensity",
+        str(version_intensity),
+        "--script",
+        "ftp-anon",
+        "-PE",
+        "-PS22,80,443,25",
+        "-PA80",
+        "--host-timeout",
+        f"{host_timeout}s",
+        "--max-retries",
+        "2",
+        "-T4",
         *(["--versiondb", versiondb] if versiondb else []),
     ]
 
@@ -223,8 +239,11 @@ def _entries(scanned: dict[str, Any], target: str) -> list[tuple[str, dict[str, 
     (nmap records it as hostname type ``user``), or every address inside a network target."""
     if target in scanned:
         return [(target, scanned[target])]
-    named = [(ip, h) for ip, h in scanned.items()
-             if any(n.get("name") == target and n.get("type") == "user" for n in h.get("hostnames", []))]
+    named = [
+        (ip, h)
+        for ip, h in scanned.items()
+        if any(n.get("name") == target and n.get("type") == "user" for n in h.get("hostnames", []))
+    ]
     if named or "/" not in target:
         return named
     from auditor.network.targets import covers
@@ -320,8 +339,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-def run_nmap(targets: list[str], arguments: list[str], timeout: float, stop: threading.Event | None = None,
-             scratch: str | None = None) -> ScanRun:
+def run_nmap(
+    targets: list[str],
+    arguments: list[str],
+    timeout: float,
+    stop: threading.Event | None = None,
+    scratch: str | None = None,
+) -> ScanRun:
     """The one nmap run of the audit (I/O): the argv list run as is (no shell, no re-splitting), its XML read
     by python-nmap's parser. Stopped within a fraction of a second when ``stop`` is set; the child never
     outlives this call, nor the auditor. Targets were vetted by ``targets.vet``."""
@@ -333,8 +357,15 @@ def run_nmap(targets: list[str], arguments: list[str], timeout: float, stop: thr
     command = shlex.join(argv)
     try:
         with open(os.path.join(scratch, "stderr"), "w+b") as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                    start_new_session=True, preexec_fn=_die_with_parent(), close_fds=True)
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                start_new_session=True,
+                preexec_fn=_die_with_parent(),
+                close_fds=True,
+            )
             try:
                 deadline = time.monotonic() + timeout
                 while True:
@@ -372,8 +403,14 @@ def _parse_xml(command: str, xml_text: str, stderr: str) -> ScanRun:
     return ScanRun(command, result, xml_text)
 
 
-def run_scan(targets: list[str], ports: str, host_timeout: int, probe_wait_ms: int, timeout: float,
-                 stop: threading.Event | None = None) -> tuple[ScanRun, list[str]]:
+def run_scan(
+    targets: list[str],
+    ports: str,
+    host_timeout: int,
+    probe_wait_ms: int,
+    timeout: float,
+    stop: threading.Event | None = None,
+) -> tuple[ScanRun, list[str]]:
     """The audit's scan in its own scratch folder (capped probe waits); returns the run and the options used."""
     arguments = nmap_arguments(ports, is_root(), host_timeout)
     try:

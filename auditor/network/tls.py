@@ -72,8 +72,9 @@ def _ext(kind: int, body: bytes) -> bytes:
     return struct.pack("!HH", kind, len(body)) + body
 
 
-def client_hello(version: int, suites: tuple[int, ...] | list[int], server_name: str | None = None,
-                 random: bytes | None = None) -> bytes:
+def client_hello(
+    version: int, suites: tuple[int, ...] | list[int], server_name: str | None = None, random: bytes | None = None
+) -> bytes:
     """One TLS record holding a ClientHello for ``version`` offering ``suites``."""
     random = random if random is not None else os.urandom(32)
     ciphers = b"".join(struct.pack("!H", s) for s in (*suites, SCSV_RENEGOTIATION))
@@ -151,8 +152,9 @@ def _read_answer(sock: socket.socket, limit: int = 16384) -> bytes:
     return data
 
 
-def raw_hello(address: str, port: int, version: int, suites: tuple[int, ...] | list[int],
-              server_name: str | None, timeout: float) -> tuple[HelloAnswer, bytes]:
+def raw_hello(
+    address: str, port: int, version: int, suites: tuple[int, ...] | list[int], server_name: str | None, timeout: float
+) -> tuple[HelloAnswer, bytes]:
     try:
         with socket.create_connection((address, port), timeout=timeout) as sock:
             sock.sendall(client_hello(version, suites, server_name))
@@ -261,8 +263,9 @@ def trust_context(ca_file: str | None) -> ssl.SSLContext:
     return ctx
 
 
-def _tls_socket(address: str, port: int, ctx: ssl.SSLContext, server_name: str, timeout: float,
-                wrap: Any = None) -> ssl.SSLSocket:
+def _tls_socket(
+    address: str, port: int, ctx: ssl.SSLContext, server_name: str, timeout: float, wrap: Any = None
+) -> ssl.SSLSocket:
     sock = socket.create_connection((address, port), timeout=timeout)
     try:
         if wrap is not None:
@@ -273,8 +276,15 @@ def _tls_socket(address: str, port: int, ctx: ssl.SSLContext, server_name: str, 
         raise
 
 
-def probe_tls(address: str, port: int, server_name: str, ca_file: str | None, timeout: float = 5.0,
-              starttls: Any = None, now: datetime | None = None) -> TlsReport:
+def probe_tls(
+    address: str,
+    port: int,
+    server_name: str,
+    ca_file: str | None,
+    timeout: float = 5.0,
+    starttls: Any = None,
+    now: datetime | None = None,
+) -> TlsReport:
     """Probe one endpoint. ``starttls(sock)`` upgrades a plain connection first (SMTP); legacy-version
     and weak-cipher probes then need the same preamble and are skipped for such endpoints."""
     now = now or datetime.now(UTC)
@@ -312,8 +322,11 @@ def probe_tls(address: str, port: int, server_name: str, ca_file: str | None, ti
         try:
             with _tls_socket(address, port, trust_context(ca_file), server_name, timeout, starttls):
                 report.trust_checked = True
-                report.transcript.append("chain verification (system store" + (f" + {ca_file}" if ca_file else "")
-                                         + ", time not checked): ok")
+                report.transcript.append(
+                    "chain verification (system store"
+                    + (f" + {ca_file}" if ca_file else "")
+                    + ", time not checked): ok"
+                )
         except ssl.SSLCertVerificationError as exc:
             report.trust_checked = True
             report.trust_error = exc.verify_message or str(exc)

@@ -104,8 +104,12 @@ def severity_labels(_: Gettext) -> dict[str, str]:
 
 
 def host_status_labels(_: Gettext) -> dict[str, str]:
-    return {"reachable": _("Reachable"), "unreachable": _("Unreachable"), "error": _("Host error"),
-            "aborted": _("Aborted (run stopped)")}
+    return {
+        "reachable": _("Reachable"),
+        "unreachable": _("Unreachable"),
+        "error": _("Host error"),
+        "aborted": _("Aborted (run stopped)"),
+    }
 
 
 def domain_labels(_: Gettext) -> dict[str, dict[str, str]]:

@@ -48,5 +48,11 @@ def open_transport(host: Host, options: ConnectOptions) -> Transport:
 
 
 __all__ = [
-    "ConnectOptions", "ExecResult", "HostError", "OutputBudget", "Transport", "open_transport", "sudo_refusal",
+    "ConnectOptions",
+    "ExecResult",
+    "HostError",
+    "OutputBudget",
+    "Transport",
+    "open_transport",
+    "sudo_refusal",
 ]

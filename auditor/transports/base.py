@@ -51,8 +51,11 @@ class OutputBudget:
 
 def cut_reason(limit: int, whole_run: bool) -> str:
     size = f"{limit / MB:g} MB"
-    who = f"the run's hosts together sent more than the {size} the auditor holds at once" if whole_run \
+    who = (
+        f"the run's hosts together sent more than the {size} the auditor holds at once"
+        if whole_run
         else f"the host sent more than the {size} the auditor reads from one host"
+    )
     return f"output cut at {size} ({who}): this fact's output did not come back whole"
 
 

@@ -213,8 +213,14 @@ class SshTransport(Transport):
         cut: str | None = None
 
         def result(rc: int | None) -> ExecResult:
-            return ExecResult(rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                              (time.monotonic() - start) * 1000, cut, len(out) if budget is not None else 0)
+            return ExecResult(
+                rc,
+                out.decode("utf-8", "replace"),
+                err.decode("utf-8", "replace"),
+                (time.monotonic() - start) * 1000,
+                cut,
+                len(out) if budget is not None else 0,
+            )
 
         try:
             channel = transport.open_session(timeout=self.connect_timeout)
@@ -240,8 +246,11 @@ class SshTransport(Transport):
                 out += chunk[:keep]
                 if keep < len(chunk):  # the rest is never read: the batch is cut here
                     over_host = len(out) >= HOST_OUTPUT_LIMIT
-                    cut = cut_reason(HOST_OUTPUT_LIMIT, False) if over_host or budget is None \
+                    cut = (
+                        cut_reason(HOST_OUTPUT_LIMIT, False)
+                        if over_host or budget is None
                         else cut_reason(budget.limit, True)
+                    )
                     break
             finished = channel.eof_received and cut is None
             while channel.recv_stderr_ready() and len(err) < 65536:

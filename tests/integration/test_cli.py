@@ -18,8 +18,19 @@ import pytest
 from auditor.paths import schema_path
 from auditor.report.evidence import evidence_of
 
-BASELINE_TASKS = {"PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS",
-                  "PT-BACKUP", "PT-CONTINUITY", "PT-VULN", "PT-MONITORING", "PT-ASSESSMENT"}
+BASELINE_TASKS = {
+    "PT-AUTH",
+    "PT-AV",
+    "PT-LOG",
+    "PT-USB",
+    "PT-FIREWALL",
+    "PT-IDS",
+    "PT-BACKUP",
+    "PT-CONTINUITY",
+    "PT-VULN",
+    "PT-MONITORING",
+    "PT-ASSESSMENT",
+}
 
 
 def auditor(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

@@ -69,8 +69,7 @@ def test_stop_event_ends_nmap_within_seconds(tmp_path: Path) -> None:
 
 
 def test_nmap_dies_with_a_killed_auditor_and_its_folder_is_swept() -> None:
-    code = ("import sys; from auditor.network import scan; "
-            f"scan.run_nmap(['127.0.0.1'], {SLOW!r}, 600)")
+    code = f"import sys; from auditor.network import scan; scan.run_nmap(['127.0.0.1'], {SLOW!r}, 600)"
     parent = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
     try:
         scratch = f"{scan.SCRATCH_PREFIX}{parent.pid}-"
@@ -80,8 +79,12 @@ def test_nmap_dies_with_a_killed_auditor_and_its_folder_is_swept() -> None:
         assert folders
         os.kill(parent.pid, signal.SIGKILL)  # no finally, no handler runs in the auditor
         parent.wait(10)
-        assert _wait(lambda: not Path(f"/proc/{nmap_pid}").exists() or
-                     Path(f"/proc/{nmap_pid}/stat").read_text().split()[2] == "Z", 5), "nmap outlived the auditor"
+        assert _wait(
+            lambda: (
+                not Path(f"/proc/{nmap_pid}").exists() or Path(f"/proc/{nmap_pid}/stat").read_text().split()[2] == "Z"
+            ),
+            5,
+        ), "nmap outlived the auditor"
         assert all(f.exists() for f in folders)  # left behind by the kill...
         removed = scan.sweep_stale()
         assert all(not f.exists() for f in folders) and {str(f) for f in folders} <= set(removed)  # ...swept next run

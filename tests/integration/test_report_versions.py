@@ -20,9 +20,24 @@ COMMANDS = ("/bin/sh -s: probe LNX-SSH-ROOT-LOGIN-DISABLED", "/bin/sh -s: probe 
 
 def report(source: Path, fmt: str, target: Path, *more: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "auditor", "report", str(source), "--format", fmt, "--lang", "en",
-         "--output", str(target), *more],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,  # this checkout's auditor, not an installed one
+        [
+            sys.executable,
+            "-m",
+            "auditor",
+            "report",
+            str(source),
+            "--format",
+            fmt,
+            "--lang",
+            "en",
+            "--output",
+            str(target),
+            *more,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,  # this checkout's auditor, not an installed one
     )
 
 

@@ -23,10 +23,28 @@ def test_secret_params_are_not_written_to_results(tmp_path: Path) -> None:
     (tmp_path / "pb.yaml").write_text(PLAYBOOK)
     (tmp_path / "inv.ini").write_text("[servers]\nme ansible_connection=local\n")
     out = tmp_path / "out"
-    proc = auditor("run", "-i", str(tmp_path / "inv.ini"), "-p", str(tmp_path / "pb.yaml"), "--no-network",
-                   "-o", str(out), "--param", "api_password=CLI-SECRET", "--param", "aws_secret_key=CLI-KEY",
-                   "--param", "note=token: NESTED-TOKEN", "--param", "db_passwd=PASSWD-VALUE",
-                   "--param", "mirror=https://bob:URL-PASSWORD@127.0.0.1/x", "--param", "win_min_password_length=14")
+    proc = auditor(
+        "run",
+        "-i",
+        str(tmp_path / "inv.ini"),
+        "-p",
+        str(tmp_path / "pb.yaml"),
+        "--no-network",
+        "-o",
+        str(out),
+        "--param",
+        "api_password=CLI-SECRET",
+        "--param",
+        "aws_secret_key=CLI-KEY",
+        "--param",
+        "note=token: NESTED-TOKEN",
+        "--param",
+        "db_passwd=PASSWD-VALUE",
+        "--param",
+        "mirror=https://bob:URL-PASSWORD@127.0.0.1/x",
+        "--param",
+        "win_min_password_length=14",
+    )
     assert proc.returncode in (0, 1, 3), proc.stderr
     written = "".join(p.read_text() for p in out.iterdir() if p.is_file()) + proc.stdout + proc.stderr
     leaked = [s for s in SECRETS if s in written]
@@ -39,7 +57,9 @@ def test_secret_params_are_not_written_to_results(tmp_path: Path) -> None:
 
 def test_redact_walks_lists_and_mappings() -> None:
     assert redact({"a": [{"token": "x"}, "ftp://u:p@h/"], "b": 1}) == {
-        "a": [{"token": "(secret: not recorded)"}, "ftp://u:***@h/"], "b": 1}
+        "a": [{"token": "(secret: not recorded)"}, "ftp://u:***@h/"],
+        "b": 1,
+    }
 
 
 def test_inventory_drops_passwd_and_secret_keys(tmp_path: Path) -> None:

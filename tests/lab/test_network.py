@@ -152,8 +152,12 @@ def test_results_schema_and_one_scan(audit: dict[str, Any]) -> None:
     ]
     assert len(items) == len(audit["hosts"])  # the network profiles and the log server
     assert len({e.get("shared") for _, e in items}) == 1 and "command" not in items[0][1]
-    scanned = [r for h, _ in items for r in h["results"] if r["status"] != "not_applicable"
-               and r["check"].startswith(("NET-NO-", "NET-FTP", "NET-SNMP", "NET-ONLY"))]
+    scanned = [
+        r
+        for h, _ in items
+        for r in h["results"]
+        if r["status"] != "not_applicable" and r["check"].startswith(("NET-NO-", "NET-FTP", "NET-SNMP", "NET-ONLY"))
+    ]
     commands = {c["command"] for r in scanned for c in evidence_of(audit, r)}
     assert len(commands) == 1, commands
     (command,) = commands
@@ -217,8 +221,10 @@ def test_untrusted_without_ca_file(netlab: Lab, tmp_path: Path) -> None:
 
 def test_down_host_is_error_never_pass(netlab: Lab, tmp_path: Path) -> None:
     inv = tmp_path / "inv.ini"
-    inv.write_text(f"[portals]\ndown1 ansible_host={netlab.down_address} ansible_user=auditor "
-                   f"ansible_ssh_private_key_file={netlab.key}\n")
+    inv.write_text(
+        f"[portals]\ndown1 ansible_host={netlab.down_address} ansible_user=auditor "
+        f"ansible_ssh_private_key_file={netlab.key}\n"
+    )
     rc, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out")
     assert rc == 3 and results is not None, stderr[-2000:]
     down = _host(results, "down1")
@@ -231,8 +237,13 @@ def test_down_host_is_error_never_pass(netlab: Lab, tmp_path: Path) -> None:
 def test_wide_range_refused_without_flag(netlab: Lab, tmp_path: Path) -> None:
     inv = tmp_path / "inv.ini"
     inv.write_text("[servers]\nwide ansible_host=10.0.0.0/8\n")
-    proc = subprocess.run([sys.executable, "-m", "auditor", "run", "--inventory", str(inv), "--output",
-                           str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", "--inventory", str(inv), "--output", str(tmp_path / "out")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "--allow-wide-scan" in proc.stderr, proc.stderr
     assert not (tmp_path / "out" / "results.json").exists()
 
@@ -250,35 +261,47 @@ def test_hostile_address_never_reaches_nmap(netlab: Lab, tmp_path: Path) -> None
     The same for a hostile portal_url given with --param."""
     pwned = tmp_path / "PWNED"
     evil = tmp_path / "evil.nse"
-    evil.write_text('description="x"\ncategories={"safe"}\nprerule=function() return true end\n'
-                    f'action=function() os.execute("id > {pwned}") end\n')
+    evil.write_text(
+        'description="x"\ncategories={"safe"}\nprerule=function() return true end\n'
+        f'action=function() os.execute("id > {pwned}") end\n'
+    )
     portal = netlab.host(host_name("portal"))
     inv = tmp_path / "inv.ini"
-    inv.write_text(f"[servers]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
-                   f"ansible_ssh_private_key_file={netlab.key}\n"
-                   f"evil ansible_host='fe80::1%x --script={evil}'\n")
+    inv.write_text(
+        f"[servers]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
+        f"ansible_ssh_private_key_file={netlab.key}\n"
+        f"evil ansible_host='fe80::1%x --script={evil}'\n"
+    )
     for command in ("validate", "run"):
         extra = ["--known-hosts", str(netlab.known_hosts), "--output", str(tmp_path / "out")]
         extra = extra if command == "run" else []
-        proc = subprocess.run([sys.executable, "-m", "auditor", command, "--inventory", str(inv), *extra],
-                              cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True,
-                              text=True, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-m", "auditor", command, "--inventory", str(inv), *extra],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 2, (command, proc.returncode, proc.stderr[-2000:])
         assert f"{inv}:3: evil.ansible_host:" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert not pwned.exists(), pwned.read_text()
     assert not (tmp_path / "out" / "results.json").exists()
 
-    inv.write_text(f"[portals]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
-                   f"ansible_ssh_private_key_file={netlab.key}\n")
-    rc, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out2", "--param",
-                                      f"portal_url=https://{portal.address}:22;touch {pwned}/")
+    inv.write_text(
+        f"[portals]\n{portal.name} ansible_host={portal.address} ansible_user=auditor "
+        f"ansible_ssh_private_key_file={netlab.key}\n"
+    )
+    rc, results, stderr = auditor_run(
+        inv, netlab.known_hosts, tmp_path / "out2", "--param", f"portal_url=https://{portal.address}:22;touch {pwned}/"
+    )
     assert rc == 2 and results is None, stderr[-2000:]
     assert stderr.startswith("error: --param portal_url: ") and "Traceback" not in stderr, stderr
     assert stderr.rstrip().endswith(f"(host {portal.name})"), stderr
     assert not pwned.exists()
 
 
-SMTP_454 = r'''
+SMTP_454 = r"""
 import socketserver
 class H(socketserver.StreamRequestHandler):
     def handle(self):
@@ -297,7 +320,7 @@ class H(socketserver.StreamRequestHandler):
                 w(b"250 ok\r\n")
 socketserver.ThreadingTCPServer.allow_reuse_address = True
 socketserver.ThreadingTCPServer(("0.0.0.0", 2525), H).serve_forever()
-'''
+"""
 
 
 def test_starttls_refused_is_fail(netlab: Lab, tmp_path: Path) -> None:
@@ -309,8 +332,11 @@ def test_starttls_refused_is_fail(netlab: Lab, tmp_path: Path) -> None:
     client = connect(host.address, netlab.key, netlab.known_hosts)
     pid = ""
     try:
-        rc, pid, err = run(client, f"echo {script} | base64 -d > /tmp/smtp454.py && "
-                                   "{ nohup python3 /tmp/smtp454.py >/dev/null 2>&1 </dev/null & echo $!; }")
+        rc, pid, err = run(
+            client,
+            f"echo {script} | base64 -d > /tmp/smtp454.py && "
+            "{ nohup python3 /tmp/smtp454.py >/dev/null 2>&1 </dev/null & echo $!; }",
+        )
         assert rc == 0 and pid.strip().isdigit(), err
         deadline = time.monotonic() + 20
         while True:
@@ -322,8 +348,10 @@ def test_starttls_refused_is_fail(netlab: Lab, tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "the SMTP responder did not start"
                 time.sleep(0.3)
         inv = tmp_path / "inv.ini"
-        inv.write_text(f"[mail]\n{host.name} ansible_host={host.address} ansible_user=auditor "
-                       f"ansible_ssh_private_key_file={netlab.key} smtp_port=2525\n")
+        inv.write_text(
+            f"[mail]\n{host.name} ansible_host={host.address} ansible_user=auditor "
+            f"ansible_ssh_private_key_file={netlab.key} smtp_port=2525\n"
+        )
         _, results, stderr = auditor_run(inv, netlab.known_hosts, tmp_path / "out")
     finally:
         if pid.strip().isdigit():

@@ -83,7 +83,7 @@ def test_later_file_wins_unattended_upgrade_on(results: dict[str, dict[str, Any]
     r = results[ON]["LNX-UNATTENDED-UPGRADES"]
     assert r["status"] == "pass", r["reason"]
     ev = "\n".join(e["output"] for e in r["evidence"])
-    assert 'APT::Periodic::Unattended-Upgrade=1' in ev and "cron executable" in ev
+    assert "APT::Periodic::Unattended-Upgrade=1" in ev and "cron executable" in ev
 
 
 def test_block_syntax_zero_turns_it_off(results: dict[str, dict[str, Any]]) -> None:

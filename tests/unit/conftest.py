@@ -48,6 +48,7 @@ def tar_section(files: dict[str, str]) -> str:
             target = Path(tmp) / path.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text)
-        archive = subprocess.run(["tar", "-C", tmp, "-chf", "-", "--", *(p.lstrip("/") for p in files)],
-                                 capture_output=True, check=True).stdout
+        archive = subprocess.run(
+            ["tar", "-C", tmp, "-chf", "-", "--", *(p.lstrip("/") for p in files)], capture_output=True, check=True
+        ).stdout
     return "@@tar\n" + base64.encodebytes(archive).decode()

@@ -167,7 +167,7 @@ def test_a_batch_stopped_while_its_watchdog_works_leaves_no_process(tmp_path, pa
 
 def test_a_parallel_batch_stopped_before_a_snippet_wrote_its_pid_leaves_no_process(tmp_path):
     # This build writes each pid file half a second late: the snippet already runs, unknown to the p files.
-    slow_echo = "echo() { sleep 0.5; command echo \"$@\"; }\n"
+    slow_echo = 'echo() { sleep 0.5; command echo "$@"; }\n'
     b = batch.build(["echo a", "sleep 31.2"], timeout=60, parallel=True)
     env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen(["/bin/sh", "-s"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True,

@@ -29,8 +29,9 @@ def test_plain_summary_shows_controls_as_symbols(capsys: pytest.CaptureFixture[s
     assert len(first) == 5 and first[1] == "error"  # name, status, score, tasks, error: one line, five fields
 
 
-def test_terminal_summary_reads_no_markup_and_sends_no_escape(capsys: pytest.CaptureFixture[str],
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_terminal_summary_reads_no_markup_and_sends_no_escape(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
     cli._print_summary(document(), Path("out"), [])
     out = capsys.readouterr().out

@@ -26,8 +26,14 @@ from auditor.model import Evidence, Fact, FactSpec, Verdict
 
 T = 1795435200.0  # the auditor's clock: 2026-11-23T12:00:00Z
 DAY = 86400
-PARAMS = {"av_max_signature_age_days": 7, "backup_max_age_days": 7, "apt_lists_max_age_days": 7,
-          "backup_paths": ["/srv/backup/*"], "max_clock_skew_seconds": 300, "win_max_update_age_days": 45}
+PARAMS = {
+    "av_max_signature_age_days": 7,
+    "backup_max_age_days": 7,
+    "apt_lists_max_age_days": 7,
+    "backup_paths": ["/srv/backup/*"],
+    "max_clock_skew_seconds": 300,
+    "win_max_update_age_days": 45,
+}
 PASS, FAIL, UNKNOWN = Verdict.PASS, Verdict.FAIL, Verdict.UNKNOWN
 
 
@@ -147,8 +153,9 @@ def test_clamav_evidence_names_the_clock():
 
 
 def stat(mtimes: list[float], skew: float) -> RawOutput:
-    lines = [f"{int(T + skew)}"] + [f"regular file|644|root|root|1|{int(m)}|/srv/backup/b{i}.tgz"
-                                    for i, m in enumerate(mtimes)]
+    lines = [f"{int(T + skew)}"] + [
+        f"regular file|644|root|root|1|{int(m)}|/srv/backup/b{i}.tgz" for i, m in enumerate(mtimes)
+    ]
     return out("\n".join(lines) + "\n")
 
 
@@ -236,8 +243,13 @@ def test_clock_check(checks, skew, expected):
 
 
 def defender(updated: float, skew: float) -> list[RawOutput]:
-    status = {"AMServiceEnabled": True, "AntivirusEnabled": True, "RealTimeProtectionEnabled": True,
-              "AMRunningMode": "Normal", "AntivirusSignatureLastUpdated": f"/Date({int(updated * 1000)})/"}
+    status = {
+        "AMServiceEnabled": True,
+        "AntivirusEnabled": True,
+        "RealTimeProtectionEnabled": True,
+        "AMRunningMode": "Normal",
+        "AntivirusSignatureLastUpdated": f"/Date({int(updated * 1000)})/",
+    }
     return [out(json.dumps([{"now": int(T + skew), "status": status}])), RawOutput("", "Invalid namespace", 1)]
 
 
@@ -253,13 +265,18 @@ def test_defender_signature_age(checks, updated_days, skew_days, age, expected):
 
 @pytest.mark.parametrize(
     ("installed", "skew_days", "age", "expected"),
-    [("2026-11-13", 0, 10.0, PASS), ("2026-11-13", -40, {"at_least": 0.0, "at_most": 10.0}, PASS),
-     ("2026-09-01", 30, {"at_least": 83.0, "at_most": 113.0}, FAIL), ("2026-12-20", 0, None, UNKNOWN),
-     ("2026-09-20", -30, {"at_least": 34.0, "at_most": 64.0}, UNKNOWN)],
+    [
+        ("2026-11-13", 0, 10.0, PASS),
+        ("2026-11-13", -40, {"at_least": 0.0, "at_most": 10.0}, PASS),
+        ("2026-09-01", 30, {"at_least": 83.0, "at_most": 113.0}, FAIL),
+        ("2026-12-20", 0, None, UNKNOWN),
+        ("2026-09-20", -30, {"at_least": 34.0, "at_most": 64.0}, UNKNOWN),
+    ],
 )
 def test_hotfix_age(checks, installed, skew_days, age, expected):
-    text = json.dumps([{"now": int(T + skew_days * DAY), "today": "x",
-                        "hotfixes": [{"HotFixID": "KB1", "InstalledOn": installed}]}])
+    text = json.dumps(
+        [{"now": int(T + skew_days * DAY), "today": "x", "hotfixes": [{"HotFixID": "KB1", "InstalledOn": installed}]}]
+    )
     hf = fact("win_hotfix", [out(text)])
     assert hf.value["newest_days"] == age
     assert verdict(checks, "WIN-UPDATES-RECENT", {"hf": hf})[0] == expected

@@ -186,8 +186,13 @@ def test_organisation_section_follows_the_results_schema(catalog, tmp_path):
     part = judge(catalog, folder(tmp_path, entry("drill.txt", DRILL), {"drill.txt": b"changed"}))
     org = organisation.prepare(catalog, {"evidence_dir": str(tmp_path)})
     document = results.build(
-        {"id": "t", "started": "2026-11-23T12:00:00Z", "finished": "2026-11-23T12:00:01Z", "playbook": "agency",
-         "params": {}},
+        {
+            "id": "t",
+            "started": "2026-11-23T12:00:00Z",
+            "finished": "2026-11-23T12:00:01Z",
+            "playbook": "agency",
+            "params": {},
+        },
         [],
     )
     document["organisation"] = org.section(TODAY)

@@ -72,8 +72,16 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
     from auditor.facts.syslog import RSYSLOG_SNIPPET
 
-    expected = {"sshd_effective", "syslog_forwarding", "sudo_logging", "sysctl_effective", "pam_limits",
-                "accounts", "pam_lockout", "cron_jobs"}
+    expected = {
+        "sshd_effective",
+        "syslog_forwarding",
+        "sudo_logging",
+        "sysctl_effective",
+        "pam_limits",
+        "accounts",
+        "pam_lockout",
+        "cron_jobs",
+    }
     assert {s.type for s in readers.values()} >= expected
     # one archive a host (rsyslog's own reading tars, besides, the files rsyslogd -N1 names: no pattern has them)
     assert sum("tar -C /" in s for s in work.snippets if s != RSYSLOG_SNIPPET) == 1

@@ -54,10 +54,16 @@ def test_noncompliant_security_update_pending():
     value = _parse(_captured("noncompliant-security-pending"))
     assert value["lists"] == "fresh" and value["lists_age_days"] < 0.01
     assert value["lists_newest"].startswith("/var/lib/apt/lists/_var_local_aptrepo_._")
-    assert value["pending"] == [{
-        "name": "hostname", "old": "3.23+nmu1", "new": "3.23+nmu1+deb12u1",
-        "origins": ["Debian-Security:bookworm-security"], "arch": "amd64", "security": True,
-    }]
+    assert value["pending"] == [
+        {
+            "name": "hostname",
+            "old": "3.23+nmu1",
+            "new": "3.23+nmu1+deb12u1",
+            "origins": ["Debian-Security:bookworm-security"],
+            "arch": "amd64",
+            "security": True,
+        }
+    ]
     assert value["security_pending_count"] == 1 and value["security_pending_names"] == ["hostname"]
     status, reason = _verdict(value)
     assert status == Verdict.FAIL and "hostname 3.23+nmu1 -> 3.23+nmu1+deb12u1" in reason

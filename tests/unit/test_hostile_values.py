@@ -237,12 +237,15 @@ def test_the_walk_reaches_commands() -> None:
         assert (type_name, f"-{TOKEN}") in refused_names
 
 
-@pytest.mark.parametrize(("type_name", "params", "command"), [
-    ("package", {"names": [f"{TOKEN}-pkg"]}, "dpkg-query"),
-    ("service", {"units": [f"{TOKEN}.service"], "processes": ["x"]}, "systemctl"),
-    ("kernel_module", {"name": f"{TOKEN}_mod"}, "modprobe"),
-    ("file_age", {"paths": [f"/{TOKEN}/*"]}, None),
-])
+@pytest.mark.parametrize(
+    ("type_name", "params", "command"),
+    [
+        ("package", {"names": [f"{TOKEN}-pkg"]}, "dpkg-query"),
+        ("service", {"units": [f"{TOKEN}.service"], "processes": ["x"]}, "systemctl"),
+        ("kernel_module", {"name": f"{TOKEN}_mod"}, "modprobe"),
+        ("file_age", {"paths": [f"/{TOKEN}/*"]}, None),
+    ],
+)
 def test_the_stubs_see_the_values(type_name, params, command, stubs, tmp_path) -> None:
     """The runs above are not vacuous: the value reaches the stub's argv (or the shell's loop), as one word."""
     if command == "systemctl" and not PRIVATE:

@@ -180,15 +180,24 @@ def test_values_and_comments_as_ansible_reads_them(tmp_path):
         "h1 a=3 b=True c='x y' d=\"[1, 2]\" e=10.0.0.5 f=a#b   # trailing comment\n"
         "h2:2222 ansible_host=10.0.0.6\n"
         "[s:vars]\n"
-        "q=\"quoted ; not a comment\"\n"
+        'q="quoted ; not a comment"\n'
         "url=https://h/#frag\n"
         "n=5 # Python literal: Ansible reads 5\n"
     )
     inv = load_inventory(path)
     h1, h2 = inv.hosts["h1"], inv.hosts["h2"]
     # shlex (as Ansible calls it) ends a word at '#' and drops the quotes before the literal is read
-    assert h1.vars == {"a": 3, "b": True, "c": "x y", "d": [1, 2], "e": "10.0.0.5", "f": "a",
-                       "q": "quoted ; not a comment", "url": "https://h/#frag", "n": 5}
+    assert h1.vars == {
+        "a": 3,
+        "b": True,
+        "c": "x y",
+        "d": [1, 2],
+        "e": "10.0.0.5",
+        "f": "a",
+        "q": "quoted ; not a comment",
+        "url": "https://h/#frag",
+        "n": 5,
+    }
     assert (h2.port, h2.address) == (2222, "10.0.0.6")
 
 

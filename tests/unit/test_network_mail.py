@@ -31,8 +31,14 @@ def server(answers: dict[bytes, bytes], greeting: bytes, close_on: bytes | None 
                 for raw in f:
                     if close_on is not None and raw.upper().startswith(close_on):
                         break
-                    reply = next((a for p, a in answers.items() if raw.upper().split(b" ", 1)[-1].startswith(p)
-                                  or raw.upper().startswith(p)), b"500 what\r\n")
+                    reply = next(
+                        (
+                            a
+                            for p, a in answers.items()
+                            if raw.upper().split(b" ", 1)[-1].startswith(p) or raw.upper().startswith(p)
+                        ),
+                        b"500 what\r\n",
+                    )
                     conn.sendall(reply.replace(b"TAG", raw.split(b" ", 1)[0]))  # IMAP: echo the client's tag
                     if raw.upper().startswith(b"QUIT") or b" LOGOUT" in raw.upper():
                         break
@@ -87,16 +93,22 @@ def test_smtp_greeting_refused_is_error() -> None:
 
 
 def test_imap_starttls_refused_stays_in_clear() -> None:
-    answers = {b"CAPABILITY": b"* CAPABILITY IMAP4rev1 STARTTLS\r\nTAG OK done\r\n",
-               b"STARTTLS": b"TAG NO TLS currently unavailable\r\n", b"LOGOUT": b"* BYE\r\nTAG OK bye\r\n"}
+    answers = {
+        b"CAPABILITY": b"* CAPABILITY IMAP4rev1 STARTTLS\r\nTAG OK done\r\n",
+        b"STARTTLS": b"TAG NO TLS currently unavailable\r\n",
+        b"LOGOUT": b"* BYE\r\nTAG OK bye\r\n",
+    }
     with server(answers, b"* OK IMAP ready\r\n") as port:
         upgraded, line = mail.cleartext_upgrade("imap", "127.0.0.1", port, "mx.lab", timeout=5)
     assert upgraded is False and "TLS currently unavailable" in line
 
 
 def test_pop3_stls_refused_stays_in_clear() -> None:
-    answers = {b"CAPA": b"+OK\r\nUSER\r\nSTLS\r\n.\r\n", b"STLS": b"-ERR TLS currently unavailable\r\n",
-               b"QUIT": b"+OK bye\r\n"}
+    answers = {
+        b"CAPA": b"+OK\r\nUSER\r\nSTLS\r\n.\r\n",
+        b"STLS": b"-ERR TLS currently unavailable\r\n",
+        b"QUIT": b"+OK bye\r\n",
+    }
     with server(answers, b"+OK POP3 ready\r\n") as port:
         upgraded, line = mail.cleartext_upgrade("pop3", "127.0.0.1", port, "mx.lab", timeout=5)
     assert upgraded is False and "TLS currently unavailable" in line
@@ -104,9 +116,15 @@ def test_pop3_stls_refused_stays_in_clear() -> None:
 
 def test_trust_not_verified_is_unknown_not_trusted() -> None:
     """A certificate was read but the verifying handshake broke: trust is unknown, never True."""
-    report = tls.TlsReport("10.0.0.5", 443, "web", listening=True, modern=["TLSv1.3"],
-                           certificate={"expired": False, "san_dns": ["web"], "san_ip": []},
-                           problems=["chain verification: could not tell: timed out"])
+    report = tls.TlsReport(
+        "10.0.0.5",
+        443,
+        "web",
+        listening=True,
+        modern=["TLSv1.3"],
+        certificate={"expired": False, "san_dns": ["web"], "san_ip": []},
+        problems=["chain verification: could not tell: timed out"],
+    )
     assert tls.report_facts(report)["issuer_trusted"] is None
     report.trust_checked = True
     assert tls.report_facts(report)["issuer_trusted"] is True

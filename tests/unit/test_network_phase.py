@@ -29,15 +29,24 @@ def plans_for(catalog, tmp_path: Path, ini: str, **params: object):  # type: ign
 
 def test_network_checks_in_catalog(catalog) -> None:  # type: ignore[no-untyped-def]
     net = {cid: c for cid, c in catalog.checks.items() if cid.startswith("NET-")}
-    assert {t for c in net.values() for t in c.plan} == {"PT-NETWORK", "PT-PORTAL-CHANNEL", "PT-MAIL-CRYPTO",
-                                                          "PT-LOG", "PT-USB"}
+    assert {t for c in net.values() for t in c.plan} == {
+        "PT-NETWORK",
+        "PT-PORTAL-CHANNEL",
+        "PT-MAIL-CRYPTO",
+        "PT-LOG",
+        "PT-USB",
+    }
     assert all(c.applies["probe"] == "network" and "os" not in c.applies for c in net.values())
     assert net["NET-PORTAL-HSTS"].applies["groups"] == ["portals"]
 
 
 def test_split_by_group_and_local(catalog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    plans = plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5\n[mail]\nmx ansible_host=10.0.0.6\n"
-                      "me ansible_connection=local\nlo ansible_host=127.0.0.1\n")
+    plans = plans_for(
+        catalog,
+        tmp_path,
+        "[portals]\nweb ansible_host=10.0.0.5\n[mail]\nmx ansible_host=10.0.0.6\n"
+        "me ansible_connection=local\nlo ansible_host=127.0.0.1\n",
+    )
     host_plans, net_plans = netplans.split(plans)
     assert all(not netplans.is_network(c) for p in host_plans for c in p.checks)
     by_host = {p.host.name: {c.id for c in p.checks} for p in net_plans}
@@ -65,10 +74,20 @@ def test_prepare_vets_targets_and_parameters(catalog, tmp_path: Path) -> None:  
     assert phase.prepare(net, phase.NetworkOptions(connect=options.connect, allow_wide_scan=True)).scan_targets
 
 
-@pytest.mark.parametrize(("address", "ok"), [("10.0.0.5", True), ("10.1.0.0/16", True), ("10.0.0.0/15", False),
-                                              ("web01.agency.gov.vn", True), ("10.0.0.1-50", False),
-                                              ("-sS", False), ("a b", False), ("fd00::/112", True),
-                                              ("fd00::/64", False)])
+@pytest.mark.parametrize(
+    ("address", "ok"),
+    [
+        ("10.0.0.5", True),
+        ("10.1.0.0/16", True),
+        ("10.0.0.0/15", False),
+        ("web01.agency.gov.vn", True),
+        ("10.0.0.1-50", False),
+        ("-sS", False),
+        ("a b", False),
+        ("fd00::/112", True),
+        ("fd00::/64", False),
+    ],
+)
 def test_vet(address: str, ok: bool) -> None:
     if ok:
         assert targets.vet(address)
@@ -101,8 +120,13 @@ def test_file_server_url() -> None:
     ("scan_probe_wait_ms", "1e9", "scan_probe_wait_ms"), ("scan_ports", "22 -iL x", "scan_ports"),
     ("file_server_key", "/nonexistent/key", "file_server_key"),
 ])  # fmt: skip
-def test_every_network_parameter_is_parsed_strictly(catalog, tmp_path: Path, param: str, value: str,  # type: ignore[no-untyped-def]
-                                                    message: str) -> None:
+def test_every_network_parameter_is_parsed_strictly(
+    catalog,
+    tmp_path: Path,
+    param: str,
+    value: str,  # type: ignore[no-untyped-def]
+    message: str,
+) -> None:
     from auditor.network import params as netparams
 
     with pytest.raises(InputError) as err:  # refused by the plan's types or by the strict network parsers

@@ -92,7 +92,11 @@ def test_a_bad_playbook_parameter_names_the_playbook_line(tmp_path, catalog):
 
 def test_cli_params_keep_text_yaml_would_turn_into_objects():
     assert parse_cli_params(["a=7", "b=2026-02-30", "c=2024-01-01", "d=[x, y]", "e="]) == {
-        "a": 7, "b": "2026-02-30", "c": "2024-01-01", "d": ["x", "y"], "e": None
+        "a": 7,
+        "b": "2026-02-30",
+        "c": "2024-01-01",
+        "d": ["x", "y"],
+        "e": None,
     }
     with pytest.raises(InputError, match="not a parameter name"):
         parse_cli_params(["a b=1"])

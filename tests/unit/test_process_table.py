@@ -110,7 +110,9 @@ def test_unprivileged_without_any_source_is_unknown_never_ours(contained, tmp_pa
 
 
 def test_a_readable_daemon_of_ours_still_counts_when_others_are_undetermined() -> None:
-    out = ("@@uid 1000\n@@self 10\n@@psns\n    1 - init init\n   10 4026531840 sh sh\n"
-           "   20 4026531840 fail2ban-server /usr/bin/python3 /usr/bin/fail2ban-server\n   30 - suricata suricata\n")
+    out = (
+        "@@uid 1000\n@@self 10\n@@psns\n    1 - init init\n   10 4026531840 sh sh\n"
+        "   20 4026531840 fail2ban-server /usr/bin/python3 /usr/bin/fail2ban-server\n   30 - suricata suricata\n"
+    )
     value = ProcessFact().parse([raw(out)], {"names": ["fail2ban-server", "suricata"]})
     assert value["running"] == ["fail2ban-server"]

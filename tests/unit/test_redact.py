@@ -18,8 +18,10 @@ from auditor.engine import _SECRET, excerpt, redact
         ("PasswordAuthentication no", "PasswordAuthentication no"),  # not a secret: sshd's yes/no
         ("permitrootlogin no\nport 22", "permitrootlogin no\nport 22"),
         # sshd -T: a value ending in "password" is no key; the next line's word is not its value.
-        ("permitrootlogin without-password\npasswordauthentication yes\nport 22",
-         "permitrootlogin without-password\npasswordauthentication yes\nport 22"),
+        (
+            "permitrootlogin without-password\npasswordauthentication yes\nport 22",
+            "permitrootlogin without-password\npasswordauthentication yes\nport 22",
+        ),
         ("token:\nabc", "token:\nabc"),
         ("ſecret=x", "ſecret=********"),  # U+017F matches 's' case-insensitively: the fast path must not skip it
     ],

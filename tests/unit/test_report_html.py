@@ -219,7 +219,7 @@ def test_organisation_verdicts_are_shown_beside_the_hosts(doc, lang):
     assert 'id="organisation"' in html
     heading = {"vi": "Tài liệu và xác nhận", "en": "Documents and attestations"}[lang]
     assert f"<h2>{heading}</h2>" in html
-    section = html[html.index('id="organisation"'):html.index('id="findings"')]
+    section = html[html.index('id="organisation"') : html.index('id="findings"')]
     rows = re.findall(r'<tr data-row data-st="(\w+)">', section)
     assert len(rows) == len(document["organisation"]["results"])
     assert rows[0] == "fail"  # findings first

@@ -51,8 +51,10 @@ def size(document: dict) -> int:
 
 
 def test_bytes_per_host_are_flat() -> None:
-    small, large = build({"id": "s", "started": AT, "finished": AT, "playbook": "b", "params": {}}, hosts(10)), \
-        build({"id": "l", "started": AT, "finished": AT, "playbook": "b", "params": {}}, hosts(200))
+    small, large = (
+        build({"id": "s", "started": AT, "finished": AT, "playbook": "b", "params": {}}, hosts(10)),
+        build({"id": "l", "started": AT, "finished": AT, "playbook": "b", "params": {}}, hosts(200)),
+    )
     per_small, per_large = size(small) / 10, size(large) / 200
     # With the scan's command line per host, 200 hosts cost ~2.5 × what 10 do, and 3,176 hosts ~30 ×.
     assert per_large / per_small < 1.1, (per_small, per_large)
@@ -80,8 +82,9 @@ def test_a_command_used_once_stays_inline() -> None:
     one.results = [one.results[0], one.results[4]]
     document = build({"id": "r", "started": AT, "finished": AT, "playbook": "b", "params": {}}, [one])
     assert document["shared_evidence"] == {}
-    assert [r["evidence"] for r in document["hosts"][0]["results"]] == [[e.to_dict()] for r in one.results
-                                                                          for e in r.evidence]
+    assert [r["evidence"] for r in document["hosts"][0]["results"]] == [
+        [e.to_dict()] for r in one.results for e in r.evidence
+    ]
 
 
 def test_a_dangling_reference_is_refused() -> None:
@@ -114,12 +117,21 @@ def test_exposure_evidence_shares_the_scan_and_keeps_its_own_lines() -> None:
     results = []
     for name, address in targets.items():
         facts = phase._Facts()
-        phase._exposure(HostPlan(Host(name, address), [check], {}), run_, scan.HostScan(address, True, "syn-ack",
-                        [port[name]]), facts, 1.0, record)
+        phase._exposure(
+            HostPlan(Host(name, address), [check], {}),
+            run_,
+            scan.HostScan(address, True, "syn-ack", [port[name]]),
+            facts,
+            1.0,
+            record,
+        )
         evidence = facts.by_type["exposure"][2]
         assert evidence.source is record and evidence.command == run_.command
-        results.append(HostResult(Host(name, address), "reachable", None,
-                                  [CheckResult(check, Verdict.PASS, "ok", [evidence])], AT, AT))
+        results.append(
+            HostResult(
+                Host(name, address), "reachable", None, [CheckResult(check, Verdict.PASS, "ok", [evidence])], AT, AT
+            )
+        )
     document = build({"id": "r", "started": AT, "finished": AT, "playbook": "b", "params": {}}, results)
     validate(document)
     (ref,) = document["shared_evidence"]

@@ -43,7 +43,7 @@ def test_split_reads_crlf_output_and_ignores_forged_markers():
     m = "@@AUDITOR-feedfacefeedface"
     forged = "@@AUDITOR-0000000000000000 END 0 0"
     out = (
-        f"\r\n{m} BEGIN 0\r\n[{{\"x\":\"{forged}\"}}]\r\n{m} STDERR 0\r\n\r\n{m} END 0 0\r\n"
+        f'\r\n{m} BEGIN 0\r\n[{{"x":"{forged}"}}]\r\n{m} STDERR 0\r\n\r\n{m} END 0 0\r\n'
         f"\r\n{m} BEGIN 1\r\n\r\n{m} STDERR 1\r\ntimed out after 30 s\r\n{m} END 1 124 timeout\r\n"
         f"\r\n{m} BEGIN 2\r\n[]"  # cut off: no END
     )
@@ -141,4 +141,3 @@ def test_windows_host_end_to_end(monkeypatch, tmp_path):
     assert source.count("_run '") == sum(len(v) for v in SAMPLES.values())  # each snippet once, deduplicated
     evidence = next(r for r in result.results if r.check.id == "WIN-USB-STORAGE-BLOCKED").evidence[0]
     assert evidence.command.startswith("powershell -NoProfile -NonInteractive -EncodedCommand")
-

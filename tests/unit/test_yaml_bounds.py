@@ -60,13 +60,15 @@ def test_duplicate_keys_inside_an_alias_are_still_found():
         parse_yaml("a: &a {k: 1, k: 2}\nb: [*a, *a]\n", "x.yaml", InventoryError)
 
 
-@pytest.mark.parametrize("nesting", ["[" * 60000 + "]" * 60000, "{a: " * 60000 + "}" * 60000],
-                         ids=["flow-seq", "flow-map"])
+@pytest.mark.parametrize(
+    "nesting", ["[" * 60000 + "]" * 60000, "{a: " * 60000 + "}" * 60000], ids=["flow-seq", "flow-map"]
+)
 def test_deep_nesting_is_refused_not_a_crash(tmp_path, nesting):
     path = tmp_path / "inv.yaml"
     path.write_text(f"vars: {{x: {nesting}}}\nhosts:\n  h1: {{address: 127.0.0.1}}\n")
-    proc = subprocess.run([sys.executable, "-m", "auditor", "validate", "-i", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "validate", "-i", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])  # was -11: SIGSEGV in libyaml's composer
     # Ours, or libyaml's own limit where the installed libyaml has one: either way a line, not a crash.
     assert "nested deeper than" in proc.stderr or "maximum nesting depth" in proc.stderr, proc.stderr

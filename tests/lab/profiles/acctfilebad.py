@@ -52,8 +52,11 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.append(root, "/etc/login.defs", "\n# agency policy\nPASS_MAX_DAYS 60\n")
     # The faillock stack moves to a file of its own; common-auth is Debian's again.
     c.replace_in(root, "/etc/pam.d/common-auth", c.FAILLOCK_AUTH, c.DEBIAN_UNIX_AUTH)
-    c.write(root, "/etc/pam.d/local-auth",
-            c.FAILLOCK_AUTH + "auth\trequisite\t\t\tpam_deny.so\nauth\trequired\t\t\tpam_permit.so\n")
+    c.write(
+        root,
+        "/etc/pam.d/local-auth",
+        c.FAILLOCK_AUTH + "auth\trequisite\t\t\tpam_deny.so\nauth\trequired\t\t\tpam_permit.so\n",
+    )
     for service in ("sshd", "login"):
         c.replace_in(root, f"/etc/pam.d/{service}", "@include common-auth", "@include local-auth")
     c.sshd_dropin(root, "05-banner.conf", "Banner /etc/legal/notice.txt\n")

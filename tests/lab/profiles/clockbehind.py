@@ -27,9 +27,13 @@ REASONS = {"PT-AV": "daily signatures built 40 days ago; the host's clock, 38 da
 
 def date_shim(root: Path, skew: float) -> None:
     """/usr/local/bin/date: the real date, shifted by ``skew`` seconds."""
-    c.write(root, "/usr/local/bin/date",
-            "#!/bin/sh\n# lab: this host's clock is off by a fixed number of seconds\n"
-            f'exec /bin/date -d "@$(( $(/bin/date +%s) + {int(skew)} ))" "$@"\n', 0o755)
+    c.write(
+        root,
+        "/usr/local/bin/date",
+        "#!/bin/sh\n# lab: this host's clock is off by a fixed number of seconds\n"
+        f'exec /bin/date -d "@$(( $(/bin/date +%s) + {int(skew)} ))" "$@"\n',
+        0o755,
+    )
 
 
 def configure(root: Path, ctx: c.HostContext) -> None:

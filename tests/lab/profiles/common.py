@@ -356,8 +356,20 @@ def apt_security_repo(root: Path, upgrade: bool, package: str = APT_REPO_PACKAGE
     version = installed["Version"] + ("+deb12u1" if upgrade else "")
     # Installed-Size and the relations are part of apt's version hash: with a different hash the SAME
     # version from the archive would still be offered as an upgrade (a rebuilt package).
-    keep = ("Package", "Essential", "Priority", "Section", "Installed-Size", "Maintainer", "Architecture",
-            "Replaces", "Pre-Depends", "Depends", "Breaks", "Description")
+    keep = (
+        "Package",
+        "Essential",
+        "Priority",
+        "Section",
+        "Installed-Size",
+        "Maintainer",
+        "Architecture",
+        "Replaces",
+        "Pre-Depends",
+        "Depends",
+        "Breaks",
+        "Description",
+    )
     fields = {**{k: installed[k] for k in keep if k in installed}, "Version": version}
     control = "".join(f"{k}: {fields[k]}\n" for k in (*keep[:-1], "Version", keep[-1]) if k in fields)
     repo = root / APT_REPO.lstrip("/")
@@ -366,12 +378,18 @@ def apt_security_repo(root: Path, upgrade: bool, package: str = APT_REPO_PACKAGE
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "DEBIAN").mkdir()
         (Path(tmp) / "DEBIAN/control").write_text(control)
-        subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tmp, str(deb)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", tmp, str(deb)], check=True, capture_output=True
+        )
     data = deb.read_bytes()
-    stanza = control.replace("Description:", (
-        f"Filename: ./{deb.name}\nSize: {len(data)}\nMD5sum: {hashlib.md5(data).hexdigest()}\n"
-        f"SHA256: {hashlib.sha256(data).hexdigest()}\nDescription:"), 1)
+    stanza = control.replace(
+        "Description:",
+        (
+            f"Filename: ./{deb.name}\nSize: {len(data)}\nMD5sum: {hashlib.md5(data).hexdigest()}\n"
+            f"SHA256: {hashlib.sha256(data).hexdigest()}\nDescription:"
+        ),
+        1,
+    )
     packages = repo / "Packages"
     packages.write_text(stanza)
     pk = packages.read_bytes()
@@ -381,10 +399,22 @@ def apt_security_repo(root: Path, upgrade: bool, package: str = APT_REPO_PACKAGE
     )
     write(root, APT_REPO_SOURCES, f"deb [trusted=yes] file:{APT_REPO} ./\n")
     # Only the local source (never the Debian mirror: hosts are offline), no lock, no _apt sandbox needed.
-    cmd = ["chroot", str(root), "apt-get", "update", "-q", "-o", f"Dir::Etc::sourcelist={APT_REPO_SOURCES}",
-           "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0"]
-    res = subprocess.run(cmd, capture_output=True, text=True, check=False,
-                         env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"})
+    cmd = [
+        "chroot",
+        str(root),
+        "apt-get",
+        "update",
+        "-q",
+        "-o",
+        f"Dir::Etc::sourcelist={APT_REPO_SOURCES}",
+        "-o",
+        "Dir::Etc::sourceparts=-",
+        "-o",
+        "APT::Get::List-Cleanup=0",
+    ]
+    res = subprocess.run(
+        cmd, capture_output=True, text=True, check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+    )
     if res.returncode != 0 or "W:" in res.stdout + res.stderr or "E:" in res.stdout + res.stderr:
         raise RuntimeError(f"apt-get update of the lab repository failed: {res.stdout}{res.stderr}")
     return version

@@ -56,7 +56,10 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.replace_in(root, "/etc/logrotate.d/rsyslog", "rotate 4", "rotate 26")  # weekly x 26 = 182 days
     c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON)
     c.backup_archive(root, "/srv/backup/etc-yesterday.tar.gz", c.days_ago(ctx, 1))
-    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
-            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')
+    c.write(
+        root,
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+    )
     # PT-VULN: a local security archive offering the installed version only; lists fresh.
     c.apt_security_repo(root, upgrade=False)

@@ -41,10 +41,13 @@ CHECKS = {
 def configure(root: Path, ctx: c.HostContext) -> None:
     minimal.configure(root, ctx)
     c.write(root, "/usr/lib/sysctl.d/50-router.conf", "net.ipv4.ip_forward = 1\n")
-    c.write(root, "/etc/sysctl.d/60-host.conf",
-            "net/ipv4/ip_forward = 0\nnet.ipv4.conf.all.accept_redirects = 0\nnet.ipv4.conf.all.send_redirects = 0\n"
-            "net.ipv4.conf.default.accept_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\n"
-            "net.ipv4.conf.all.accept_source_route = 1\nnet.ipv4.conf.default.accept_source_route = 0\n")
+    c.write(
+        root,
+        "/etc/sysctl.d/60-host.conf",
+        "net/ipv4/ip_forward = 0\nnet.ipv4.conf.all.accept_redirects = 0\nnet.ipv4.conf.all.send_redirects = 0\n"
+        "net.ipv4.conf.default.accept_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\n"
+        "net.ipv4.conf.all.accept_source_route = 1\nnet.ipv4.conf.default.accept_source_route = 0\n",
+    )
     c.write(root, "/etc/security/limits.d/90-nocore.conf", "*   -   core   0   # soft and hard\n")
     c.write(root, "/usr/local/lib/sysctl.d/50-nocore.conf", "fs/suid_dumpable = 0\n")
     c.modprobe_conf(root, "storage.conf", "install usb_storage /usr/bin/false\n")

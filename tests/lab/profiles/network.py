@@ -110,11 +110,15 @@ def postfix(root: Path, name: str, starttls: bool) -> None:
         if starttls
         else "smtpd_tls_security_level = none\n"
     )
-    c.write(root, "/etc/postfix/main.cf", (
-        f"myhostname = {name}.lab\nmydestination = localhost\ninet_interfaces = all\ninet_protocols = ipv4\n"
-        "compatibility_level = 3.6\nalias_maps =\nalias_database =\nmaillog_file = /var/log/postfix.log\n"
-        "smtpd_banner = $myhostname ESMTP\n" + tls
-    ))
+    c.write(
+        root,
+        "/etc/postfix/main.cf",
+        (
+            f"myhostname = {name}.lab\nmydestination = localhost\ninet_interfaces = all\ninet_protocols = ipv4\n"
+            "compatibility_level = 3.6\nalias_maps =\nalias_database =\nmaillog_file = /var/log/postfix.log\n"
+            "smtpd_banner = $myhostname ESMTP\n" + tls
+        ),
+    )
     c.write(root, "/etc/postfix/master.cf", POSTFIX_MASTER)
     c.write(root, "/etc/mailname", f"{name}.lab\n")
 

@@ -74,7 +74,10 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.write(root, "/etc/cron.d/backup", c.BACKUP_CRON, 0o666)
     c.backup_archive(root, "/srv/backup/etc-old.tar.gz", c.days_ago(ctx, 40))
     c.write(root, "/etc/sudoers.d/quiet", "Defaults !syslog\n", 0o440)
-    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
-            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "0";\n')
+    c.write(
+        root,
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "0";\n',
+    )
     # PT-VULN: the local security archive offers a newer hostname: a pending security update.
     c.apt_security_repo(root, upgrade=True)

@@ -26,8 +26,9 @@ _CA_LOCK = threading.Lock()
 
 
 def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "auditor lab"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    return x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "auditor lab"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    )
 
 
 def lab_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
@@ -75,13 +76,16 @@ def server_cert(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now + days[0] * DAY)
         .not_valid_after(now + days[1] * DAY)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name),
-                                                    x509.IPAddress(ipaddress.ip_address(address))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name), x509.IPAddress(ipaddress.ip_address(address))]),
+            critical=False,
+        )
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(signer, hashes.SHA256())
     )
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
 
 

@@ -36,8 +36,11 @@ CHECKS = {
 
 def configure(root: Path, ctx: c.HostContext) -> None:
     minimal.configure(root, ctx)
-    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
-            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')
+    c.write(
+        root,
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+    )
     c.write(root, "/etc/apt/apt.conf.d/99local", 'APT::Periodic {\n  Unattended-Upgrade "0";\n};\n')
     c.apt_security_repo(root, upgrade=True)
     subprocess.run(["chroot", str(root), "apt-mark", "hold", c.APT_REPO_PACKAGE], check=True, capture_output=True)

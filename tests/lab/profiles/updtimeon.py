@@ -34,8 +34,11 @@ NTP_INCLUDE = "/etc/chrony/agency/ntp.conf"
 def configure(root: Path, ctx: c.HostContext) -> None:
     minimal.configure(root, ctx)
     c.write(root, "/etc/apt/apt.conf.d/10periodic", 'APT::Periodic::Unattended-Upgrade "0";\n')
-    c.write(root, "/etc/apt/apt.conf.d/20auto-upgrades",
-            'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n')
+    c.write(
+        root,
+        "/etc/apt/apt.conf.d/20auto-upgrades",
+        'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n',
+    )
     c.apt_security_repo(root, upgrade=False)
     c.write(root, "/etc/chrony/chrony.conf", f"include {NTP_INCLUDE}\ndriftfile /var/lib/chrony/chrony.drift\n")
     c.write(root, NTP_INCLUDE, c.chrony_client_line(ctx.log_server))
