@@ -61,7 +61,7 @@ def texts(value: Any) -> str | None:
 # Parameters the code reads itself (network probes, documents), not through a check's template.
 KNOWN: dict[str, ParamType] = {
     "log_marker_wait": lambda v: number(v, 1, 3600),  # seconds the log server is searched for the marker
-    "scan_probe_wait_ms": lambda v: number(v, 1, 600_000, whole=True),
+    "scan_probe_wait_ms": lambda v: number(v, 1, 60_000, whole=True),  # as the network phase takes it
     "smtp_port": lambda v: number(v, 1, 65535, whole=True),
     "log_marker_paths": texts,
     "backup_paths": texts,

@@ -58,38 +58,29 @@ def check(plan: HostPlan) -> Checked:
     def present(key: str) -> bool:
         return p.get(key) not in (None, "", [])
 
-    portal = None
-    if present("portal_url"):
+    def parsed(key: str, parse: Callable[[Any], Any], hint: str = "") -> Any:
         try:
-            portal = addresses.url(p["portal_url"], ("https",))
+            return parse(p[key])
         except addresses.AddressError as exc:
-            raise fail("portal_url", str(exc)) from None
-    smtp_port = DEFAULT_SMTP_PORT
-    if present("smtp_port"):
-        try:
-            smtp_port = addresses.port(p["smtp_port"])
-        except addresses.AddressError as exc:
-            raise fail("smtp_port", str(exc)) from None
-    smtp_hostname = None
-    if present("smtp_hostname"):
-        try:
-            smtp_hostname = addresses.host(p["smtp_hostname"])
-        except addresses.AddressError as exc:
-            raise fail("smtp_hostname", str(exc)) from None
+            raise fail(key, f"{exc}{hint}") from None
+
+    portal = parsed("portal_url", lambda v: addresses.url(v, ("https",))) if present("portal_url") else None
+    smtp_port = parsed("smtp_port", addresses.port) if present("smtp_port") else DEFAULT_SMTP_PORT
+    smtp_hostname = parsed("smtp_hostname", addresses.host) if present("smtp_hostname") else None
     file_server = None
     if present("file_server"):
-        try:
-            file_server = addresses.url(p["file_server"], ("sftp", "smb", "ftps"), allow_user=True)
-        except addresses.AddressError as exc:
-            raise fail("file_server", f"{exc} (expected sftp://[user@]host[:port]/path)") from None
+        file_server = parsed(
+            "file_server",
+            lambda v: addresses.url(v, ("sftp", "smb", "ftps"), allow_user=True),
+            " (expected sftp://[user@]host[:port]/path)",
+        )
     log_servers: list[str] = []
-    if present("log_server"):
-        values = p["log_server"] if isinstance(p["log_server"], list) else [p["log_server"]]
-        for value in values:
-            try:
-                log_servers.append(addresses.host(value))
-            except addresses.AddressError as exc:
-                raise fail("log_server", f"{exc} (the log server's address or inventory name)") from None
+    if present("log_server"):  # one server or several
+        log_servers = parsed(
+            "log_server",
+            lambda v: [addresses.host(x) for x in (v if isinstance(v, list) else [v])],
+            " (the log server's address or inventory name)",
+        )
     wait = DEFAULT_LOG_MARKER_WAIT
     if present("log_marker_wait"):
         wait = _number(p["log_marker_wait"], 1, MAX_LOG_MARKER_WAIT, lambda m: fail("log_marker_wait", m))
