@@ -7,21 +7,42 @@ is never used. pam_unix takes the password from /etc/passwd unless that field is
 maximum age of an existing account is its shadow field 5; /etc/login.defs' PASS_MAX_DAYS only
 seeds accounts created later, and is read as shadow-utils' getdef reads it (last value wins, the
 number parsed by strtol base 0 and wholly, else useradd falls back to "never").
+
+``getent passwd`` lists only what each source enumerates, and a lookup by name (login, su, sshd)
+may find more: libnss-db's enumeration walks its ``0N`` keys, so an entry with only a ``.name`` key
+logs on unlisted. The UID 0 accounts are therefore read per source of nsswitch.conf's passwd line
+(as glibc reads it): the listing where a source lists everything it serves, libnss-db's whole
+database (``makedb -u``), and doubt for any other source, which a pass must not rest on.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from auditor.facts.base import FactType, FactUnreadable, RawOutput, own_files, register, require_rc, sections
+from auditor.facts.base import FactType, FactUnreadable, RawOutput, own_files, register, require_rc
 
+# libnss-db's passwd database (Debian's path, then glibc's own nss_db's).
+DB_FILES = ("/var/lib/misc/passwd.db", "/var/db/passwd.db")
 # getent shadow answers nothing (and exits 0) to a non-root caller: refuse to judge an empty list.
+# A database's lines are prefixed with "|" (its keys are anyone's text: never a section marker) and
+# end with makedb's exit status.
 SNIPPET = (
     'if [ "$(id -u)" != 0 ]; then echo @@notroot; exit 0; fi; '
-    "echo @@passwd; getent passwd </dev/null || exit $?; echo @@shadow; getent shadow </dev/null"
+    "echo @@passwd; getent passwd </dev/null || exit $?; "
+    "echo @@files; getent -s files passwd </dev/null || exit $?; "
+    f"for f in {' '.join(DB_FILES)}; do "
+    '[ -e "$f" ] || continue; echo "@@db $f"; { makedb -u "$f" </dev/null 2>&1; echo "rc=$?"; } | sed "s/^/|/"; '
+    "done; echo @@shadow; getent shadow </dev/null"
 )
 LOGIN_DEFS = "/etc/login.defs"
+NSSWITCH = "/etc/nsswitch.conf"
 NEVER = -1  # PASS_MAX_DAYS unset, unparseable or not positive: passwords never expire
+# NSS sources whose enumeration lists every account a lookup by name returns (nss_files, compat's
+# file and NIS maps, libnss-extrausers' file, systemd's records, NIS maps); "db" is read whole.
+LISTS_ALL = frozenset({"files", "compat", "extrausers", "systemd", "nis"})
+_STATUSES = frozenset({"success", "notfound", "unavail", "tryagain"})
+_ACTIONS = frozenset({"return", "continue", "merge"})
 
 
 def strtol0(text: str) -> int | None:
@@ -77,11 +98,132 @@ def first_entries(lines: list[str], fields: int) -> dict[str, list[str]]:
     return out
 
 
+def split_output(text: str) -> dict[str, list[str]]:
+    """The snippet's ``@@name`` sections. A header has no ":", which every line getent prints has: an
+    account named ``@@shadow`` cannot open a section (the database lines carry a prefix)."""
+    out: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in text.splitlines():
+        if line.startswith("@@") and ":" not in line:
+            current = out.setdefault(line[2:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return out
+
+
+def _criteria(text: str, notfound: str) -> tuple[str, str] | None:
+    """(rest of the line, NOTFOUND's action) after one ``[STATUS=ACTION ...]`` block; None: glibc refuses it."""
+    actions = {status: "continue" for status in _STATUSES} | {"success": "return", "notfound": notfound}
+    rest = text[1:]
+    while True:
+        m = re.match(r"\s*(!?)([^\s=\]]*)\s*=\s*([^\s=\]]*)\s*", rest)
+        if m is None or m.group(2).lower() not in _STATUSES or m.group(3).lower() not in _ACTIONS:
+            return None
+        status, action = m.group(2).lower(), m.group(3).lower()
+        if m.group(1):
+            actions = {other: (actions[other] if other == status else action) for other in _STATUSES}
+        else:
+            actions[status] = action
+        rest = rest[m.end() :]
+        if rest.startswith("]"):
+            return rest[1:], actions["notfound"]
+
+
+def nss_services(text: str | None, database: str = "passwd") -> list[str] | None:
+    """The sources glibc asks for a name in ``database``, in order, as it reads nsswitch.conf: the last
+    line naming the database wins, and a last line without a newline is never read (no line: files).
+    Sources after one whose NOTFOUND action is return are never asked for a name the earlier ones
+    lack: left out. None: a line glibc refuses (it then loads no configuration at all)."""
+    chosen: str | None = None
+    for raw in (text or "").split("\n")[:-1]:
+        line = raw.lstrip(" \t\v\f\r") + "\n"
+        m = re.match(r"[^ \t\n\v\f\r:]+[ \t\n\v\f\r:]*", line)
+        if m is not None and m.group().rstrip(" \t\n\v\f\r:") == database:
+            chosen = line[m.end() :]
+    if chosen is None:
+        return ["files"]
+    services: list[str] = []
+    rest = chosen
+    while True:
+        rest = rest.lstrip(" \t\n\v\f\r")
+        m = re.match(r"[^\s\[]+", rest)
+        if m is None:
+            return services
+        services.append(m.group())
+        rest = rest[m.end() :].lstrip(" \t\n\v\f\r")
+        notfound = "continue"
+        if rest.startswith("["):
+            parsed = _criteria(rest, notfound)
+            if parsed is None:
+                return None
+            rest, notfound = parsed
+        if notfound == "return":
+            return services
+
+
+def _uid0(fields: list[str]) -> bool:
+    return fields[2].strip().isdigit() and int(fields[2]) == 0
+
+
+def db_entries(lines: list[str]) -> tuple[dict[str, list[str]], bool]:
+    """(name -> entry a lookup by that name returns, whether makedb read the database) from the
+    ``|``-prefixed ``makedb -u`` lines: each ``.NAME ENTRY`` is what libnss-db's getpwnam(NAME) gives."""
+    body = [line[1:] for line in lines if line.startswith("|")]
+    ok = bool(body) and body[-1] == "rc=0"
+    out: dict[str, list[str]] = {}
+    for line in body[:-1]:
+        key, _, value = line.partition(" ")
+        fields = value.split(":")
+        if key.startswith(".") and len(key) > 1 and len(fields) >= 7:
+            out.setdefault(key[1:], fields)
+    return out, ok
+
+
+def uid0_accounts(
+    listed: dict[str, list[str]],
+    in_files: set[str],
+    services: list[str] | None,
+    databases: dict[str, list[str]],
+) -> dict[str, Any]:
+    """The accounts with UID 0, each with where it comes from, as a lookup by name finds them.
+
+    ``listed``: getent passwd (first entry of each name); ``in_files``: the names nss_files serves;
+    ``databases``: libnss-db's ``makedb -u`` lines by path. ``uid0_other`` is None (unknown) when
+    none was found but a source may serve one that no listing shows."""
+    uid0 = [name for name, pw in listed.items() if _uid0(pw)]
+    where = {name: "" if name in in_files else "not in /etc/passwd" for name in uid0}
+    doubts: list[str] = []
+    if services is None:
+        doubts.append("glibc refuses the passwd line of /etc/nsswitch.conf")
+    for service in services or []:
+        if service == "db" and DB_FILES[0] in databases:
+            entries, ok = db_entries(databases[DB_FILES[0]])
+            if not ok:
+                doubts.append(f"db: makedb -u {DB_FILES[0]} failed")
+            for name, fields in entries.items():
+                if name in in_files or not _uid0(fields):
+                    continue
+                if name in where:
+                    where[name] = f"from db {DB_FILES[0]}, not /etc/passwd"
+                else:
+                    uid0.append(name)
+                    where[name] = f"from db {DB_FILES[0]}: getent passwd does not list it, a lookup by name finds it"
+        elif service == "db" and DB_FILES[1] in databases:
+            doubts.append(f"db: {DB_FILES[1]} is glibc's own nss_db database, not read")
+        elif service not in LISTS_ALL and service != "db":
+            doubts.append(f"{service}: getent passwd may not list all its accounts")
+    other = [f"{name} ({where[name]})" if where[name] else name for name in uid0 if name != "root"]
+    read = "passwd: " + (" ".join(services) if services else "(no source)")
+    return {
+        "uid0": uid0,
+        "uid0_other": other if other or not doubts else None,
+        "passwd_sources": "; ".join([read, *doubts]),
+    }
+
+
 def judge(passwd: dict[str, list[str]], shadow: dict[str, list[str]], limit: int) -> dict[str, Any]:
-    uid0, empty, over, usable = [], [], [], 0
+    empty, over, usable = [], [], 0
     for name, pw in passwd.items():
-        if pw[2].strip().isdigit() and int(pw[2]) == 0:
-            uid0.append(name)
         shadowed = pw[1] == "x" or pw[1] == "##" + name
         sp = shadow.get(name) if shadowed else None
         if shadowed and sp is None:
@@ -99,8 +241,6 @@ def judge(passwd: dict[str, list[str]], shadow: dict[str, list[str]], limit: int
         elif not sp[4].strip().lstrip("-").isdigit() or not 0 < int(sp[4]) <= limit:
             over.append(f"{name}: maximum age {sp[4] or 'never'}")
     return {
-        "uid0": uid0,
-        "uid0_other": [name for name in uid0 if name != "root"],
         "empty_password": empty,
         "over_max_age": over,
         "usable_passwords": usable,
@@ -120,19 +260,27 @@ class AccountsFact(FactType):
         return [SNIPPET]
 
     def files(self, params: dict[str, Any]) -> list[str]:
-        return [LOGIN_DEFS]
+        return [LOGIN_DEFS, NSSWITCH]
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
         raw = outputs[0]
         require_rc(raw, "getent passwd/shadow")
-        found = sections(raw.stdout)
+        found = split_output(raw.stdout)
         if "notroot" in found:
             raise FactUnreadable("reading the shadow entries (getent shadow) needs root")
         passwd = first_entries(found.get("passwd", []), 7)
         if not passwd:
             raise FactUnreadable("getent passwd listed no account")
         shadow = first_entries(found.get("shadow", []), 9)
+        in_files = set(first_entries(found.get("files", []), 7))
+        databases = {key[3:]: lines for key, lines in found.items() if key.startswith("db ")}
         limit = int(params.get("max_days", 90))
-        files, _ = own_files(outputs[-1], [LOGIN_DEFS], all_readable=True)
+        files, _ = own_files(outputs[-1], [LOGIN_DEFS, NSSWITCH], all_readable=True)
         days, how = pass_max_days(files.get(LOGIN_DEFS, ""))
-        return {**judge(passwd, shadow, limit), "login_defs_max_days": days, "login_defs": how}
+        services = nss_services(files.get(NSSWITCH))
+        return {
+            **judge(passwd, shadow, limit),
+            **uid0_accounts(passwd, in_files, services, databases),
+            "login_defs_max_days": days,
+            "login_defs": how,
+        }

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from auditor.facts.accounts import NEVER, first_entries, judge, pass_max_days, strtol0
+from auditor.facts.accounts import (
+    NEVER,
+    first_entries,
+    judge,
+    nss_services,
+    pass_max_days,
+    split_output,
+    strtol0,
+    uid0_accounts,
+)
 from auditor.facts.base import sections
 
 DATA = Path(__file__).parent / "data" / "accounts"
@@ -22,7 +31,7 @@ def test_glibc_skips_comments_and_keeps_the_first_entry_of_a_name() -> None:
     """/etc/passwd held `#hid:x:0:0`, ` sp:x:0:0`, `big:x:4294967296:0` and two `dup` lines (the
     second with UID 0): getent shows sp (blanks stripped) and dup's first entry only."""
     passwd, shadow = _getent()
-    facts = judge(passwd, shadow, 90)
+    facts = uid0_accounts(passwd, set(passwd), ["files"], {})
     assert facts["uid0"] == ["root", "sp"] and facts["uid0_other"] == ["sp"]
     assert "#hid" not in passwd and "big" not in passwd
     assert passwd["dup"][2] == "1003" and shadow["dup"][1] == "!"
@@ -74,3 +83,91 @@ def test_the_captured_login_defs() -> None:
 
 def test_strtol_base_0() -> None:
     assert [strtol0(v) for v in ("010", "0x10", "10", "0", "0x", "-0x1", "1 2")] == [8, 16, 10, 0, None, -1, None]
+
+
+# What libnss-db's makedb -u printed on the lab host acctdbuid01, as the snippet prefixes it.
+DB = "/var/lib/misc/passwd.db"
+DB_DUMP = [
+    "|.hidden hidden:x:0:0:no enumeration key:/root:/bin/sh",
+    "|.svcadm svcadm:x:0:0:ops automation:/root:/bin/bash",
+    "|00 svcadm:x:0:0:ops automation:/root:/bin/bash",
+    "|=0 svcadm:x:0:0:ops automation:/root:/bin/bash",
+    "|rc=0",
+]
+ROOT = {"root": ["root", "x", "0", "0", "root", "/root", "/bin/bash"]}
+SVCADM = {"svcadm": ["svcadm", "x", "0", "0", "ops automation", "/root", "/bin/bash"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "services"),
+    [
+        # measured with getent and libnss-db (glibc 2.36): was svcadm, served by db only, found?
+        ("passwd: files db\n", ["files", "db"]),
+        ("passwd: files db\npasswd: files\n", ["files"]),  # the last line wins
+        ("passwd: files\npasswd: files db", ["files"]),  # a last line without a newline is never read
+        ("passwd: files [NOTFOUND=return] db\n", ["files"]),
+        ("passwd: files [!SUCCESS=continue] db\n", ["files", "db"]),
+        ("passwd: files [!NOTFOUND=return] db\n", ["files", "db"]),
+        ("  passwd files db\n", ["files", "db"]),
+        ("passwd: files # db\n", ["files", "#", "db"]),  # no comments inside a line
+        ("passwd: files [notfound=RETURN db\n", None),  # refused: glibc loads no configuration
+        ("#passwd: files db\nshadow: files db\n", ["files"]),
+        ("", ["files"]),
+    ],
+)
+def test_nsswitch_as_glibc_reads_it(text: str, services: list[str] | None) -> None:
+    assert nss_services(text) == services
+
+
+def test_a_uid0_account_outside_etc_passwd_is_named_with_its_source() -> None:
+    """svcadm: listed by getent passwd (db's enumeration key); hidden: a .name key only, so only a
+    lookup by name finds it (id -u hidden gave 0 on the lab host)."""
+    facts = uid0_accounts({**ROOT, **SVCADM}, {"root"}, ["files", "db"], {DB: DB_DUMP})
+    assert facts["uid0"] == ["root", "svcadm", "hidden"]
+    assert facts["uid0_other"] == [
+        f"svcadm (from db {DB}, not /etc/passwd)",
+        f"hidden (from db {DB}: getent passwd does not list it, a lookup by name finds it)",
+    ]
+    assert facts["passwd_sources"] == "passwd: files db"
+
+
+def test_the_database_counts_only_where_glibc_asks_it() -> None:
+    assert uid0_accounts(ROOT, {"root"}, ["files"], {DB: DB_DUMP})["uid0_other"] == []
+    # a name nss_files serves first never reaches db
+    entry = ["|.root root:x:0:0:shadowed by files:/root:/bin/sh", "|rc=0"]
+    assert uid0_accounts(ROOT, {"root"}, ["files", "db"], {DB: entry})["uid0_other"] == []
+
+
+@pytest.mark.parametrize(
+    ("services", "databases", "doubt"),
+    [
+        (["files", "sss"], {}, "sss: getent passwd may not list all its accounts"),
+        (["files", "db"], {DB: ["|makedb: cannot open database file", "|rc=1"]}, f"db: makedb -u {DB} failed"),
+        (["files", "db"], {DB: []}, f"db: makedb -u {DB} failed"),
+        (["files", "db"], {"/var/db/passwd.db": ["|x", "|rc=0"]}, "glibc's own nss_db database, not read"),
+        (None, {}, "glibc refuses the passwd line"),
+    ],
+)
+def test_a_source_that_may_hide_accounts_is_doubt_never_pass(
+    services: list[str] | None, databases: dict[str, list[str]], doubt: str
+) -> None:
+    facts = uid0_accounts(ROOT, {"root"}, services, databases)
+    assert facts["uid0_other"] is None and doubt in facts["passwd_sources"]
+    # one found is a definite fail whatever else may hide
+    assert uid0_accounts({**ROOT, **SVCADM}, {"root"}, services, databases)["uid0_other"] == [
+        "svcadm (not in /etc/passwd)"
+    ]
+
+
+def test_sources_that_list_everything_leave_no_doubt() -> None:
+    facts = uid0_accounts(ROOT, {"root"}, ["files", "systemd", "extrausers", "compat", "nis"], {})
+    assert facts["uid0_other"] == []
+
+
+def test_no_account_name_or_database_key_opens_a_section() -> None:
+    text = (
+        "@@passwd\n@@shadow:x:5:5::/:/bin/sh\nevil:x:0:0::/:/bin/sh\n@@db /var/lib/misc/passwd.db\n|@@shadow x\n|rc=0\n"
+    )
+    found = split_output(text)
+    assert found["passwd"] == ["@@shadow:x:5:5::/:/bin/sh", "evil:x:0:0::/:/bin/sh"]
+    assert found[f"db {DB}"] == ["|@@shadow x", "|rc=0"] and "shadow" not in found
