@@ -38,6 +38,21 @@ echo "==NFT"; $S /usr/sbin/nft -j list ruleset 2>&1; echo "rc=$?"
 """
 
 
+# The accounts a lookup by name finds, one lookup each (what login, su and sshd do): every name getent
+# lists, and every name libnss-db's database holds (its own listing skips entries without an enumeration key).
+ACCOUNTS_SCRIPT = r"""
+S=""; sudo -n true 2>/dev/null && S="sudo -n"
+{ getent passwd | cut -d: -f1; $S makedb -u /var/lib/misc/passwd.db 2>/dev/null | sed -n 's/^[.]\([^ ]*\) .*/\1/p'; } |
+  sort -u | while IFS= read -r n; do getent passwd -- "$n" | head -n 1; done
+"""
+
+
+def evaluate_accounts(output: str) -> dict[str, str]:
+    """Only root has UID 0, among the accounts ACCOUNTS_SCRIPT looked up."""
+    uid0 = {f[0] for f in (line.split(":") for line in output.splitlines()) if len(f) >= 7 and f[2] == "0"}
+    return {"LNX-ACCOUNTS-ONLY-ROOT-UID0": "pass" if uid0 == {"root"} else "fail"}
+
+
 def sections(output: str) -> dict[str, str]:
     out: dict[str, list[str]] = {}
     current = ""

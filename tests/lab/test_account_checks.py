@@ -1,6 +1,7 @@
-"""The account, PAM and sshd checks judged as the programs read their configuration, on a pair of
-hosts where a line-by-line reading of the files gives the other verdict (profiles acctfilebad and
-acctfilegood). The module starts its own two-host lab, so the session lab stays small."""
+"""The account, PAM and sshd checks judged as the programs read their configuration, on hosts where a
+line-by-line reading of the files gives the other verdict (profiles acctfilebad and acctfilegood, and
+acctdbuid0: UID 0 accounts served by libnss-db). The module starts its own small lab, so the session
+lab stays small."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from tests.lab.profiles import ACCOUNT_PROFILES
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
-BAD, GOOD = host_name("acctfilebad"), host_name("acctfilegood")
+BAD, GOOD, DB = host_name("acctfilebad"), host_name("acctfilegood"), host_name("acctdbuid0")
+PASSWD_DB = "/var/lib/misc/passwd.db"
 
 # acctfilebad: a line reader fails each of these; the programs pass them.
 PASS_ON_BAD = (
@@ -119,3 +121,44 @@ def test_the_acl_really_lets_the_auditor_read_shadow(acct_lab: Lab) -> None:
     with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
         rc, out, _ = run(ssh, "head -c 5 /etc/shadow")
     assert rc == 0 and out.startswith("root:")
+
+
+def test_a_uid0_account_only_another_name_service_serves_fails(
+    acct_lab: Lab, results: dict[str, dict[str, Any]]
+) -> None:
+    """acctdbuid0: /etc/passwd gives UID 0 to root alone (a line reader passes the host), but
+    `passwd: files db` adds svcadm (listed by getent passwd) and hidden (a lookup by name finds it,
+    the listing does not): both are UID 0 to id, so the check fails and names each with its source."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(DB).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "awk -F: '$3 == 0 { print $1 }' /etc/passwd")
+        assert rc == 0 and out.split() == ["root"], out
+        rc, listing, _ = run(ssh, "getent passwd </dev/null")
+        assert rc == 0 and "\nsvcadm:x:0:0:" in listing and "hidden" not in listing, listing
+        rc, out, _ = run(ssh, "id -u svcadm && id -u hidden && getent passwd hidden")
+        assert rc == 0 and out.split("\n")[:3] == ["0", "0", "hidden:x:0:0:no enumeration key:/root:/bin/sh"], out
+        rc, _, _ = run(ssh, "grep -q -e svcadm -e hidden /etc/passwd")
+        assert rc == 1
+    r = results[DB]["LNX-ACCOUNTS-ONLY-ROOT-UID0"]
+    assert r["status"] == "fail", r["reason"]
+    assert f"svcadm (from db {PASSWD_DB}, not /etc/passwd)" in r["reason"], r["reason"]
+    assert f"hidden (from db {PASSWD_DB}: getent passwd does not list it" in r["reason"], r["reason"]
+    assert "(passwd: files db)" in r["reason"], r["reason"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "verdict"), [("acctfilebad", "pass"), ("acctfilegood", "pass"), ("acctdbuid0", "fail")]
+)
+def test_reference_rules_agree_on_uid0(
+    acct_lab: Lab, results: dict[str, dict[str, Any]], profile: str, verdict: str
+) -> None:
+    """The reference looks every account up by name, as login does: the same verdict as the auditor."""
+    from tests.lab import reference
+    from tests.lab.sshutil import connect, run
+
+    name = host_name(profile)
+    with connect(acct_lab.host(name).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        _, out, _ = run(ssh, reference.ACCOUNTS_SCRIPT, timeout=60)
+    assert reference.evaluate_accounts(out) == {"LNX-ACCOUNTS-ONLY-ROOT-UID0": verdict}, out
+    assert results[name]["LNX-ACCOUNTS-ONLY-ROOT-UID0"]["status"] == verdict

@@ -42,9 +42,9 @@ UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
 LOGREAD_PROFILES = ("logread_pass", "logread_fail")
 # Kernel, pam_limits and modprobe settings files and programs read apart (tests/lab/test_kernel_settings.py).
 KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
-# A line-by-line reading of the files and the programs' own disagree, both ways
-# (tests/lab/test_account_checks.py): started by that module only.
-ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
+# A line-by-line reading of the files and the programs' own disagree, both ways (acctdbuid0: a UID 0
+# account served by libnss-db, not in /etc/passwd) (tests/lab/test_account_checks.py): that module only.
+ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood", "acctdbuid0")
 # Anti-virus hosts whose files and ClamAV's own reading disagree (tests/lab/test_av.py): that module only.
 AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 # A loaded firewall that reads closed but accepts everything, and one that reads open but drops
