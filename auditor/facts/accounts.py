@@ -18,12 +18,18 @@ database (``makedb -u``), and doubt for any other source, which a pass must not 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from auditor.facts.base import FactType, FactUnreadable, RawOutput, own_files, register, require_rc
 
-# libnss-db's passwd database (Debian's path, then glibc's own nss_db's).
-DB_FILES = ("/var/lib/misc/passwd.db", "/var/db/passwd.db")
+# libnss-db's databases (Debian's path, then glibc's own nss_db's), by NSS database.
+DB_FILES = {
+    "passwd": ("/var/lib/misc/passwd.db", "/var/db/passwd.db"),
+    "shadow": ("/var/lib/misc/shadow.db", "/var/db/shadow.db"),
+}
+# Fields of an entry of each database (getent and the database files write the same lines).
+FIELDS = {"passwd": 7, "shadow": 9}
 # getent shadow answers nothing (and exits 0) to a non-root caller: refuse to judge an empty list.
 # A database's lines are prefixed with "|" (its keys are anyone's text: never a section marker) and
 # end with makedb's exit status.
@@ -31,7 +37,7 @@ SNIPPET = (
     'if [ "$(id -u)" != 0 ]; then echo @@notroot; exit 0; fi; '
     "echo @@passwd; getent passwd </dev/null || exit $?; "
     "echo @@files; getent -s files passwd </dev/null || exit $?; "
-    f"for f in {' '.join(DB_FILES)}; do "
+    f"for f in {' '.join(DB_FILES['passwd'] + DB_FILES['shadow'])}; do "
     '[ -e "$f" ] || continue; echo "@@db $f"; { makedb -u "$f" </dev/null 2>&1; echo "rc=$?"; } | sed "s/^/|/"; '
     "done; echo @@shadow; getent shadow </dev/null"
 )
@@ -165,7 +171,7 @@ def _uid0(fields: list[str]) -> bool:
     return fields[2].strip().isdigit() and int(fields[2]) == 0
 
 
-def db_entries(lines: list[str]) -> tuple[dict[str, list[str]], bool]:
+def db_entries(lines: list[str], fields_wanted: int = 7) -> tuple[dict[str, list[str]], bool]:
     """(name -> entry a lookup by that name returns, whether makedb read the database) from the
     ``|``-prefixed ``makedb -u`` lines: each ``.NAME ENTRY`` is what libnss-db's getpwnam(NAME) gives."""
     body = [line[1:] for line in lines if line.startswith("|")]
@@ -174,9 +180,37 @@ def db_entries(lines: list[str]) -> tuple[dict[str, list[str]], bool]:
     for line in body[:-1]:
         key, _, value = line.partition(" ")
         fields = value.split(":")
-        if key.startswith(".") and len(key) > 1 and len(fields) >= 7:
+        if key.startswith(".") and len(key) > 1 and len(fields) >= fields_wanted:
             out.setdefault(key[1:], fields)
     return out, ok
+
+
+def found_by_name_only(
+    database: str, services: list[str] | None, databases: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """(entries of ``database`` a lookup by name finds, read from libnss-db's whole database, and the
+    doubts left): sources that list everything need nothing more; any other source is a doubt."""
+    entries: dict[str, list[str]] = {}
+    doubts: list[str] = []
+    debian_db, glibc_db = DB_FILES[database]
+    if services is None:
+        doubts.append(f"glibc refuses the {database} line of /etc/nsswitch.conf")
+    for service in services or []:
+        if service == "db" and debian_db in databases:
+            found, ok = db_entries(databases[debian_db], FIELDS[database])
+            if not ok:
+                doubts.append(f"db: makedb -u {debian_db} failed")
+            for name, fields in found.items():
+                entries.setdefault(name, fields)
+        elif service == "db" and glibc_db in databases:
+            doubts.append(f"db: {glibc_db} is glibc's own nss_db database, not read")
+        elif service not in LISTS_ALL and service != "db":
+            doubts.append(f"{service}: getent {database} may not list all its accounts")
+    return entries, doubts
+
+
+def sources_read(database: str, services: list[str] | None, doubts: list[str]) -> str:
+    return "; ".join([f"{database}: " + (" ".join(services) if services else "(no source)"), *doubts])
 
 
 def uid0_accounts(
@@ -192,57 +226,56 @@ def uid0_accounts(
     none was found but a source may serve one that no listing shows."""
     uid0 = [name for name, pw in listed.items() if _uid0(pw)]
     where = {name: "" if name in in_files else "not in /etc/passwd" for name in uid0}
-    doubts: list[str] = []
-    if services is None:
-        doubts.append("glibc refuses the passwd line of /etc/nsswitch.conf")
-    for service in services or []:
-        if service == "db" and DB_FILES[0] in databases:
-            entries, ok = db_entries(databases[DB_FILES[0]])
-            if not ok:
-                doubts.append(f"db: makedb -u {DB_FILES[0]} failed")
-            for name, fields in entries.items():
-                if name in in_files or not _uid0(fields):
-                    continue
-                if name in where:
-                    where[name] = f"from db {DB_FILES[0]}, not /etc/passwd"
-                else:
-                    uid0.append(name)
-                    where[name] = f"from db {DB_FILES[0]}: getent passwd does not list it, a lookup by name finds it"
-        elif service == "db" and DB_FILES[1] in databases:
-            doubts.append(f"db: {DB_FILES[1]} is glibc's own nss_db database, not read")
-        elif service not in LISTS_ALL and service != "db":
-            doubts.append(f"{service}: getent passwd may not list all its accounts")
+    db_file = DB_FILES["passwd"][0]
+    from_db, doubts = found_by_name_only("passwd", services, databases)
+    for name, fields in from_db.items():
+        if name in in_files or not _uid0(fields):
+            continue
+        if name in where:
+            where[name] = f"from db {db_file}, not /etc/passwd"
+        else:
+            uid0.append(name)
+            where[name] = f"from db {db_file}: getent passwd does not list it, a lookup by name finds it"
     other = [f"{name} ({where[name]})" if where[name] else name for name in uid0 if name != "root"]
-    read = "passwd: " + (" ".join(services) if services else "(no source)")
     return {
         "uid0": uid0,
         "uid0_other": other if other or not doubts else None,
-        "passwd_sources": "; ".join([read, *doubts]),
+        "passwd_sources": sources_read("passwd", services, doubts),
     }
 
 
-def judge(passwd: dict[str, list[str]], shadow: dict[str, list[str]], limit: int) -> dict[str, Any]:
+def password_findings(
+    passwd: dict[str, list[str]],
+    shadow: dict[str, list[str]],
+    limit: int,
+    doubts: Sequence[str] = (),
+    origins: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Empty and long-lived passwords of the accounts read; with ``doubts`` (a source whose accounts
+    may be unread) an empty list is unknown (None), never a pass. ``origins``: where an account's
+    passwd entry comes from when that is not /etc/passwd."""
     empty, over, usable = [], [], 0
     for name, pw in passwd.items():
+        origin = (origins or {}).get(name, "/etc/passwd")
         shadowed = pw[1] == "x" or pw[1] == "##" + name
         sp = shadow.get(name) if shadowed else None
         if shadowed and sp is None:
             continue  # pam_unix then compares with "x": no password can match
         password = sp[1] if sp is not None else pw[1]
         if password == "":
-            empty.append(name if sp is not None else f"{name} (empty field in /etc/passwd)")
+            empty.append(name if sp is not None else f"{name} (empty field in {origin})")
         if password.startswith(("!", "*")):
             continue  # locked, or no password was ever set: no password log-on
         usable += 1
         if sp is None:
-            over.append(f"{name}: password in /etc/passwd, no ageing")
+            over.append(f"{name}: password in {origin}, no ageing")
         elif sp[2] == "":
             over.append(f"{name}: ageing disabled (no last-change date)")
         elif not sp[4].strip().lstrip("-").isdigit() or not 0 < int(sp[4]) <= limit:
             over.append(f"{name}: maximum age {sp[4] or 'never'}")
     return {
-        "empty_password": empty,
-        "over_max_age": over,
+        "empty_password": empty if empty or not doubts else None,
+        "over_max_age": over if over or not doubts else None,
         "usable_passwords": usable,
     }
 
@@ -278,9 +311,23 @@ class AccountsFact(FactType):
         files, _ = own_files(outputs[-1], [LOGIN_DEFS, NSSWITCH], all_readable=True)
         days, how = pass_max_days(files.get(LOGIN_DEFS, ""))
         services = nss_services(files.get(NSSWITCH))
+        shadow_services = nss_services(files.get(NSSWITCH), "shadow")
+        # Accounts only a lookup by name finds are judged too, with their password as pam_unix reads it.
+        passwd_by_name, passwd_doubts = found_by_name_only("passwd", services, databases)
+        shadow_by_name, shadow_doubts = found_by_name_only("shadow", shadow_services, databases)
+        unlisted = {name: pw for name, pw in passwd_by_name.items() if name not in passwd}
+        origins = {name: "its passwd source, not /etc/passwd" for name in passwd if name not in in_files}
+        origins |= {name: f"db {DB_FILES['passwd'][0]}, unlisted" for name in unlisted}
+        shadows = shadow | {name: sp for name, sp in shadow_by_name.items() if name not in shadow}
         return {
-            **judge(passwd, shadow, limit),
+            **password_findings(passwd | unlisted, shadows, limit, passwd_doubts + shadow_doubts, origins),
             **uid0_accounts(passwd, in_files, services, databases),
+            "account_sources": "; ".join(
+                [
+                    sources_read("passwd", services, passwd_doubts),
+                    sources_read("shadow", shadow_services, shadow_doubts),
+                ]
+            ),
             "login_defs_max_days": days,
             "login_defs": how,
         }

@@ -147,18 +147,39 @@ def test_a_uid0_account_only_another_name_service_serves_fails(
     assert "(passwd: files db)" in r["reason"], r["reason"]
 
 
+def test_an_empty_password_only_a_lookup_by_name_finds_fails(acct_lab: Lab, results: dict[str, dict[str, Any]]) -> None:
+    """acctdbuid0: kiosk's empty password field is in libnss-db under a .name key only: no listing and
+    no line of /etc/passwd or /etc/shadow shows it (a line reader passes), getpwnam returns it."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(DB).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "awk -F: '$2 == \"\"' /etc/passwd /etc/shadow; getent passwd </dev/null | grep -c kiosk")
+        assert out.split() == ["0"], out
+        rc, out, _ = run(ssh, "getent passwd kiosk")
+        assert rc == 0 and out.startswith("kiosk::1500:"), out
+    for check in ("LNX-ACCOUNTS-NO-EMPTY-PASSWORD", "LNX-PASSWORD-MAX-AGE"):
+        r = results[DB][check]
+        assert r["status"] == "fail", f"{check}: {r['status']}: {r['reason']}"
+        assert f"kiosk (empty field in db {PASSWD_DB}, unlisted)" in r["reason"] or (
+            f"kiosk: password in db {PASSWD_DB}, unlisted, no ageing" in r["reason"]
+        ), r["reason"]
+        assert "passwd: files db; shadow: files" in r["reason"], r["reason"]
+
+
 @pytest.mark.parametrize(
-    ("profile", "verdict"), [("acctfilebad", "pass"), ("acctfilegood", "pass"), ("acctdbuid0", "fail")]
+    ("profile", "uid0", "empty"),
+    [("acctfilebad", "pass", "pass"), ("acctfilegood", "pass", "fail"), ("acctdbuid0", "fail", "fail")],
 )
-def test_reference_rules_agree_on_uid0(
-    acct_lab: Lab, results: dict[str, dict[str, Any]], profile: str, verdict: str
+def test_reference_rules_agree_on_accounts(
+    acct_lab: Lab, results: dict[str, dict[str, Any]], profile: str, uid0: str, empty: str
 ) -> None:
-    """The reference looks every account up by name, as login does: the same verdict as the auditor."""
+    """The reference looks every account up by name, as login does: the same verdicts as the auditor."""
     from tests.lab import reference
     from tests.lab.sshutil import connect, run
 
     name = host_name(profile)
     with connect(acct_lab.host(name).address, acct_lab.key, acct_lab.known_hosts) as ssh:
         _, out, _ = run(ssh, reference.ACCOUNTS_SCRIPT, timeout=60)
-    assert reference.evaluate_accounts(out) == {"LNX-ACCOUNTS-ONLY-ROOT-UID0": verdict}, out
-    assert results[name]["LNX-ACCOUNTS-ONLY-ROOT-UID0"]["status"] == verdict
+    want = {"LNX-ACCOUNTS-ONLY-ROOT-UID0": uid0, "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": empty}
+    assert reference.evaluate_accounts(out) == want, out
+    assert {check: results[name][check]["status"] for check in want} == want

@@ -10,9 +10,10 @@ import pytest
 from auditor.facts.accounts import (
     NEVER,
     first_entries,
-    judge,
+    found_by_name_only,
     nss_services,
     pass_max_days,
+    password_findings,
     split_output,
     strtol0,
     uid0_accounts,
@@ -40,7 +41,7 @@ def test_glibc_skips_comments_and_keeps_the_first_entry_of_a_name() -> None:
 def test_an_empty_passwd_field_is_the_password_whatever_shadow_says() -> None:
     """eve: passwd field "" (not x), shadow holds a hash: pam_unix used "" (su eve asked nothing)."""
     passwd, shadow = _getent()
-    facts = judge(passwd, shadow, 90)
+    facts = password_findings(passwd, shadow, 90)
     assert facts["empty_password"] == ["eve (empty field in /etc/passwd)"]
     assert "eve: password in /etc/passwd, no ageing" in facts["over_max_age"]
 
@@ -49,11 +50,11 @@ def test_max_age_is_each_accounts_own_shadow_value() -> None:
     passwd = {"ops": ["ops", "x", "1", "1", "", "/", "/bin/sh"], "svc": ["svc", "x", "2", "2", "", "/", "/bin/sh"]}
     shadow = {"ops": ["ops", "$6$a$b", "20000", "0", "99999", "7", "", "", ""],
               "svc": ["svc", "!", "20000", "0", "", "7", "", "", ""]}  # fmt: skip
-    assert judge(passwd, shadow, 90)["over_max_age"] == ["ops: maximum age 99999"]
+    assert password_findings(passwd, shadow, 90)["over_max_age"] == ["ops: maximum age 99999"]
     shadow["ops"][4] = "60"
-    assert judge(passwd, shadow, 90)["over_max_age"] == []
+    assert password_findings(passwd, shadow, 90)["over_max_age"] == []
     shadow["ops"][2] = ""
-    assert judge(passwd, shadow, 90)["over_max_age"] == ["ops: ageing disabled (no last-change date)"]
+    assert password_findings(passwd, shadow, 90)["over_max_age"] == ["ops: ageing disabled (no last-change date)"]
 
 
 @pytest.mark.parametrize(
@@ -171,3 +172,41 @@ def test_no_account_name_or_database_key_opens_a_section() -> None:
     found = split_output(text)
     assert found["passwd"] == ["@@shadow:x:5:5::/:/bin/sh", "evil:x:0:0::/:/bin/sh"]
     assert found[f"db {DB}"] == ["|@@shadow x", "|rc=0"] and "shadow" not in found
+
+
+def test_passwords_of_accounts_no_listing_shows_are_judged() -> None:
+    """kiosk: an empty passwd field behind a .name key only (acctdbuid0): getent passwd never lists it."""
+    dump = ["|.kiosk kiosk::1500:1500:public terminal:/home/kiosk:/bin/sh", "|rc=0"]
+    unlisted, doubts = found_by_name_only("passwd", ["files", "db"], {DB: dump})
+    assert list(unlisted) == ["kiosk"] and doubts == []
+    origins = {"kiosk": f"db {DB}, unlisted"}
+    facts = password_findings({**ROOT, **unlisted}, {}, 90, doubts, origins)
+    assert facts["empty_password"] == [f"kiosk (empty field in db {DB}, unlisted)"]
+    assert facts["over_max_age"] == [f"kiosk: password in db {DB}, unlisted, no ageing"]
+
+
+@pytest.mark.parametrize(
+    ("database", "services", "doubt"),
+    [
+        ("passwd", ["files", "ldap"], "ldap: getent passwd may not list all its accounts"),
+        ("shadow", ["files", "sss"], "sss: getent shadow may not list all its accounts"),
+        ("shadow", None, "glibc refuses the shadow line"),
+    ],
+)
+def test_passwords_a_source_may_hide_are_unknown_never_pass(
+    database: str, services: list[str] | None, doubt: str
+) -> None:
+    _, doubts = found_by_name_only(database, services, {})
+    assert doubts == [next(d for d in doubts if doubt in d)]
+    root = {"root": ["root", "$6$a$b", "20000", "0", "60", "7", "", "", ""]}
+    facts = password_findings(ROOT, root, 90, doubts)
+    assert facts["empty_password"] is None and facts["over_max_age"] is None
+    # a finding is definite whatever else may hide
+    root["root"][1] = ""
+    assert password_findings(ROOT, root, 90, doubts)["empty_password"] == ["root"]
+
+
+def test_the_shadow_line_is_read_like_the_passwd_line() -> None:
+    text = "passwd: files\nshadow:  files  sss\n"
+    assert nss_services(text, "shadow") == ["files", "sss"] and nss_services(text) == ["files"]
+    assert nss_services("passwd: files\n", "shadow") == ["files"]
