@@ -215,6 +215,12 @@ def run_argv(request: Request) -> list[str]:
     if request.no_network:
         argv.append("--no-network")
     if request.notices is not None:
+        if request.notices.mail is not None and request.notices.mail.user is not None:
+            raise InputError(
+                "a scheduled run would need the mail password written beside it: "
+                "let the mail server accept the auditor's host without a login",
+                field="--smtp-user",
+            )
         argv += [_plain(option, "notice option") for option in request.notices.as_options()]
     return argv
 

@@ -127,9 +127,9 @@ def _other_ca(path: Path) -> Path:
     return path
 
 
-def _notify(lab: Lab, diff_file: Path, ca: Path) -> subprocess.CompletedProcess[str]:
+def _notify(lab: Lab, diff_file: Path, ca: Path, address: str | None = None) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "auditor", "notify", "--diff", str(diff_file),
-           "--notify-email", "auditor@localhost", "--smtp-host", lab.host(MAIL).address, "--smtp-port", "25",
+           "--notify-email", "auditor@localhost", "--smtp-host", address or lab.host(MAIL).address, "--smtp-port", "25",
            "--smtp-sender", "auditor@lab.example", "--smtp-ca-file", str(ca), "--notify-timeout", "20"]  # fmt: skip
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=60)
 
@@ -155,6 +155,12 @@ def test_notice_delivered_by_postfix_over_verified_starttls(sched_lab: Lab, tmp_
     refused = _notify(sched_lab, diff_file, _other_ca(tmp_path / "other-ca.pem"))
     assert refused.returncode == 3, refused.stderr
     assert "certificate not verified" in refused.stderr and "notice not sent" in refused.stderr
+    # The right CA, but the server reached by an address its certificate does not name: refused too.
+    alias = sched_lab.addr(40)
+    subprocess.run(["ip", "-n", host.netns, "addr", "add", f"{alias}/26", "dev", "eth0"], check=True)
+    misnamed = _notify(sched_lab, diff_file, lab_ca, alias)
+    assert misnamed.returncode == 3, misnamed.stderr
+    assert f"certificate is not valid for '{alias}'" in misnamed.stderr, misnamed.stderr
 
     sent = _notify(sched_lab, diff_file, lab_ca)
     assert sent.returncode == 0, sent.stderr
@@ -171,9 +177,9 @@ def test_notice_delivered_by_postfix_over_verified_starttls(sched_lab: Lab, tmp_
     assert "Không đạt mới / New failures (1):" in body
     assert "mailtls1  LNX-SSH-ROOT-LOGIN  (pass → fail)" in body
     assert "Khóa SSH của máy chủ đã thay đổi / SSH host key changed (1):" in body
-    # postfix's own account: the refused attempt ended at STARTTLS (our side rejected the CA, nothing
-    # sent), the delivered one sent MAIL/RCPT/DATA only after STARTTLS succeeded.
+    # postfix's own account: the refused attempts ended at STARTTLS (our side rejected the CA, then the
+    # name; nothing sent), the delivered one sent MAIL/RCPT/DATA only after STARTTLS succeeded.
     sessions = [line for line in (host.root / "var/log/postfix.log").read_text().splitlines() if " disconnect " in line]
     assert "tlsv1 alert unknown ca" in (host.root / "var/log/postfix.log").read_text()
-    assert "starttls=0/1" in sessions[-2] and "mail=" not in sessions[-2], sessions
+    assert all("starttls=0/1" in line and "mail=" not in line for line in sessions[-3:-1]), sessions
     assert "ehlo=2 starttls=1 mail=1 rcpt=1 data=1" in sessions[-1], sessions

@@ -195,3 +195,36 @@ def test_program_carries_the_source_folder_only_from_pythonpath(monkeypatch: pyt
     monkeypatch.setenv("PYTHONPATH", "")
     assert schedule.program() == [sys.executable, "-m", "auditor"]
     assert os.path.isabs(sys.executable)
+
+
+def test_the_scheduled_command_is_one_auditor_run_accepts(tmp_path: Path) -> None:
+    """Every option the schedule writes parses as `auditor run` options, notices included."""
+    import click
+
+    from auditor import cli as cli_module
+    from auditor import notify
+
+    ca = tmp_path / "ca.pem"
+    ca.write_text("x")
+    notices = notify.settings(("soc@lab.example",), "mx.lab", 587, "auditor@lab.example", str(ca),
+                              command="/usr/local/bin/page", timeout=30)  # fmt: skip
+    the_plan = schedule.plan(
+        request(playbook="agency", params=("log_server=10.77.46.2",), known_hosts="/etc/k", no_network=True,
+                notices=notices),
+        "cron",
+    )  # fmt: skip
+    args = the_plan.argv[the_plan.argv.index("run") + 1 :]
+    context = cli_module.run.make_context("run", list(args))
+    assert isinstance(context, click.Context)
+    assert context.params["lock"] == "nightly" and context.params["output_root"] == "/var/lib/auditor/runs/nightly"
+    assert context.params["notify_emails"] == ("soc@lab.example",) and context.params["smtp_ca_file"] == str(ca)
+    assert context.params["notify_command"] == "/usr/local/bin/page" and context.params["no_network"]
+
+
+def test_a_mail_login_is_not_scheduled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor import notify
+
+    monkeypatch.setenv(notify.SMTP_PASSWORD_ENV, "s3cret")
+    notices = notify.settings(("soc@lab.example",), "mx.lab", 587, "auditor@lab.example", smtp_user="auditor")
+    with pytest.raises(InputError, match="--smtp-user"):
+        schedule.plan(request(notices=notices), "cron")
