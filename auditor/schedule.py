@@ -185,7 +185,7 @@ def program() -> list[str]:
     """How a schedule starts this same auditor: its interpreter, and its source folder if PYTHONPATH gave it."""
     python = _absolute(sys.executable, "python interpreter")
     source = str(Path(auditor.__file__).resolve().parent.parent)
-    if source in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+    if source in {str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}:
         return ["/usr/bin/env", f"PYTHONPATH={_absolute(source, 'auditor source folder')}", python, "-m", "auditor"]
     return [python, "-m", "auditor"]
 

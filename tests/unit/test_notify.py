@@ -160,3 +160,16 @@ def test_notify_command_line_exit_codes(tmp_path: Path) -> None:
     diff_file.write_text('{"changes": [{"host": "x"}]}')
     bad = subprocess.run([*base, "--notify-command", "/bin/true"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "changes[0]" in bad.stderr
+
+
+def test_a_failed_notice_turns_a_finished_run_into_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    from auditor import cli
+
+    failing = notify.Settings(command=("/bin/false",))
+    assert cli._send_notices(failing, DIFF, 1) == 3
+    assert cli._send_notices(failing, DIFF, 0) == 3
+    assert cli._send_notices(failing, DIFF, 3) == 3 and cli._send_notices(failing, DIFF, 4) == 4
+    assert cli._send_notices(notify.Settings(command=("/bin/true",)), DIFF, 1) == 1
+    assert cli._send_notices(failing, None, 1) == 1  # the first run: nothing to compare with, nothing sent
+    err = capsys.readouterr().err
+    assert "error: drift notice: notice command /bin/false exited 1" in err and "nothing sent" in err
