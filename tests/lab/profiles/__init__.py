@@ -22,6 +22,7 @@ __all__ = [
     "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
     "PLAN_TASKS",
+    "SCHEDULE_PROFILES",
     "UPDTIME_PROFILES",
     "USBGUARD_PROFILES",
     "get",
@@ -58,6 +59,9 @@ LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
 AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
 # The running USBGuard daemon's policy and its configuration file disagree, both ways (tests/lab/test_usbguard.py).
 USBGUARD_PROFILES = ("usbguardsay_pass", "usbguardsay_fail")
+# A host whose cron runs the schedules the auditor installs, and a mail server for drift notices
+# (tests/lab/test_schedule_notify.py): started by that module only.
+SCHEDULE_PROFILES = ("schedrunner", "mailtls")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -73,6 +77,7 @@ ALL_PROFILES = (
     *LOGKEEP_PROFILES,
     *AIDE_PROFILES,
     *USBGUARD_PROFILES,
+    "schedrunner",
 )
 
 
