@@ -250,7 +250,9 @@ def make_pack(request: PackRequest) -> PackSummary:
     files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     sums = sums_text(files)
     signature = signing.sign(request.key, sums)
-    data = _zip(created, [(SUMS, sums), (SIGNATURE, signature), *sorted(files.items(), key=_order)])
+    evidence = sorted(((n, d) for n, d in files.items() if n != MANIFEST), key=_order)
+    # The three files an inspector opens first lead, then the evidence by path: the same order every time.
+    data = _zip(created, [(SUMS, sums), (SIGNATURE, signature), (MANIFEST, files[MANIFEST]), *evidence])
     write_file(request.output, lambda fh: _write_bytes(fh, data))
     return PackSummary(request.output, len(files), signer, hashlib.sha256(sums).hexdigest(), sorted(masked))
 

@@ -76,13 +76,13 @@ def opened(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise PackInvalid([f"{path}: {exc.strerror or exc}"]) from None
+        raise PackInvalid([exc.strerror or str(exc)]) from None
     if size > MAX_PACK_BYTES:
-        raise PackInvalid([f"{path}: {size} bytes, larger than any pack this tool makes ({MAX_PACK_BYTES})"])
+        raise PackInvalid([f"{size} bytes, larger than any pack this tool makes ({MAX_PACK_BYTES})"])
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise PackInvalid([f"{path}: not a complete zip archive (truncated or damaged: {exc})"]) from None
+        raise PackInvalid([f"not a complete zip archive (truncated or damaged: {exc})"]) from None
     with archive:
         entries = archive.infolist()
         problems: list[str] = []
