@@ -1,7 +1,10 @@
-"""Evidence masked before it is packed, with the reports' own rule (``redact``), applied so that each
-file stays what it was: JSON is masked value by value (a masked value must not swallow a closing
-quote), HTML text between tags (tags, inline scripts and styles are kept: the report's CSP hashes
-cover them), other text as a whole. Bytes that are not UTF-8 text are packed as they are."""
+"""Evidence masked before it is packed, with the reports' own rule (``redact``) on the same values: the
+excerpts of what a host printed. In JSON those are the ``output`` and ``stderr`` values of evidence
+records (results.json, hosts.jsonl, drill.json), masked value by value so the file stays valid; in
+HTML the text of ``<pre class="evidence-output">`` blocks, where the report shows them. Commands,
+reasons and the catalog's remediation texts are ours, not the host's, and are left alone (the rule
+would otherwise mangle "passwd -l NAME"). Other text files are masked whole; bytes that are not
+UTF-8 text are packed as they are."""
 
 from __future__ import annotations
 
@@ -11,16 +14,15 @@ from typing import Any
 
 from auditor.engine import redact
 
-_HTML_KEPT = re.compile(r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I)
+EVIDENCE_KEYS = frozenset({"output", "stderr"})
+_EVIDENCE_BLOCK = re.compile(r'(<pre\b[^>]*\bclass="[^"]*\bevidence-output\b[^"]*"[^>]*>)(.*?)(</pre\s*>)', re.S | re.I)
 
 
 def _masked(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
     if isinstance(value, list):
         return [_masked(v) for v in value]
     if isinstance(value, dict):
-        return {k: _masked(v) for k, v in value.items()}
+        return {k: redact(v) if k in EVIDENCE_KEYS and isinstance(v, str) else _masked(v) for k, v in value.items()}
     return value
 
 
@@ -41,7 +43,7 @@ def _json_lines(text: str) -> str:
         body = line.rstrip("\n")
         masked = _json(body) if body.strip() else body
         if masked is None:
-            masked = redact(body)
+            masked = redact(body)  # a line that is not JSON: masked as text
         elif masked != body:
             masked = json.dumps(json.loads(masked), ensure_ascii=False)
         lines.append(masked + line[len(body) :])
@@ -49,13 +51,11 @@ def _json_lines(text: str) -> str:
 
 
 def _html(text: str) -> str:
-    parts = _HTML_KEPT.split(text)
-    # split() with one group alternates text, kept markup, text, …
-    return "".join(part if i % 2 else redact(part) for i, part in enumerate(parts))
+    return _EVIDENCE_BLOCK.sub(lambda m: m.group(1) + redact(m.group(2)) + m.group(3), text)
 
 
 def redacted(name: str, data: bytes) -> bytes:
-    """``data`` of the file ``name`` with secret-looking values masked."""
+    """``data`` of the file ``name`` with secret-looking values in host output masked."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

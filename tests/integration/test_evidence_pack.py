@@ -40,7 +40,10 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     evidence = next(e for h in document["hosts"] for r in h["results"] for e in r["evidence"] if "output" in e)
     evidence["output"] += "\nDB_PASSWORD=hunter2-secret"
     (folder / "results.json").write_text(json.dumps(document))
-    (folder / "report.html").write_text('<pre>api_key: "hunter2-secret"</pre><script>var token = 1;</script>\n')
+    (folder / "report.html").write_text(
+        '<p>Lock it ("passwd -l NAME")</p><pre class="evidence-output">api_key: "hunter2-secret"</pre>'
+        "<script>var token = 1;</script>\n"
+    )
     (folder / ".auditor.lock").write_text('{"pid": 1}\n')
     return folder
 
@@ -135,13 +138,19 @@ def auditor_fingerprint(public: Path) -> str:
     return said.stdout.split()[1]
 
 
-def test_evidence_is_masked_and_stays_valid(pack: Path) -> None:
+def test_evidence_is_masked_and_stays_valid(pack: Path, run_dir: Path) -> None:
     files = {n: d for n, d, _ in entries(pack)}
     assert b"hunter2" not in b"".join(files.values())
     document = json.loads(files["run/results.json"])
     results_mod.validate(document)  # masking value by value keeps the file a results file
     assert "DB_PASSWORD=********" in json.dumps(document)
     assert b"<script>var token = 1;</script>" in files["run/report.html"]  # CSP-hashed scripts untouched
+    # Only what hosts printed is masked: the auditor's own texts (commands, remediation) are not.
+    assert b'("passwd -l NAME")' in files["run/report.html"]
+    original = json.loads((run_dir / "results.json").read_text())
+    assert [r["remediation"] for h in document["hosts"] for r in h["results"]] == [
+        r["remediation"] for h in original["hosts"] for r in h["results"]
+    ]
     masked = json.loads(files["manifest.json"])["redaction"]["files_masked"]
     assert masked == ["run/report.html", "run/results.json"]
 
