@@ -85,6 +85,8 @@ def public_key(key: Path) -> PublicKey:
                 f"signing key {key} is protected by a passphrase: packs are signed without prompting; "
                 "use a key made with `ssh-keygen -t ed25519 -N ''` kept where only the officer can read it"
             )
+        if "bad permissions" in said:
+            raise PackInputError(f"signing key {key} is readable by others: ssh-keygen refuses it (chmod 600 it)")
         raise PackInputError(f"signing key {key}: ssh-keygen cannot read it: {said}")
     line = proc.stdout.decode("ascii", "replace").strip()
     key_type = line.split()[0] if line else ""
