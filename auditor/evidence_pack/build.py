@@ -33,6 +33,7 @@ from auditor.evidence_pack import (
     members,
     signing,
 )
+from auditor.evidence_pack import sums as sums_mod
 from auditor.evidence_pack.redaction import redacted
 from auditor.output import LOCK_NAME, write_file
 from auditor.paths import controls_dir
@@ -176,6 +177,11 @@ def previous_link(old: Path) -> dict[str, Any]:
             if SUMS not in by_name or MANIFEST not in by_name:
                 raise PackInvalid([f"no {SUMS} or no {MANIFEST} in it"])
             sums = members.read(archive, by_name[SUMS], 64 << 20)
+            listed, problems = sums_mod.parse(sums)
+            # Its signature needs the inspector's allowed_signers; its files must at least be the ones it lists.
+            problems += sums_mod.mismatches(archive, by_name, listed)
+            if problems:
+                raise PackInvalid(problems)
             manifest = json.loads(members.read(archive, by_name[MANIFEST], 16 << 20))
     except PackInvalid as exc:
         raise PackInputError(f"--previous {old}: not an evidence pack: {exc}") from None
@@ -189,12 +195,6 @@ def previous_link(old: Path) -> dict[str, Any]:
         "created": manifest.get("created"),
         "run_id": (manifest.get("run") or {}).get("id"),
     }
-
-
-def sums_text(files: dict[str, bytes]) -> bytes:
-    """``sha256sum`` output for the files, by path (byte order): what ``sha256sum -c`` reads."""
-    lines = (f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items(), key=_order))
-    return "".join(lines).encode("utf-8")
 
 
 def _order(item: tuple[str, bytes]) -> bytes:
@@ -248,7 +248,7 @@ def make_pack(request: PackRequest) -> PackSummary:
         },
     }
     files[MANIFEST] = (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-    sums = sums_text(files)
+    sums = sums_mod.text(files)
     signature = signing.sign(request.key, sums)
     evidence = sorted(((n, d) for n, d in files.items() if n != MANIFEST), key=_order)
     # The three files an inspector opens first lead, then the evidence by path: the same order every time.

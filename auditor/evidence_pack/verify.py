@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,16 @@ from auditor.evidence_pack import (
     MANIFEST,
     SIGNATURE,
     SUMS,
-    UNLISTED,
     PackInputError,
     PackInvalid,
     members,
     signing,
 )
+from auditor.evidence_pack import sums as sums_mod
 
 _SUMS_LIMIT = 64 << 20
 _SIGNATURE_LIMIT = 64 << 10
 _MANIFEST_LIMIT = 16 << 20
-_SUMS_LINE = re.compile(r"^([0-9a-f]{64})  (.+)$")
 _GOOD_KEY = re.compile(r" key (SHA256:[A-Za-z0-9+/]+)")
 
 
@@ -40,32 +38,6 @@ class Verified:
     manifest: dict[str, Any]
     sums_sha256: str
     chain: list[str] = field(default_factory=list)
-
-
-def _listing(sums: bytes) -> tuple[dict[str, str], list[str]]:
-    """SHA256SUMS as {path: digest}, and what is wrong with its lines."""
-    problems: list[str] = []
-    listed: dict[str, str] = {}
-    try:
-        text = sums.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}, [f"{SUMS}: not UTF-8 text"]
-    if text and not text.endswith("\n"):
-        problems.append(f"{SUMS}: the last line is cut short")
-    for number, line in enumerate(text.splitlines(), 1):
-        match = _SUMS_LINE.match(line)
-        if not match:
-            problems.append(f"{SUMS} line {number}: not 'sha256  path'")
-            continue
-        digest, name = match.groups()
-        problem = members.name_problem(name) or (f"lists {name} itself" if name in UNLISTED else None)
-        if problem:
-            problems.append(f"{SUMS} line {number}: {name!r}: {problem}")
-        elif name in listed:
-            problems.append(f"{SUMS} line {number}: {name!r} listed twice")
-        else:
-            listed[name] = digest
-    return listed, problems
 
 
 def _signer(allowed_signers: Path, identity: str | None, signature: bytes, sums: bytes) -> tuple[str, str]:
@@ -129,9 +101,9 @@ def verify_pack(
             name, fingerprint = _signer(allowed_signers, identity, signature, sums)
         except PackInvalid as exc:
             problems += exc.problems
-        listed, bad_lines = _listing(sums)
+        listed, bad_lines = sums_mod.parse(sums)
         problems += bad_lines
-        problems += _files(archive, by_name, listed)
+        problems += sums_mod.mismatches(archive, by_name, listed)
         manifest, manifest_problems = _manifest(members.read(archive, by_name[MANIFEST], _MANIFEST_LIMIT), fingerprint)
         problems += manifest_problems
     if problems:
@@ -140,16 +112,6 @@ def verify_pack(
     if previous is not None:
         verified.chain = _chain(verified, previous, allowed_signers)
     return verified
-
-
-def _files(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo], listed: dict[str, str]) -> list[str]:
-    problems = [f"added: {n} (in the pack, not in {SUMS})" for n in by_name if n not in listed and n not in UNLISTED]
-    for name, digest in listed.items():
-        if name not in by_name:
-            problems.append(f"missing: {name} (in {SUMS}, not in the pack)")
-        elif members.sha256(archive, by_name[name]) != digest:
-            problems.append(f"changed: {name} (its SHA-256 is not the one in {SUMS})")
-    return problems
 
 
 def _chain(new: Verified, old_pack: Path, allowed_signers: Path) -> list[str]:

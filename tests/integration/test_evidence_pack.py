@@ -274,3 +274,12 @@ def test_a_folder_that_is_no_drill_is_refused(
     proc = auditor("evidence", "pack", str(run_dir), str(tmp_path / "d"), "--key", str(keys / "signing"),
                    "-o", str(tmp_path / "p.zip"))  # fmt: skip
     assert proc.returncode == 2 and reason in proc.stderr, proc.stderr
+
+
+def test_a_pack_is_not_chained_to_a_tampered_one(pack: Path, keys: Path, run_dir: Path, tmp_path: Path) -> None:
+    tampered = write_zip(tmp_path / "old.zip", flip_byte("run/results.json")(entries(pack)))
+    out = tmp_path / "new.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--key", str(keys / "signing"), "-o", str(out),
+                   "--previous", str(tampered))  # fmt: skip
+    assert proc.returncode == 2 and "changed: run/results.json" in proc.stderr, proc.stderr
+    assert not out.exists()

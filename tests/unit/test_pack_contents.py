@@ -7,10 +7,9 @@ import json
 
 import pytest
 
-from auditor.evidence_pack.build import sums_text
 from auditor.evidence_pack.members import name_problem
 from auditor.evidence_pack.redaction import redacted
-from auditor.evidence_pack.verify import _listing
+from auditor.evidence_pack.sums import parse, text
 
 DIGEST = "a" * 64
 
@@ -38,10 +37,10 @@ def test_names_a_pack_may_hold(name: str, problem: str | None) -> None:
 
 
 def test_sha256sums_is_sha256sum_output_in_byte_order() -> None:
-    text = sums_text({"run/b": b"", "manifest.json": b"{}", "Run/a": b"x"}).decode()
-    names = [line.split("  ", 1)[1] for line in text.splitlines()]
+    written = text({"run/b": b"", "manifest.json": b"{}", "Run/a": b"x"}).decode()
+    names = [line.split("  ", 1)[1] for line in written.splitlines()]
     assert names == ["Run/a", "manifest.json", "run/b"]  # byte order, as LC_ALL=C sort
-    assert text.splitlines()[2] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  run/b"
+    assert written.splitlines()[2] == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  run/b"
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_sha256sums_is_sha256sum_output_in_byte_order() -> None:
     ],
 )
 def test_sha256sums_lines_that_are_refused(sums: str, problem: str) -> None:
-    _, problems = _listing(sums.encode())
+    _, problems = parse(sums.encode())
     assert any(problem in p for p in problems), problems
 
 
