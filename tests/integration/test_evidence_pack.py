@@ -283,3 +283,20 @@ def test_a_pack_is_not_chained_to_a_tampered_one(pack: Path, keys: Path, run_dir
                    "--previous", str(tampered))  # fmt: skip
     assert proc.returncode == 2 and "changed: run/results.json" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_attestations_are_packed_byte_for_byte(keys: Path, run_dir: Path, tmp_path: Path) -> None:
+    """Their SHA-256s are attested: masking them would make every attestation fail."""
+    folder = tmp_path / "evidence"
+    (folder / "policies").mkdir(parents=True)
+    policy = b"%PDF-1.7 access policy: password = at least 12 characters\n"
+    (folder / "policies/access.pdf").write_bytes(policy)
+    (folder / "attestations.yaml").write_text("attestations: []\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--attestations", str(folder), "--key", str(keys / "signing"),
+                   "-o", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    files = {n: d for n, d, _ in entries(out)}
+    assert files["attestations/policies/access.pdf"] == policy
+    assert "attestations/attestations.yaml" in files
+    assert verify(out, allowed_signers(keys, keys / "signing"))[0] == 0
