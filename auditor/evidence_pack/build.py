@@ -41,7 +41,6 @@ from auditor.paths import controls_dir
 DRILL_SCHEMA = "auditor.drill/1"
 # A drill id becomes a folder name in the pack: plain characters only.
 _DRILL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_SMALL_JSON = 64 << 20
 
 
 @dataclass
@@ -72,23 +71,23 @@ def _skipped(name: str) -> bool:
     return name == LOCK_NAME or (name.startswith(".") and name.endswith(".tmp"))
 
 
-def _read_tree(root: Path, prefix: str) -> list[tuple[str, bytes]]:
-    """Every regular file under ``root`` as (``prefix/relative path``, bytes), sorted; a link is refused."""
+def _read_tree(root: Path) -> dict[str, bytes]:
+    """Every regular file under ``root`` by its relative path; a link is refused."""
     try:
         fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise PackInputError(f"{root}: {exc.strerror or exc}") from None
-    files: list[tuple[str, bytes]] = []
+    files: dict[str, bytes] = {}
     try:
-        _walk(fd, root, prefix, files)
+        _walk(fd, root, "", files)
     finally:
         os.close(fd)
-    return sorted(files)
+    return files
 
 
-def _walk(dir_fd: int, shown: Path, prefix: str, files: list[tuple[str, bytes]]) -> None:
+def _walk(dir_fd: int, shown: Path, prefix: str, files: dict[str, bytes]) -> None:
     for entry in sorted(os.scandir(dir_fd), key=lambda e: e.name):
-        path, name = shown / entry.name, f"{prefix}/{entry.name}"
+        path, name = shown / entry.name, prefix + entry.name
         if _skipped(entry.name):
             continue
         problem = members.name_problem(name)
@@ -108,37 +107,33 @@ def _walk(dir_fd: int, shown: Path, prefix: str, files: list[tuple[str, bytes]])
         try:
             info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
-                _walk(fd, path, name, files)
+                _walk(fd, path, name + "/", files)
             elif stat.S_ISREG(info.st_mode):
                 if info.st_size > members.MAX_MEMBER_BYTES:
                     raise PackInputError(f"{path}: {info.st_size} bytes, more than a pack member may hold")
                 with os.fdopen(os.dup(fd), "rb") as fh:
-                    files.append((name, fh.read()))
+                    files[name] = fh.read()
             else:
                 raise PackInputError(f"{path} is not a regular file: refused")
         finally:
             os.close(fd)
 
 
-def _json_file(path: Path, what: str) -> dict[str, Any]:
+def _json_object(files: dict[str, bytes], name: str, folder: Path, what: str) -> dict[str, Any]:
+    """The JSON file ``name`` of a folder, parsed from the very bytes that are packed."""
+    if name not in files:
+        raise PackInputError(f"{folder / name}: not found ({what})")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(_SMALL_JSON + 1)
-    except FileNotFoundError:
-        raise PackInputError(f"{path}: not found ({what})") from None
-    except OSError as exc:
-        raise PackInputError(f"{path}: {exc.strerror or exc}") from None
-    try:
-        document = json.loads(data)
+        document = json.loads(files[name])
     except (ValueError, RecursionError) as exc:
-        raise PackInputError(f"{path}: not JSON: {exc}") from None
+        raise PackInputError(f"{folder / name}: not JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise PackInputError(f"{path}: not a JSON object ({what})")
+        raise PackInputError(f"{folder / name}: not a JSON object ({what})")
     return document
 
 
-def _run_id(run_dir: Path) -> dict[str, Any]:
-    document = _json_file(run_dir / "results.json", "RUN_DIR must be an auditor run's output folder")
+def _run_info(run_dir: Path, files: dict[str, bytes]) -> dict[str, Any]:
+    document = _json_object(files, "results.json", run_dir, "RUN_DIR must be an auditor run's output folder")
     try:
         results_mod.validate(document)
     except Exception as exc:  # jsonschema.ValidationError: the first line says which field
@@ -149,13 +144,14 @@ def _run_id(run_dir: Path) -> dict[str, Any]:
     return {"id": run["id"], "started": run["started"], "finished": run.get("finished"), "complete": run["complete"]}
 
 
-def _drill_id(drill_dir: Path) -> str:
-    document = _json_file(drill_dir / "drill.json", "DRILL_DIR must be a drill's output folder")
+def _drill_id(drill_dir: Path, files: dict[str, bytes]) -> str:
+    document = _json_object(files, "drill.json", drill_dir, "DRILL_DIR must be a drill's output folder")
+    where = drill_dir / "drill.json"
     if document.get("schema") != DRILL_SCHEMA:
-        raise PackInputError(f"{drill_dir / 'drill.json'}: schema: expected {DRILL_SCHEMA!r}")
+        raise PackInputError(f"{where}: schema: expected {DRILL_SCHEMA!r}")
     ident = document.get("id")
     if not isinstance(ident, str) or not _DRILL_ID.match(ident):
-        raise PackInputError(f"{drill_dir / 'drill.json'}: id: expected letters, digits, '.', '_', '-' (got {ident!r})")
+        raise PackInputError(f"{where}: id: expected letters, digits, '.', '_', '-' (got {ident!r})")
     return ident
 
 
@@ -206,25 +202,28 @@ def make_pack(request: PackRequest) -> PackSummary:
     if os.path.lexists(request.output):
         raise PackInputError(f"--output {request.output} exists: a pack is never overwritten (choose a new name)")
     signer = signing.public_key(request.key)
-    run = _run_id(request.run_dir)
-    drill_ids = [_drill_id(d) for d in request.drill_dirs]
+    run_files = _read_tree(request.run_dir)
+    run = _run_info(request.run_dir, run_files)
+    trees = [("run", run_files)]
+    for folder in request.drill_dirs:
+        drill_files = _read_tree(folder)
+        trees.append((f"drills/{_drill_id(folder, drill_files)}", drill_files))
+    drill_ids = [prefix.split("/", 1)[1] for prefix, _ in trees[1:]]
     if len(set(drill_ids)) != len(drill_ids):
         raise PackInputError(f"the same drill given twice: {', '.join(sorted(drill_ids))}")
     previous = previous_link(request.previous) if request.previous else None
 
     files: dict[str, bytes] = {}
     masked: list[str] = []
-    trees = [(request.run_dir, "run")] + [
-        (d, f"drills/{i}") for d, i in zip(request.drill_dirs, drill_ids, strict=True)
-    ]
-    for folder, prefix in trees:
-        for name, data in _read_tree(folder, prefix):
+    for prefix, tree in trees:
+        for relative, data in tree.items():
+            name = f"{prefix}/{relative}"
             files[name] = redacted(name, data)
             if files[name] != data:
                 masked.append(name)
     if request.attestations is not None:
         # Packed byte for byte: their SHA-256s are in attestations.yaml and in the results.
-        files.update(_read_tree(request.attestations, "attestations"))
+        files.update({f"attestations/{n}": d for n, d in _read_tree(request.attestations).items()})
     total = sum(len(d) for d in files.values())
     if total > members.MAX_TOTAL_BYTES or len(files) > members.MAX_MEMBERS - 3:
         raise PackInputError(f"{len(files)} files, {total} bytes: more than one pack holds")
