@@ -18,23 +18,33 @@ EVIDENCE_KEYS = frozenset({"output", "stderr"})
 _EVIDENCE_BLOCK = re.compile(r'(<pre\b[^>]*\bclass="[^"]*\bevidence-output\b[^"]*"[^>]*>)(.*?)(</pre\s*>)', re.S | re.I)
 
 
-def _masked(value: Any) -> Any:
+def _mask(value: Any) -> int:
+    """Mask the evidence values inside ``value`` in place; how many changed."""
+    changed = 0
     if isinstance(value, list):
-        return [_masked(v) for v in value]
-    if isinstance(value, dict):
-        return {k: redact(v) if k in EVIDENCE_KEYS and isinstance(v, str) else _masked(v) for k, v in value.items()}
-    return value
+        for item in value:
+            changed += _mask(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key in EVIDENCE_KEYS and isinstance(item, str):
+                masked = redact(item)
+                if masked != item:
+                    value[key] = masked
+                    changed += 1
+            elif isinstance(item, list | dict):
+                changed += _mask(item)
+    return changed
 
 
 def _json(text: str) -> str | None:
     try:
         document = json.loads(text)
+        changed = _mask(document)
     except (ValueError, RecursionError):
         return None
-    masked = _masked(document)
-    if masked == document:
+    if not changed:
         return text  # byte for byte the file the officer holds
-    return json.dumps(masked, ensure_ascii=False, indent=1) + "\n"
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
 def _json_lines(text: str) -> str:
