@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,8 @@ class Block:
     exits: tuple[int, ...] = (0,)
 
     def where(self) -> str:
-        return f"{self.page.relative_to(REPO)}:{self.line}"
+        shown = self.page.relative_to(REPO) if self.page.is_relative_to(REPO) else self.page
+        return f"{shown}:{self.line}"
 
 
 def blocks(page: Path) -> list[Block]:
@@ -92,6 +94,17 @@ def test_the_fences_follow_the_convention() -> None:
     assert counts["docs/first-audit.md"][0] >= 5, counts
 
 
+def test_a_misspelt_mark_is_refused(tmp_path: Path) -> None:
+    """A block whose mark the test cannot read must not pass as "not tested"."""
+    page = tmp_path / "page.md"
+    page.write_text("```sh tested exits=1\nauditor validate\n```\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="unknown word 'exits=1'"):
+        blocks(page)
+    page.write_text("```ini tested\n[servers]\n```\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="needs file=NAME"):
+        blocks(page)
+
+
 @dataclass
 class DocsLab:
     lab: Lab
@@ -129,12 +142,14 @@ def _folder(docs: DocsLab, where: Path) -> dict[str, str]:
     shutil.copytree(REPO / "evidence", where / "evidence")
     bin_dir = where.parent / f"{where.name}-bin"
     bin_dir.mkdir()
-    (bin_dir / "auditor").write_text(f'#!/bin/sh\nexec {sys.executable} -m auditor "$@"\n')
+    (bin_dir / "auditor").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m auditor "$@"\n')
     (bin_dir / "auditor").chmod(0o755)
     return {**os.environ, "HOME": str(where), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if any(b.tested for b in blocks(p))], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if any(b.tested for b in blocks(p))], ids=lambda p: str(p.relative_to(REPO))
+)
 def test_the_pages_commands_work(docs_lab: DocsLab, tmp_path: Path, page: Path) -> None:
     where = tmp_path / "work"
     env = _folder(docs_lab, where)
