@@ -30,7 +30,7 @@ from auditor.engine import applicability, excerpt, judge, now, parameter_evidenc
 from auditor.errors import InputError
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
 from auditor.network import fileserver, http, logmarker, mail, scan, targets, tls
-from auditor.network import judge as netjudge
+from auditor.network import values as netvalues
 from auditor.network import params as netparams
 from auditor.transports import ConnectOptions
 
@@ -261,15 +261,15 @@ def _exposure(
     logins: dict[int, str] = {}
     lines = [p.line() for p in result.open_ports()]
     for p in result.open_ports():
-        if p.proto == "tcp" and netjudge.is_plain_http(p):
+        if p.proto == "tcp" and netvalues.is_plain_http(p):
             page = addresses.Url("http", _url_host(plan.host.address), p.port, "/")
             answer = http.fetch(page, plan.host.address, timeout)
             lines.append(answer.line())
             why = http.login_in_clear(answer)
             if why:
                 logins[p.port] = why
-    allowed = netjudge.parse_allowed_ports(plan.params.get("allowed_ports"))
-    value = netjudge.exposure_facts(result, logins, allowed)
+    allowed = netvalues.parse_allowed_ports(plan.params.get("allowed_ports"))
+    value = netvalues.exposure_facts(result, logins, allowed)
     out.put("exposure", value, None, _ev(command, lines or ["no open port among those scanned"], source=record))
 
 
@@ -325,7 +325,7 @@ def _mailbox(
     ca = os.path.expanduser(str(ca)) if ca else None
     name = _url_host(str(plan.params.get("smtp_hostname") or plan.host.address))
     services, cleartext, encrypted, problems, lines = [], [], [], [], []
-    for p in netjudge.mailbox_services(result):
+    for p in netvalues.mailbox_services(result):
         kind = p.name.removesuffix("s") if p.name in ("imaps", "pop3s") else p.name
         secure = p.tunnel == "ssl" or p.name in ("imaps", "pop3s")
         services.append(f"{p.label} {'ssl/' if secure else ''}{kind}")
