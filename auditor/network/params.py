@@ -89,8 +89,8 @@ def check(plan: HostPlan) -> Checked:
     for key in ("tls_ca_file", "file_server_key"):
         if present(key) and not os.path.isfile(os.path.expanduser(str(p[key]))):
             raise fail(key, f"{p[key]!r} is not a readable file")
-    from auditor.network.values import parse_allowed_ports
     from auditor.network.scan import nmap_arguments
+    from auditor.network.values import parse_allowed_ports
 
     try:
         parse_allowed_ports(p.get("allowed_ports"))
