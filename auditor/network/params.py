@@ -4,38 +4,26 @@ Every parameter that names something to contact (``portal_url``, ``file_server``
 ``log_server``, ``smtp_hostname``, ``smtp_port``) or bounds a probe (``scan_ports``,
 ``scan_probe_wait_ms``, ``log_marker_wait``, ``allowed_ports``) and the files the probes
 read (``tls_ca_file``, ``file_server_key``) is checked here, by ``auditor validate`` and
-by ``auditor run`` before the first connection. A bad value is an InputError naming where
-it came from (the inventory, the playbook or ``--param``), the host and the parameter.
-Pure apart from looking at the named files; light imports (no probe libraries).
+by ``auditor run`` before the first connection, whether or not a check of the host reads
+it. Then every run parameter a host's network check binds to a probe parameter is parsed
+by that probe type's parser (a check may bind a parameter of another name). A bad value
+is an InputError naming where it came from (the inventory, the playbook or ``--param``),
+the host and the parameter. Pure apart from looking at the named files; light imports
+(no probe libraries).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from auditor import addresses
 from auditor.catalog.playbook import HostPlan
 from auditor.errors import InputError
-from auditor.model import Host
+from auditor.evaluate import params_used
 
-DEFAULT_SMTP_PORT = 25
-DEFAULT_LOG_MARKER_WAIT = 20.0
 MAX_LOG_MARKER_WAIT = 3600.0
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The parsed values phase.py uses (None: not set)."""
-
-    portal_url: addresses.Url | None
-    smtp_port: int
-    smtp_hostname: str | None
-    file_server: addresses.Url | None
-    log_servers: list[str]
-    log_marker_wait: float
 
 
 def _error(plan: HostPlan, key: str, message: str) -> InputError:
@@ -44,11 +32,7 @@ def _error(plan: HostPlan, key: str, message: str) -> InputError:
     return InputError(f"{message} (host {plan.host.name})", field=key)
 
 
-def default_portal_url(host: Host) -> str:
-    return f"https://{addresses.bracket(host.address)}/"
-
-
-def check(plan: HostPlan) -> Checked:
+def check(plan: HostPlan) -> None:
     """Parse one host's network parameters; InputError for the first bad one."""
     p = plan.params
 
@@ -64,26 +48,26 @@ def check(plan: HostPlan) -> Checked:
         except addresses.AddressError as exc:
             raise fail(key, f"{exc}{hint}") from None
 
-    portal = parsed("portal_url", lambda v: addresses.url(v, ("https",))) if present("portal_url") else None
-    smtp_port = parsed("smtp_port", addresses.port) if present("smtp_port") else DEFAULT_SMTP_PORT
-    smtp_hostname = parsed("smtp_hostname", addresses.host) if present("smtp_hostname") else None
-    file_server = None
+    if present("portal_url"):
+        parsed("portal_url", lambda v: addresses.url(v, ("https",)))
+    if present("smtp_port"):
+        parsed("smtp_port", addresses.port)
+    if present("smtp_hostname"):
+        parsed("smtp_hostname", addresses.host)
     if present("file_server"):
-        file_server = parsed(
+        parsed(
             "file_server",
             lambda v: addresses.url(v, ("sftp", "smb", "ftps"), allow_user=True),
             " (expected sftp://[user@]host[:port]/path)",
         )
-    log_servers: list[str] = []
     if present("log_server"):  # one server or several
-        log_servers = parsed(
+        parsed(
             "log_server",
             lambda v: [addresses.host(x) for x in (v if isinstance(v, list) else [v])],
             " (the log server's address or inventory name)",
         )
-    wait = DEFAULT_LOG_MARKER_WAIT
     if present("log_marker_wait"):
-        wait = _number(p["log_marker_wait"], 1, MAX_LOG_MARKER_WAIT, lambda m: fail("log_marker_wait", m))
+        _number(p["log_marker_wait"], 1, MAX_LOG_MARKER_WAIT, lambda m: fail("log_marker_wait", m))
     if present("scan_probe_wait_ms"):
         _number(p["scan_probe_wait_ms"], 1, 60000, lambda m: fail("scan_probe_wait_ms", m), whole=True)
     for key in ("tls_ca_file", "file_server_key"):
@@ -101,7 +85,25 @@ def check(plan: HostPlan) -> Checked:
             nmap_arguments(str(p["scan_ports"]), False, 60)
         except ValueError as exc:
             raise fail("scan_ports", str(exc)) from None
-    return Checked(portal, smtp_port, smtp_hostname, file_server, log_servers, wait)
+    _check_bound(plan, fail)
+
+
+def _check_bound(plan: HostPlan, fail: Callable[[str, str], InputError]) -> None:
+    """Each run parameter a network check binds to a probe parameter, through that probe's parser."""
+    from auditor.network.probes import REGISTRY
+
+    for check in plan.checks:
+        for spec in check.facts.values():
+            kind = REGISTRY.get(spec.type)
+            for key, template in spec.params.items() if kind is not None else ():
+                parse = kind.parsers.get(key)
+                for name in params_used(template) if parse is not None else ():
+                    if plan.params.get(name) in (None, "", []):
+                        continue
+                    try:
+                        parse(plan.params[name])
+                    except ValueError as exc:  # addresses.AddressError and UnsafeValue are ValueErrors
+                        raise fail(name, str(exc)) from None
 
 
 def _number(value: Any, low: float, high: float, fail: Callable[[str], InputError], whole: bool = False) -> float:
