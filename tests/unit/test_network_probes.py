@@ -4,6 +4,8 @@ plan's missing-parameter check, its optional ones keep their defaults, and every
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -92,7 +94,12 @@ def test_project_checks_bind_every_parameter_their_probe_declares() -> None:
     ("old", "new", "line", "message"),
     [
         ("{log_marker: {", "{log_markr: {", 8, "unknown network fact type 'log_markr' (known: exposure, "),
-        ('wait: "{{ marker_wait }}"', "wait: 30", 8, "wait: 30 is not of type 'string'"),  # a literal would pass no gate
+        (
+            'wait: "{{ marker_wait }}"',
+            "wait: 30",
+            8,
+            "wait: 30 is not of type 'string'",
+        ),  # a literal would pass no gate
         ('wait: "{{ marker_wait }}"', 'wiat: "{{ marker_wait }}"', 8, "unknown key 'wiat'"),
         ('server: "{{ central_logs }}", ', "", 8, "'server' is a required property"),
     ],
@@ -137,3 +144,18 @@ def test_a_value_bound_under_another_name_is_vetted_by_its_probe(
         netparams.check_all(plans(catalog_root, tmp_path, CHECK, **params))
     text = str(exc.value)
     assert text.startswith(f"--param {param}: ") and text.endswith("(host web)") and problem in text, text
+
+
+def test_the_registry_imports_nothing_above_the_catalog_nor_a_probe_client() -> None:
+    """The catalog imports the registry on every start: no import may climb back to the catalog, engine or
+    network phase, nor load a client (TLS, SSH, nmap) a run without NET-* checks never uses."""
+    code = (
+        "import sys; import auditor.network.probes; "
+        "print(' '.join(m for m in sys.modules if m.startswith(('auditor.', 'paramiko', 'cryptography', 'nmap'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert "auditor.network.probes.file_server" in loaded
+    for above in ("auditor.catalog", "auditor.engine", "auditor.network.phase", "auditor.network.params"):
+        assert above not in loaded
+    clients = ("auditor.network.tls", "auditor.network.mail", "auditor.network.scan", "auditor.transports")
+    assert not [m for m in loaded if m.startswith(clients) or not m.startswith("auditor.")], loaded
