@@ -13,6 +13,7 @@ import pytest
 from auditor.catalog import load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.errors import CatalogError, InputError, PlaybookError
+from auditor.evaluate import params_used
 from auditor.facts.base import TEMPLATE
 from auditor.inventory import load_inventory
 from auditor.network import params as netparams
@@ -159,3 +160,18 @@ def test_the_registry_imports_nothing_above_the_catalog_nor_a_probe_client() -> 
         assert above not in loaded
     clients = ("auditor.network.tls", "auditor.network.mail", "auditor.network.scan", "auditor.transports")
     assert not [m for m in loaded if m.startswith(clients) or not m.startswith("auditor.")], loaded
+
+
+def test_the_gate_parses_each_named_parameter_as_every_probe_bound_to_it_does() -> None:
+    """The gate parses the project's network parameters for every host, by name: with the very parser of
+    each probe parameter the project's checks bind them to (one parser per name, so none is looser)."""
+    bound: dict[str, set[tuple[str, str]]] = {}
+    for check in load_catalog().checks.values():
+        for spec in check.facts.values():
+            for key, template in spec.params.items() if spec.type in REGISTRY else ():
+                for name in params_used(template):
+                    bound.setdefault(name, set()).add((spec.type, key))
+    assert set(netparams.BY_NAME) == set(bound)
+    for name, (kind, key) in netparams.BY_NAME.items():
+        parser = REGISTRY[kind].parsers[key]
+        assert all(REGISTRY[t].parsers[k] is parser for t, k in bound[name]), name

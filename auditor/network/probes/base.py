@@ -135,6 +135,10 @@ def portal_url(host: Host | None, params: dict[str, Any]) -> addresses.Url:
     return addresses.url(value, ("https",))
 
 
+def parse_portal_url(value: Any) -> addresses.Url:
+    return portal_url(None, {"url": value})
+
+
 def readable_file(value: Any) -> str:
     path = os.path.expanduser(str(value))
     if not os.path.isfile(path):

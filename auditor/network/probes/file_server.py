@@ -12,7 +12,10 @@ from auditor.network.probes.base import Later, ProbeType, Reading, Run, Target, 
 
 
 def _server_url(value: Any) -> addresses.Url:
-    return addresses.url(value, ("sftp", "smb", "ftps"), allow_user=True)
+    try:
+        return addresses.url(value, ("sftp", "smb", "ftps"), allow_user=True)
+    except addresses.AddressError as exc:
+        raise addresses.AddressError(f"{exc} (expected sftp://[user@]host[:port]/path)") from None
 
 
 @register

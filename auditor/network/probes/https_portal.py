@@ -6,14 +6,23 @@ import os
 from typing import Any
 
 from auditor.model import Host
-from auditor.network.probes.base import ProbeType, Reading, Target, params_schema, portal_url, readable_file, register
+from auditor.network.probes.base import (
+    ProbeType,
+    Reading,
+    Target,
+    params_schema,
+    parse_portal_url,
+    portal_url,
+    readable_file,
+    register,
+)
 
 
 @register
 class HttpsPortal(ProbeType):
     name = "https_portal"
     params_schema = params_schema([], ["url", "ca_file"])
-    parsers = {"url": lambda v: portal_url(None, {"url": v}), "ca_file": readable_file}
+    parsers = {"url": parse_portal_url, "ca_file": readable_file}
 
     def scan_ports(self, host: Host, params: dict[str, Any]) -> list[int]:
         return [portal_url(host, params).port]

@@ -24,14 +24,21 @@ def path_list(value: Any) -> list[str]:
 
 
 def wait_seconds(value: Any) -> float:
-    number = float(str(value).strip())  # ValueError: not a number
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
     if not 1 <= number <= MAX_WAIT:
         raise ValueError(f"{value!r}: expected a number from 1 to {MAX_WAIT:g}")
     return number
 
 
 def _servers(value: Any) -> list[str]:
-    return [addresses.host(x) for x in (value if isinstance(value, list) else [value])]
+    """One log server or several."""
+    try:
+        return [addresses.host(x) for x in (value if isinstance(value, list) else [value])]
+    except addresses.AddressError as exc:
+        raise addresses.AddressError(f"{exc} (the log server's address or inventory name)") from None
 
 
 def _paths(value: Any) -> list[str]:

@@ -6,14 +6,22 @@ from typing import Any
 
 from auditor import addresses
 from auditor.model import Host
-from auditor.network.probes.base import ProbeType, Reading, Target, params_schema, portal_url, register
+from auditor.network.probes.base import (
+    ProbeType,
+    Reading,
+    Target,
+    params_schema,
+    parse_portal_url,
+    portal_url,
+    register,
+)
 
 
 @register
 class PortalHttp(ProbeType):
     name = "portal_http"
     params_schema = params_schema([], ["url"])
-    parsers = {"url": lambda v: portal_url(None, {"url": v})}
+    parsers = {"url": parse_portal_url}
 
     def scan_ports(self, host: Host, params: dict[str, Any]) -> list[int]:
         return [portal_url(host, params).port]
