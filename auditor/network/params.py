@@ -3,14 +3,14 @@
 Every parameter that names something to contact (``portal_url``, ``file_server``,
 ``log_server``, ``smtp_hostname``, ``smtp_port``) or bounds a probe (``scan_ports``,
 ``scan_probe_wait_ms``, ``log_marker_wait``, ``allowed_ports``), the files the probes
-read (``tls_ca_file``, ``file_server_key``) and the paths searched (``log_marker_paths``) is
-checked here by ``auditor validate`` and ``auditor run`` before the first connection, whether or not a check of the
-host reads it, with the parser of the probe parameter the project's checks bind it to. Then
-every run parameter a host's network check binds to a probe parameter is parsed by that
-probe type's parser (a check may bind a parameter of another name). A bad value
-is an InputError naming where it came from (the inventory, the playbook or ``--param``),
-the host and the parameter. Pure apart from looking at the named files; light imports
-(no probe libraries).
+read (``tls_ca_file``, ``file_server_key``) and the paths searched (``log_marker_paths``)
+is checked here by ``auditor validate`` and ``auditor run`` before the first connection,
+whether or not a check of the host reads it, with the parser of the probe parameter the
+project's checks bind it to. Then every run parameter a host's network check binds to a
+probe parameter is parsed by that probe type's parser (a check may bind a parameter of
+another name). A bad value is an InputError naming where it came from (the inventory, the
+playbook or ``--param``), the host and the parameter. Pure apart from looking at the named
+files; light imports (no probe libraries).
 """
 
 from __future__ import annotations
