@@ -11,54 +11,21 @@ import contextlib
 import ctypes
 import json
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from auditor import batch, clock, winbatch
 from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import evaluate, render
+from auditor.evidence import now, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
 from auditor.transports import ConnectOptions, HostError, OutputBudget, Transport, open_transport, sudo_refusal
-
-EXCERPT_CHARS = 4000
-# Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
-# The value is on the word's line: sshd's "permitrootlogin without-password" must not mask the next line.
-_SECRET = re.compile(
-    r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)([ \t]*[=:][ \t]*|[ \t]+)(\S+)"
-)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-_SECRET_WORDS = ("pass", "secret", "token", "api")  # every match of _SECRET holds one, casefolded
-
-
-def redact(text: str) -> str:
-    """Mask values that look like secrets before output leaves the host's evidence for a report."""
-    folded = text.casefold()
-    if not any(word in folded for word in _SECRET_WORDS):  # most output: the regex never runs
-        return text
-    return _SECRET.sub(
-        lambda m: (
-            m.group(1) + m.group(2) + "********" if m.group(3).lower() not in ("no", "yes", "none") else m.group(0)
-        ),
-        text,
-    )
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    text = redact(text)
-    return text if len(text) <= limit else text[:limit] + f"\n… [{len(text) - limit} more characters]"
 
 
 @dataclass
@@ -301,8 +268,8 @@ def _read_fact(
     evidence = Evidence(
         command=_shared(f"{shell}: {command}"),
         rc=failed if failed is not None else raws[0].rc,
-        output=_shared(excerpt(output)),
-        stderr=_shared(excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000)),
+        output=_shared(stored_excerpt(output)),
+        stderr=_shared(stored_excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000)),
         at=at,
     )
     if host_error is not None:

@@ -26,8 +26,10 @@ from typing import Any
 
 from auditor import addresses
 from auditor.catalog.playbook import HostPlan
-from auditor.engine import applicability, excerpt, judge, now, parameter_evidence, redact
+from auditor.engine import applicability, judge, parameter_evidence
 from auditor.errors import InputError
+from auditor.evidence import now, redact
+from auditor.evidence import stored_excerpt as excerpt
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
 from auditor.network import fileserver, http, logmarker, mail, scan, targets, tls
 from auditor.network import judge as netjudge
