@@ -20,7 +20,7 @@ from typing import Any
 
 from auditor import batch, clock, winbatch
 from auditor.catalog.playbook import HostPlan
-from auditor.evaluate import evaluate, render
+from auditor.evaluate import judge_rules, not_applicable_reason, parameter_evidence, render, rules_of
 from auditor.evidence import now, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
@@ -62,52 +62,8 @@ class RunOptions:
             transport.abort()
 
 
-def applicability(check: Check, params: dict[str, Any]) -> str | None:
-    """Why the check does not apply to this host, or None when it does."""
-    for name in check.applies.get("params_set", []):
-        if params.get(name) in (None, "", []):
-            return f"parameter {name} is not set"
-    for name in check.applies.get("params_unset", []):
-        if params.get(name) not in (None, "", []):
-            return f"parameter {name} is set ({params[name]})"
-    return None
-
-
-def parameter_evidence(check: Check, params: dict[str, Any], at: str) -> Evidence:
-    """What a parameter-decided verdict rests on: the parameters themselves (no command ran)."""
-    names = [*check.applies.get("params_set", []), *check.applies.get("params_unset", [])]
-    return Evidence(
-        command="parameters: " + ", ".join(names),
-        rc=None,
-        output="\n".join(f"{n} = {params.get(n)!r}" for n in names),
-        at=at,
-    )
-
-
 def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
     return {name: FactSpec(spec.type, render(spec.params, params)) for name, spec in check.facts.items()}
-
-
-def judge(check: Check, facts: dict[str, Fact], params: dict[str, Any]) -> tuple[Verdict, str]:
-    """Pure: the verdict of one check from its facts."""
-    return judge_rules(rules_of(check, params), facts)
-
-
-def rules_of(check: Check, params: dict[str, Any]) -> tuple[Any, Any]:
-    """The check's ``when`` and ``expect`` with the host's parameters in them."""
-    return (None if check.when is None else render(check.when, params)), render(check.expect, params)
-
-
-def judge_rules(rules: tuple[Any, Any], facts: dict[str, Fact]) -> tuple[Verdict, str]:
-    when, expect = rules
-    if when is not None:
-        pre = evaluate(when, facts)
-        if pre.status == Verdict.FAIL:
-            return Verdict.NOT_APPLICABLE, f"not applicable: {pre.reason}"
-        if pre.status != Verdict.PASS:
-            return pre.status, pre.reason
-    outcome = evaluate(expect, facts)
-    return outcome.status, outcome.reason
 
 
 @dataclass
@@ -138,7 +94,7 @@ def plan_work(plan: HostPlan) -> HostWork:
     not_applicable: dict[str, str] = {}
     runnable: list[tuple[Check, dict[str, FactSpec]]] = []
     for check in plan.checks:
-        why_not = applicability(check, plan.params)
+        why_not = not_applicable_reason(check, plan.params)
         if why_not:
             not_applicable[check.id] = f"not applicable: {why_not}"
         else:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from auditor.errors import InputError
-from auditor.evaluate import params_used, render
+from auditor.evaluate import not_applicable_reason, params_used, render
 from auditor.facts import REGISTRY
 from auditor.facts.base import UnsafeValue, check_path, strict_schema
-from auditor.model import Check, FactSpec
+from auditor.model import FactSpec
 
 if TYPE_CHECKING:
     from auditor.catalog.playbook import HostPlan
@@ -54,7 +54,8 @@ def vet_plans(plans: list[HostPlan]) -> None:
                     for name, spec in check.facts.items()
                     if spec.type in REGISTRY and (used := params_used(spec.params))
                 ]
-            if not templated or not _applies(check, plan.params):  # no template: the catalog's schema judged it
+            # No template: the catalog's schema judged it. Not applicable: nothing of it is rendered.
+            if not templated or not_applicable_reason(check, plan.params):
                 continue
             for fact_name, spec, used in templated:
                 key = repr([check.id, fact_name, *(plan.params.get(p) for p in sorted(used))])
@@ -76,13 +77,6 @@ def vet_plans(plans: list[HostPlan]) -> None:
                     param = sorted(used)[0] if len(used) == 1 else ", ".join(sorted(used))
                     raise _refusal(plan, param, why)
                 seen.add(key)
-
-
-def _applies(check: Check, params: dict[str, Any]) -> bool:
-    """Whether the check runs for these parameters (params_set / params_unset): else nothing is rendered."""
-    if any(params.get(n) in (None, "", []) for n in check.applies.get("params_set", [])):
-        return False
-    return all(params.get(n) in (None, "", []) for n in check.applies.get("params_unset", []))
 
 
 def _refusal(plan: HostPlan, name: str, why: str) -> InputError:

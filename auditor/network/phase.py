@@ -26,8 +26,9 @@ from typing import Any
 
 from auditor import addresses
 from auditor.catalog.playbook import HostPlan
-from auditor.engine import applicability, judge, parameter_evidence
 from auditor.errors import InputError
+from auditor.evaluate import judge, parameter_evidence
+from auditor.evaluate import not_applicable_reason as applicability
 from auditor.evidence import now, redact
 from auditor.evidence import stored_excerpt as excerpt
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict

@@ -121,7 +121,7 @@ def test_no_entry_is_not_restricted() -> None:
 
 def _usb_verdict(policy: Fact) -> tuple:
     from auditor.catalog import load_catalog
-    from auditor.engine import judge
+    from auditor.evaluate import judge
 
     facts = {
         "usb": _fact("kernel_module", {"blocked_effective": False, "summary": "modprobe would load usb-storage"}),
