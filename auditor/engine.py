@@ -19,12 +19,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor import batch, clock, winbatch
-from auditor.catalog.playbook import HostPlan
 from auditor.evaluate import judge_rules, not_applicable_reason, parameter_evidence, render, rules_of
 from auditor.evidence import now, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
-from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
+from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostPlan, HostResult, Verdict
 from auditor.transports import ConnectOptions, HostError, OutputBudget, Transport, open_transport, sudo_refusal
 
 

@@ -9,7 +9,7 @@ A refused value is bad input (exit 2), named with where it was set.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 
@@ -17,10 +17,7 @@ from auditor.errors import InputError
 from auditor.evaluate import not_applicable_reason, params_used, render
 from auditor.facts import REGISTRY
 from auditor.facts.base import UnsafeValue, check_path, strict_schema
-from auditor.model import FactSpec
-
-if TYPE_CHECKING:
-    from auditor.catalog.playbook import HostPlan
+from auditor.model import FactSpec, HostPlan
 
 # Parameters that become path operands of a command on a host outside any fact (the network probes).
 PATH_PARAMS = ("log_marker_paths",)

@@ -30,7 +30,7 @@ from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
-from auditor.model import Check, Host
+from auditor.model import Host, HostPlan
 from auditor.paths import playbooks_dir
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
@@ -61,14 +61,6 @@ class Playbook:
         if self.doc is None:
             return PlaybookError(message, file=self.source)
         return self.doc.error(PlaybookError, path, message)
-
-
-@dataclass
-class HostPlan:
-    host: Host
-    checks: list[Check]
-    params: dict[str, Any]
-    origin: ParamOrigin | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
 
 
 def resolve_playbook_path(name_or_file: str) -> Path:

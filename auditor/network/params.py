@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from auditor import addresses
-from auditor.catalog.playbook import HostPlan
 from auditor.errors import InputError
-from auditor.model import Host
+from auditor.model import Host, HostPlan
 
 DEFAULT_SMTP_PORT = 25
 DEFAULT_LOG_MARKER_WAIT = 20.0

@@ -25,13 +25,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor import addresses
-from auditor.catalog.playbook import HostPlan
 from auditor.errors import InputError
 from auditor.evaluate import judge, parameter_evidence
 from auditor.evaluate import not_applicable_reason as applicability
 from auditor.evidence import now, redact
 from auditor.evidence import stored_excerpt as excerpt
-from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
+from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostPlan, HostResult, Verdict
 from auditor.network import fileserver, http, logmarker, mail, scan, targets, tls
 from auditor.network import judge as netjudge
 from auditor.network import params as netparams

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook
+from auditor.catalog.playbook import load_playbook
 from auditor.engine import plan_work
-from auditor.model import Host
+from auditor.model import Host, HostPlan
 
 
 def test_package_facts_share_one_dpkg_query_and_sshd_runs_once():

@@ -12,8 +12,7 @@ import jsonschema
 import pytest
 
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan
-from auditor.model import CheckResult, Evidence, Host, HostResult, Verdict
+from auditor.model import CheckResult, Evidence, Host, HostPlan, HostResult, Verdict
 from auditor.network import phase, scan
 from auditor.report import RENDERERS
 from auditor.report.evidence import evidence_of, whole_output

@@ -9,9 +9,8 @@ from pathlib import Path
 
 from auditor import engine, winbatch
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan
 from auditor.facts import REGISTRY
-from auditor.model import Host, Verdict
+from auditor.model import Host, HostPlan, Verdict
 from auditor.transports import ConnectOptions, ExecResult, Transport, open_transport
 from auditor.transports.winssh import WindowsSshTransport
 
