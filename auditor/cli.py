@@ -24,7 +24,6 @@ from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
-from auditor.catalog.yamlsource import read_source
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -45,6 +44,7 @@ from auditor.run import (
     connect_options,
     prepare,
 )
+from auditor.yamlsource import read_source
 
 
 def main() -> None:

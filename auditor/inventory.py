@@ -26,9 +26,9 @@ from typing import Any
 import yaml
 
 from auditor import addresses
-from auditor.catalog.yamlsource import parse_yaml, read_source
 from auditor.errors import InventoryError
 from auditor.model import Host
+from auditor.yamlsource import parse_yaml, read_source
 
 _CONNECTION_VARS = {
     "ansible_host",

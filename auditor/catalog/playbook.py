@@ -26,12 +26,12 @@ from auditor import clock
 from auditor.catalog import Catalog
 from auditor.catalog.hostvalues import vet_plans
 from auditor.catalog.params import problems, types_of
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
 from auditor.model import Host, HostPlan
 from auditor.paths import playbooks_dir
+from auditor.yamlsource import YamlDoc, load_yaml
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
 _TOP_KEYS = {"name", "title", "description", "params", "levels", "plays"}
