@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 from auditor.facts.base import RawOutput, quote
 
+# Begins every line a batch prints about its snippets (on Windows too), followed by the batch's nonce.
+MARKER = "@@AUDITOR-"
 STDERR_LIMIT = 64 * 1024
 _END_LINE = re.compile(r"END (\d+) (\d+)( timeout)?")
 
@@ -113,8 +115,7 @@ def build(snippets: list[str], timeout: int = 30, nonce: str | None = None, para
     latency for one host (a few more forks on it); the engine uses it when it has hosts to spare.
     """
     nonce = nonce or secrets.token_hex(8)
-    marker = f"@@AUDITOR-{nonce}"
-    lines = [_PRELUDE.format(timeout=int(timeout), m=marker, err_limit=STDERR_LIMIT)]
+    lines = [_PRELUDE.format(timeout=int(timeout), m=MARKER + nonce, err_limit=STDERR_LIMIT)]
     runs = [f"_run {i} {quote(snippet)}" for i, snippet in enumerate(snippets)]
     if runs and parallel:
         # `wait` names the jobs: a bare `wait` would wait for the watchdog too, which never ends.
@@ -131,7 +132,7 @@ def split(batch: Batch, stdout: str) -> dict[int, RawOutput]:
     ``str.split`` on the marker, not a regular expression over the whole output (a quarter of the
     time); the nonce makes every occurrence of the marker one the batch printed.
     """
-    parts = ("\n" + stdout).split(f"\n@@AUDITOR-{batch.nonce} ")
+    parts = ("\n" + stdout).split(f"\n{MARKER}{batch.nonce} ")
     results: dict[int, RawOutput] = {}
     for begin, middle, end in zip(parts[1:], parts[2:], parts[3:], strict=False):
         head, _, out = begin.partition("\n")

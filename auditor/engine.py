@@ -18,12 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from auditor import batch, clock, winbatch
+from auditor import clock
 from auditor.evaluate import judge_rules, not_applicable_reason, parameter_evidence, render, rules_of
 from auditor.evidence import now, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostPlan, HostResult, Verdict
+from auditor.platforms import platform_of
 from auditor.transports import ConnectOptions, HostError, OutputBudget, Transport, open_transport, sudo_refusal
 
 
@@ -150,14 +151,12 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
     host = plan.host
     work = work or _work_of(plan)
     runnable, not_applicable, specs, spec_snippets = work.runnable, work.not_applicable, work.specs, work.spec_snippets
-    if host.os == "windows":
-        builder, script = winbatch, winbatch.build(work.snippets, timeout=options.fact_timeout)
-    else:
-        builder, script = batch, batch.build(work.snippets, options.fact_timeout, parallel=options.parallel_snippets)
+    platform = platform_of(host)
+    script = platform.build(work.snippets, options.fact_timeout, options.parallel_snippets)
 
     status, error = "reachable", None
     outputs: dict[int, RawOutput] = {}
-    at, shell = now(), "/bin/sh -s"
+    at, shell = now(), platform.shell_command(host.become)
     missing: str | None = None  # why a snippet with no output of its own has none
     held = 0
     try:
@@ -178,7 +177,9 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
                 refused = sudo_refusal(result)
                 if refused:
                     raise HostError(refused)
-                outputs = {i: replace(raw, reference=window) for i, raw in builder.split(script, result.stdout).items()}
+                outputs = {
+                    i: replace(raw, reference=window) for i, raw in platform.split(script, result.stdout).items()
+                }
                 if result.cut is not None:
                     missing = result.cut
                 elif result.rc is None:

@@ -31,7 +31,6 @@ from auditor.transports.base import (  # noqa: E402
     HostError,
     Transport,
     cut_reason,
-    shell_command,
 )
 
 # paramiko's reader thread logs a failed handshake with its traceback; without a handler of ours,
@@ -124,7 +123,7 @@ class SshTransport(Transport):
         port: int,
         user: str | None,
         key_file: str | None,
-        become: bool,
+        shell_command: str,
         host_keys: HostKeys,
         connect_timeout: float = 10.0,
     ):
@@ -134,7 +133,7 @@ class SshTransport(Transport):
         self.key_file = os.path.expanduser(key_file) if key_file else None
         self.host_keys = host_keys
         self.connect_timeout = connect_timeout
-        self.shell_command = shell_command(become)
+        self.shell_command = shell_command
         self.client: paramiko.SSHClient | None = None
         self._sock: socket.socket | None = None
 
