@@ -70,7 +70,7 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
     work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
     readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
-    from auditor.facts.syslog import RSYSLOG_SNIPPET
+    from auditor.facts.syslog_forwarding import RSYSLOG_SNIPPET
 
     expected = {
         "sshd_effective",

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import raw, tar_section
 
 from auditor.facts.pam_limits import PamLimitsFact
-from auditor.facts.sysctl import SysctlEffectiveFact, normalize, procps_order
+from auditor.facts.sysctl_effective import SysctlEffectiveFact, normalize, procps_order
 from auditor.model import Evidence, Fact, FactSpec, Verdict
 
 DATA = Path(__file__).parent / "data/sysctl"

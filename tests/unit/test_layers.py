@@ -155,4 +155,4 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     path.write_text(source)
     known = {"auditor.run", "auditor.facts.m", "auditor.facts.sub"}
     assert imports_of("auditor.facts.m", path, known) == [("auditor.facts.sub", 2), ("auditor.run", 4)]
-    assert rank_of("auditor.run") < rank_of("auditor.engine") < rank_of("auditor.facts.files")
+    assert rank_of("auditor.run") < rank_of("auditor.engine") < rank_of("auditor.facts.file")
