@@ -397,7 +397,7 @@ def _load_results(path: str) -> dict[str, Any]:
     return document
 
 
-# --- catalog: controls list | show ID | coverage | evidence DIR (issue 5) ------------------------------------
+# --- catalog: controls list | show ID | coverage | evidence DIR ----------------------------------------------
 
 
 @cli.group()

@@ -353,11 +353,10 @@ def _aborted(plan: HostPlan, started: str) -> HostResult:
 
 def _tune_malloc(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:
     """glibc gives threads that allocate at once arenas of their own (up to eight a core) and keeps
-    what is freed in each: with 50 worker threads and 50 SSH threads that is about 8 MB of resident
-    memory for nothing at 500 hosts. A host's output (~70 KB, in several copies while it is read)
-    goes to mmap, not into the heap between long-lived results, whose holes it leaves unreturned:
-    127 → 91 MB at 500 hosts when hosts answer together (bench/README.md). Elsewhere than glibc,
-    nothing to do."""
+    what is freed in each: with 50 worker threads and 50 SSH threads, megabytes of resident memory
+    for nothing. A host's output (tens of KB, in several copies while it is read) goes to mmap, not
+    into the heap between long-lived results, whose holes it would leave unreturned when hosts
+    answer together (peak memory at 500 hosts: bench/README.md). Elsewhere than glibc, nothing to do."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None)
         libc.mallopt(-8, arenas)  # M_ARENA_MAX

@@ -1,4 +1,4 @@
-"""Load and validate check declarations (design §4).
+"""Load and validate check declarations (controls/iso27001/checks/*.yaml).
 
 Structure is checked by a JSON Schema (unknown keys are rejected); meaning by
 code: plan-task ids and ISO ids must exist, fact types must be registered and
