@@ -15,6 +15,7 @@ from auditor.evaluate import COMBINATORS, OPERATORS, leaf_operator
 from auditor.facts import REGISTRY
 from auditor.model import Check, FactSpec, Severity
 from auditor.network.facts import NETWORK_FACTS
+from auditor.platforms import PLATFORMS
 from auditor.yamlsource import BILINGUAL_TEXT, YamlDoc, load_yaml, schema_errors
 
 _IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
@@ -43,7 +44,7 @@ CHECK_SCHEMA: dict[str, Any] = {
         "applies": {
             "type": "object",
             "properties": {
-                "os": {"enum": ["linux", "windows"]},
+                "os": {"enum": list(PLATFORMS)},
                 "params_set": {"type": "array", "items": {"type": "string"}},
                 "params_unset": {"type": "array", "items": {"type": "string"}},
                 # Network checks run on the auditor (auditor/network/), for inventory hosts in these groups.
