@@ -24,7 +24,6 @@ from auditor import organisation
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
-from auditor.catalog.yamlsource import read_source
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -46,6 +45,7 @@ from auditor.run import (
     drift_diff,
     prepare,
 )
+from auditor.yamlsource import read_source
 
 
 def main() -> None:
@@ -484,7 +484,7 @@ def _load_results(path: str) -> dict[str, Any]:
     return document
 
 
-# --- catalog: controls list | show ID | coverage | evidence DIR (issue 5) ------------------------------------
+# --- catalog: controls list | show ID | coverage | evidence DIR ----------------------------------------------
 
 
 @cli.group()

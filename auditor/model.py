@@ -1,4 +1,4 @@
-"""The nouns of the auditor: checks, hosts, facts, evidence, verdicts and results.
+"""The nouns of the auditor: checks, hosts, host plans, facts, evidence, verdicts and results.
 
 Plain dataclasses, no behaviour beyond small derived values, so that every other
 module (catalog, engine, evaluation, renderers) speaks the same language.
@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
+
+from auditor.errors import InputError
 
 
 class Verdict(StrEnum):
@@ -76,6 +78,24 @@ class Host:
     groups: list[str] = field(default_factory=list)
     level: int | None = None  # security level 1-5 under Decree 85/2016
     vars: dict[str, Any] = field(default_factory=dict)  # non-connection variables: check parameters
+
+
+class ParamSource(Protocol):
+    """Where the parameters of a run's hosts were set (playbook, level, inventory, --param)."""
+
+    def error(self, host: Host, name: str, problem: str) -> InputError:
+        """The error for a bad value of parameter ``name`` of ``host``, naming the source that set it."""
+        ...
+
+
+@dataclass
+class HostPlan:
+    """What one host is audited for: its checks, and the parameters they get on it."""
+
+    host: Host
+    checks: list[Check]
+    params: dict[str, Any]
+    origin: ParamSource | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
 
 
 @dataclass(slots=True)  # thousands per run: no __dict__ each

@@ -24,10 +24,11 @@ from typing import Any
 from auditor import organisation, runlock
 from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
-from auditor.engine import RunOptions, now, run_plans
+from auditor.catalog.playbook import load_playbook, plan_run
+from auditor.engine import RunOptions, run_plans
+from auditor.evidence import now
 from auditor.inventory import Inventory, load_inventory, local_inventory, redact
-from auditor.model import CheckResult, HostResult, Verdict
+from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder

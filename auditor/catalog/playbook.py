@@ -26,14 +26,14 @@ from auditor import clock
 from auditor.catalog import Catalog
 from auditor.catalog.hostvalues import vet_plans
 from auditor.catalog.params import problems, types_of
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
-from auditor.model import Check, FactSpec, Host
+from auditor.model import FactSpec, Host, HostPlan
 from auditor.network.probes import REGISTRY as PROBES
 from auditor.network.probes import required_params
 from auditor.paths import playbooks_dir
+from auditor.yamlsource import YamlDoc, load_yaml
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
 _TOP_KEYS = {"name", "title", "description", "params", "levels", "plays"}
@@ -63,14 +63,6 @@ class Playbook:
         if self.doc is None:
             return PlaybookError(message, file=self.source)
         return self.doc.error(PlaybookError, path, message)
-
-
-@dataclass
-class HostPlan:
-    host: Host
-    checks: list[Check]
-    params: dict[str, Any]
-    origin: ParamOrigin | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
 
 
 def resolve_playbook_path(name_or_file: str) -> Path:

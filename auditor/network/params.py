@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from auditor.catalog.playbook import HostPlan
 from auditor.errors import InputError
 from auditor.evaluate import params_used
+from auditor.model import HostPlan
 from auditor.network.probes import REGISTRY
 
 # Run parameters parsed for every host, whether or not a check of the host reads them, by the parser of

@@ -25,11 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.catalog.playbook import HostPlan
-from auditor.engine import applicability, excerpt, judge, now, parameter_evidence, redact
 from auditor.errors import InputError
-from auditor.evaluate import params_used, render
-from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostResult, Verdict
+from auditor.evaluate import judge, not_applicable_reason, parameter_evidence, params_used, render
+from auditor.evidence import now, redact, stored_excerpt
+from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, Host, HostPlan, HostResult, Verdict
 from auditor.network import params as netparams
 from auditor.network import scan, targets
 from auditor.network.probes import REGISTRY, Later, Reading, Run, Target
@@ -86,7 +85,7 @@ def _probes(plan: HostPlan) -> list[Probe]:
     found = {
         (p := probe_of(spec, plan.params)).key: p
         for check in plan.checks
-        if applicability(check, plan.params) is None
+        if not_applicable_reason(check, plan.params) is None
         for spec in check.facts.values()
     }
     order = list(REGISTRY)
@@ -212,13 +211,15 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
 
 def _fact(probe: Probe, reading: Reading) -> Fact:
     text = reading.output if isinstance(reading.output, str) else "\n".join(reading.output)
-    evidence = Evidence(command=reading.command, rc=reading.rc, output=excerpt(text), at=now(), source=reading.source)
+    evidence = Evidence(
+        command=reading.command, rc=reading.rc, output=stored_excerpt(text), at=now(), source=reading.source
+    )
     return Fact(FactSpec(probe.type, probe.params), reading.value, reading.error, evidence)
 
 
 def _result(check: Check, plan: HostPlan, host_facts: dict[str, Fact]) -> CheckResult:
     at = now()
-    why_not = applicability(check, plan.params)
+    why_not = not_applicable_reason(check, plan.params)
     if why_not:
         return CheckResult(
             check, Verdict.NOT_APPLICABLE, f"not applicable: {why_not}", [parameter_evidence(check, plan.params, at)]

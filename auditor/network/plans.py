@@ -9,8 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from auditor.catalog.playbook import HostPlan
-from auditor.model import Check, Host
+from auditor.model import Check, Host, HostPlan
 
 
 def is_network(check: Check) -> bool:

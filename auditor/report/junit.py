@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
 
+from auditor.evidence import shown_excerpt
 from auditor.report.evidence import evidence_of
 from auditor.report.i18n import check_language
-from auditor.report.view import excerpt
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SKIPPED = ("not_applicable", "manual", "waived")
@@ -27,7 +27,7 @@ def xml_text(value: Any) -> str:
 def _evidence_text(document: dict[str, Any], result: dict[str, Any]) -> str:
     parts = []
     for e in evidence_of(document, result):
-        output, cut = excerpt(e["output"], chars=4000, lines=80)
+        output, cut = shown_excerpt(e["output"], chars=4000, lines=80)
         more = f"\n… {cut} more characters in results.json" if cut else ""
         parts.append(f"$ {e['command']}\n[rc={e['rc']} at {e['at']}]\n{output}{more}")
     return "\n\n".join(parts)

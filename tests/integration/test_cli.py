@@ -1,4 +1,4 @@
-"""The run contract (design §6) end to end, through the real `auditor` command."""
+"""The run contract (exit codes, files written) end to end, through the real `auditor` command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Each check of the baseline's six plan tasks (design §5), proven on its own: a lab host where it passes
+"""Each check of the baseline's six plan tasks, proven on its own: a lab host where it passes
 and one where it fails, with evidence. The plan-task verdicts are in test_verdicts.py; this proves every
 check behind them, including the one that runs only when no log server is named."""
 

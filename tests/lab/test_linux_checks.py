@@ -1,4 +1,4 @@
-"""The Linux host checks beyond the six plan tasks of design §5 (controls/iso27001/checks/linux-{accounts,
+"""The Linux host checks beyond the six baseline plan tasks (controls/iso27001/checks/linux-{accounts,
 hardening,monitoring,backup,updates}.yaml), proven on the lab: each one passes on the compliant host and
 fails on the noncompliant one, with evidence. One audit run over the session lab."""
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.lab
 
 REPO = Path(__file__).resolve().parents[2]
 NEW_FILES = ("linux-accounts", "linux-hardening", "linux-monitoring", "linux-backup", "linux-updates")
-# check id -> the plan tasks it reports under (none of the six of design §5: their verdicts stay the profiles')
+# check id -> the plan tasks it reports under (none of the six baseline tasks: their verdicts stay the profiles')
 NEW_CHECKS: dict[str, tuple[str, ...]] = {
     "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": ("PT-ASSESSMENT",),
     "LNX-ACCOUNTS-ONLY-ROOT-UID0": ("PT-ASSESSMENT",),

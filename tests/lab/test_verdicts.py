@@ -1,5 +1,5 @@
 """The auditor CLI against the lab: every host x plan task verdict equals the
-profile's EXPECTED (design §5), evidence everywhere, and the failure modes: a
+profile's EXPECTED, evidence everywhere, and the failure modes: a
 down host, a wrong host key (no login may happen), a host without sudo."""
 
 from __future__ import annotations
