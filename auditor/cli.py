@@ -22,6 +22,7 @@ import click
 
 from auditor import organisation
 from auditor import results as results_mod
+from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
 from auditor.catalog.yamlsource import read_source
@@ -143,6 +144,11 @@ def common_options(func: Any) -> Any:
     help="Let the network probes scan inventory networks wider than /16 (refused otherwise).",
 )
 @click.option("--no-network", is_flag=True, help="Skip the network probes (NET-* checks): host checks only.")
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Waivers file: approved, expiring exceptions (also the playbook's waivers: and EVIDENCE_DIR/waivers.yaml).",
+)
 def run(
     inventory: str | None,
     playbook: str,
@@ -157,6 +163,7 @@ def run(
     lang: str,
     allow_wide_scan: bool,
     no_network: bool,
+    waivers: str | None,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
     if output is not None and not output.strip():
@@ -172,6 +179,7 @@ def run(
         lang,
         allow_wide_scan,
         no_network,
+        waivers,
     )
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
         outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
@@ -300,8 +308,17 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 )
 @click.option("--playbook", "-p", default="baseline", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
-def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Check this waivers file alone (not the playbook or inventory).",
+)
+def validate(inventory: str | None, playbook: str, params: tuple[str, ...], waivers: str | None) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
+    if waivers is not None:
+        for line in waivers_mod.validate_file(waivers, parse_cli_params(params), load_catalog()):
+            click.echo(line)
+        return
     catalog, inv, book, plans = prepare(inventory, playbook, parse_cli_params(params))
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")

@@ -34,7 +34,7 @@ from auditor.model import Check, Host
 from auditor.paths import playbooks_dir
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
-_TOP_KEYS = {"name", "title", "description", "params", "levels", "plays"}
+_TOP_KEYS = {"name", "title", "description", "params", "levels", "plays", "waivers"}  # waivers: auditor.waivers
 
 
 @dataclass
