@@ -1,0 +1,177 @@
+"""Waivers and the Statement of Applicability on a real lab run (compliant1, noncompliant1).
+
+One ``python -m auditor run`` is given waivers from its three sources (``--waivers FILE``, the
+playbook's ``waivers:``, ``evidence_dir/waivers.yaml``), each rule on a real verdict: an active
+waiver on a failing check, an expired one, one on a passing check, one expiring within 30 days and
+one that covers no host. A bad waivers file stops the run before any host is contacted. The SoA is
+then built from that run's results.json and its statuses recomputed here, by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.lab.lab import Lab, host_name, lab_network
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parents[2]
+GOOD, BAD = host_name("compliant"), host_name("noncompliant")
+USB, ROOT_LOGIN, FIREWALL = "LNX-USB-STORAGE-BLOCKED", "LNX-SSH-ROOT-LOGIN-DISABLED", "LNX-FIREWALL-EFFECTIVE"
+VIETNAM = dt.timezone(dt.timedelta(hours=7))
+
+
+def _day(offset: int) -> str:
+    return (dt.datetime.now(VIETNAM).date() + dt.timedelta(days=offset)).isoformat()
+
+
+def _waiver(wid: str, check: str, hosts: list[str], expires: int, kind: str = "risk_accepted") -> dict[str, Any]:
+    return {
+        "id": wid, "checks": [check], "hosts": hosts, "type": kind,
+        "justification": "Máy tra cứu công cộng, cổng USB bị bịt vật lý", "requested_by": "Nguyễn Văn A",
+        "approved_by": "Trần Thị B", "approved_on": _day(-20), "expires": _day(expires),
+    }  # fmt: skip
+
+
+def _write_yaml(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def auditor(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def waiver_lab() -> Iterator[Lab]:
+    from tests.conftest import running_lab
+
+    bridge, subnet = lab_network()
+    with running_lab(("compliant", "noncompliant"), f"{bridge}w", subnet.replace(".0/24", ".192/26")) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("waivers")
+    evidence = base / "evidence"
+    shutil.copytree(REPO / "evidence", evidence)
+    _write_yaml(evidence / "waivers.yaml", {"waivers": [_waiver("W-NOHOST", FIREWALL, ["kiosk99"], 100)]})
+    book = yaml.safe_load((REPO / "playbooks" / "baseline.yaml").read_text(encoding="utf-8"))
+    book["name"] = "baseline-waivers"
+    book["waivers"] = [_waiver("W-SOON", FIREWALL, [BAD], 10, "compensating_control")]
+    given = {
+        "waivers": [
+            _waiver("W-ACTIVE", USB, [BAD], 100),
+            _waiver("W-EXPIRED", ROOT_LOGIN, ["all"], -1),
+            _waiver("W-PASS", USB, [GOOD], 100, "false_positive"),
+        ]
+    }
+    return {
+        "base": base,
+        "evidence": evidence,
+        "playbook": _write_yaml(base / "playbook.yaml", book),
+        "waivers": _write_yaml(base / "waivers.yaml", given),
+    }
+
+
+def _run_args(lab: Lab, inputs: dict[str, Path], waivers: Path, out: Path) -> list[str]:
+    return [
+        "run", "--inventory", str(lab.inventory), "--known-hosts", str(lab.known_hosts), "--no-network",
+        "--playbook", str(inputs["playbook"]), "--waivers", str(waivers),
+        "--param", f"evidence_dir={inputs['evidence']}", "--output", str(out),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def run(waiver_lab: Lab, inputs: dict[str, Path]) -> dict[str, Any]:
+    out = inputs["base"] / "run"
+    proc = auditor(*_run_args(waiver_lab, inputs, inputs["waivers"], out))
+    assert (out / "results.json").exists(), proc.stderr[-3000:]
+    document = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    return {"proc": proc, "document": document, "dir": out}
+
+
+def _result(document: dict[str, Any], host: str, check: str) -> dict[str, Any]:
+    (h,) = [h for h in document["hosts"] if h["name"] == host]
+    (r,) = [r for r in h["results"] if r["check"] == check]
+    return r
+
+
+def test_an_active_waiver_waives_a_real_failure(run: dict[str, Any]) -> None:
+    r = _result(run["document"], BAD, USB)
+    assert r["status"] == "waived" and r["waived_status"] == "fail", r["reason"]
+    assert r["waiver"] == {"id": "W-ACTIVE", "type": "risk_accepted", "approved_by": "Trần Thị B", "expires": _day(100)}
+    assert "usb-storage" in r["reason"] and r["evidence"]  # the check ran: its reason and evidence are kept
+    item = {i["id"]: i for i in run["document"]["waivers"]["items"]}["W-ACTIVE"]
+    assert (item["state"], item["waived"], item["waived_hosts"]) == ("active", 1, [BAD])
+
+
+def test_an_expired_waiver_changes_nothing_and_is_listed(run: dict[str, Any]) -> None:
+    r = _result(run["document"], BAD, ROOT_LOGIN)
+    assert r["status"] == "fail" and "waiver" not in r and "waived_status" not in r
+    assert _result(run["document"], GOOD, ROOT_LOGIN)["status"] == "pass"
+    section = run["document"]["waivers"]
+    assert section["expired"] == ["W-EXPIRED"]
+    item = {i["id"]: i for i in section["items"]}["W-EXPIRED"]
+    assert (item["waived"], item["matched"], item["days_left"]) == (0, 2, -1)
+
+
+def test_a_waiver_on_a_pass_changes_nothing(run: dict[str, Any]) -> None:
+    r = _result(run["document"], GOOD, USB)
+    assert r["status"] == "pass" and "waiver" not in r
+    item = {i["id"]: i for i in run["document"]["waivers"]["items"]}["W-PASS"]
+    assert (item["matched"], item["waived"]) == (1, 0)
+    assert "W-PASS" in run["document"]["waivers"]["unused"]
+
+
+def test_unused_and_expiring_waivers_are_listed(run: dict[str, Any]) -> None:
+    section = run["document"]["waivers"]
+    assert sorted(section["unused"]) == ["W-NOHOST", "W-PASS"]
+    assert section["expiring"] == ["W-SOON"]  # from the playbook: 10 days left
+    r = _result(run["document"], BAD, FIREWALL)
+    assert (r["status"], r["waived_status"], r["waiver"]["id"]) == ("waived", "fail", "W-SOON")
+    assert len(section["sources"]) == 3  # the playbook, the evidence folder, --waivers
+
+
+def test_waived_results_leave_the_score_and_are_shown(run: dict[str, Any]) -> None:
+    from auditor.results import validate
+
+    document = run["document"]
+    validate(document)
+    host = next(h for h in document["hosts"] if h["name"] == BAD)
+    weights = document["score"]["weights"]
+    scored = [r for r in host["results"] if r["status"] in ("pass", "fail", "error", "unknown")]
+    passed = sum(weights[r["severity"]] for r in scored if r["status"] == "pass")
+    assert host["score"] == round(100 * passed / sum(weights[r["severity"]] for r in scored), 1)
+    assert run["proc"].returncode == 1  # noncompliant1 still fails other checks
+    html = (run["dir"] / "report.html").read_text(encoding="utf-8")
+    for text in ('id="waivers"', 'id="waived"', "W-ACTIVE", "W-SOON", 'id="waivers-expired"', "W-NOHOST"):
+        assert text in html
+
+
+def test_a_bad_waivers_file_stops_the_run_before_any_host(waiver_lab: Lab, inputs: dict[str, Path]) -> None:
+    bad = yaml.safe_load(inputs["waivers"].read_text(encoding="utf-8"))
+    bad["waivers"][1]["approved_by"] = bad["waivers"][1]["requested_by"]
+    path = _write_yaml(inputs["base"] / "bad-waivers.yaml", bad)
+    out = inputs["base"] / "bad-run"
+    proc = auditor(*_run_args(waiver_lab, inputs, path, out))
+    assert proc.returncode == 2, proc.stderr
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "approved_by" in text and n > 12)
+    assert f"{path}:{line}: waivers[1].approved_by: the approver must be another person" in proc.stderr
+    assert not (out / "results.json").exists() and len(proc.stderr.strip().splitlines()) == 1
+    proc = auditor("validate", "--waivers", str(path))
+    assert proc.returncode == 2 and "waivers[1].approved_by" in proc.stderr
+    proc = auditor("validate", "--waivers", str(inputs["waivers"]))
+    assert proc.returncode == 0 and "W-EXPIRED" in proc.stdout and "expired" in proc.stdout
