@@ -506,3 +506,28 @@ def controls_evidence(evidence_dir: str, fmt: str) -> None:
         click.echo(", ".join(f"{k}: {v}" for k, v in sorted(part["counts"].items())))
     statuses = [r["status"] for r in part["results"]]
     sys.exit(EXIT_INCOMPLETE if "error" in statuses else EXIT_FAILURES if "fail" in statuses else EXIT_OK)
+
+
+@cli.command()
+@click.option("--run", "run_id", metavar="RUN_ID", help="A run of the history store.")
+@click.option(
+    "--results", type=click.Path(dir_okay=False, readable=False), help="A run's results.json (instead of --run)."
+)
+@click.option("--edition", type=click.Choice(["2022", "2013"]), required=True, help="Annex A numbering.")
+@click.option(
+    "--applicability",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Which controls apply and why, with version, owner, approver and date (YAML).",
+)
+@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html", show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def soa(
+    run_id: str | None, results: str | None, edition: str, applicability: str | None, fmt: str, lang: str, output: str
+) -> None:
+    """Statement of Applicability: one row for every Annex A control of the edition, with its status."""
+    from auditor import soa as soa_mod
+
+    statement = soa_mod.write(load_catalog(), edition, results, run_id, applicability, fmt, lang, output)
+    counts = ", ".join(f"{k}: {v}" for k, v in statement["counts"].items())
+    click.echo(f"{output}: {len(statement['controls'])} controls ({counts})")
