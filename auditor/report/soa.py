@@ -106,9 +106,16 @@ def render_csv(soa: Soa, lang: str) -> str:
 
 
 def render_xlsx(soa: Soa, lang: str) -> bytes:
-    from openpyxl import Workbook  # the xlsx extra: only this format needs it
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+    try:  # the xlsx extra: only this format needs it
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
+    except ImportError:
+        from auditor.output import OutputError
+
+        raise OutputError(
+            "XLSX needs openpyxl: pip install 'auditor[xlsx]' (or choose --format html, csv or json)"
+        ) from None
 
     _ = i18n.translator(lang)
     book = Workbook()
