@@ -319,9 +319,13 @@ def validate(inventory: str | None, playbook: str, params: tuple[str, ...], waiv
         for line in waivers_mod.validate_file(waivers, parse_cli_params(params), load_catalog()):
             click.echo(line)
         return
-    catalog, inv, book, plans = prepare(inventory, playbook, parse_cli_params(params))
+    given = parse_cli_params(params)
+    catalog, inv, book, plans = prepare(inventory, playbook, given)
+    found = waivers_mod.prepare(catalog, book.doc, {**book.params, **given}, None)
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
+    if found is not None:
+        click.echo(f"waivers: {len(found.items)} from {', '.join(found.sources)}")
     click.echo(
         f"inventory {inv.source}: {len(inv.hosts)} host(s), {sum(len(p.checks) for p in plans)} host × check pairs"
     )
