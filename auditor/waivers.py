@@ -112,11 +112,15 @@ class Waiver:
         today = dt.datetime.fromtimestamp(now, VIETNAM).date()
         return (self.expires - today).days
 
-    def covers(self, check_id: str, host_name: str, groups: Iterable[str]) -> bool:
-        if not any(fnmatch.fnmatchcase(check_id, pattern) for pattern in self.checks):
-            return False
+    def covers_check(self, check_id: str) -> bool:
+        return any(fnmatch.fnmatchcase(check_id, pattern) for pattern in self.checks)
+
+    def covers_host(self, host_name: str, groups: Iterable[str]) -> bool:
         names = {host_name, *groups}
         return any(h == "all" or h in names for h in self.hosts)
+
+    def covers(self, check_id: str, host_name: str, groups: Iterable[str]) -> bool:
+        return self.covers_check(check_id) and self.covers_host(host_name, groups)
 
     def stamp(self) -> dict[str, str]:
         """What a waived result carries in results.json."""
@@ -298,14 +302,20 @@ def apply(hosts: list[HostResult], waivers: Waivers, now: float | None = None) -
     The first active waiver in file order that covers a result names it."""
     now = time.time() if now is None else now
     uses = {w.id: Use(w) for w in waivers.items}
-    active = [w for w in waivers.items if w.active(now)]
+    active = {w.id for w in waivers.items if w.active(now)}
+    by_check: dict[str, list[Waiver]] = {}  # globs matched once per check, not once per host × check
     for host in hosts:
-        groups = host.host.groups
+        on_host = {w.id for w in waivers.items if w.covers_host(host.host.name, host.host.groups)}
+        if not on_host:
+            continue
         for result in host.results:
-            covering = [w for w in waivers.items if w.covers(result.check.id, host.host.name, groups)]
+            cid = result.check.id
+            if cid not in by_check:
+                by_check[cid] = [w for w in waivers.items if w.covers_check(cid)]
+            covering = [w for w in by_check[cid] if w.id in on_host]
             for w in covering:
                 uses[w.id].matched += 1
-            chosen = next((w for w in covering if w in active), None)
+            chosen = next((w for w in covering if w.id in active), None)
             if chosen is None or result.status not in WAIVABLE:
                 continue
             _waive(result, chosen)

@@ -207,3 +207,23 @@ def test_sources_are_merged_and_an_id_in_two_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="already declared") as caught:
         w.prepare(catalog, None, {"evidence_dir": str(evidence)}, str(given))
     assert caught.value.file == str(given) and caught.value.line == 2
+
+
+def test_a_playbook_names_a_waiver_file_beside_it_or_lists_waivers(tmp_path: Path) -> None:
+    from auditor.catalog.yamlsource import load_yaml
+    from auditor.errors import PlaybookError
+
+    catalog = load_catalog()
+    (tmp_path / "w.yaml").write_text(GOOD, encoding="utf-8")
+    book = tmp_path / "book.yaml"
+    book.write_text("name: b\nwaivers: w.yaml\nplays: [{hosts: [all]}]\n", encoding="utf-8")
+    found = w.prepare(catalog, load_yaml(book, PlaybookError), {}, None)
+    assert found is not None and found.sources == [str(tmp_path / "w.yaml")] and len(found.items) == 2
+    inline = "name: b\nplays: [{hosts: [all]}]\n" + GOOD.replace("approved_by: B", "approved_by: A")
+    book.write_text(inline, encoding="utf-8")
+    with pytest.raises(InputError) as caught:  # the playbook's own line and field
+        w.prepare(catalog, load_yaml(book, PlaybookError), {}, None)
+    assert (caught.value.file, caught.value.line, caught.value.field) == (str(book), 19, "waivers[1].approved_by")
+    book.write_text("name: b\nwaivers: {id: x}\nplays: [{hosts: [all]}]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="a list of waivers or the name of a file"):
+        w.prepare(catalog, load_yaml(book, PlaybookError), {}, None)
