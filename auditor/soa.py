@@ -195,7 +195,19 @@ def statement(
         raise InputError("give one of --results FILE or --run RUN_ID")
     document = load_results(results) if results is not None else results_of_run(str(run_id))
     decided = load_applicability(Path(applicability), catalog, edition) if applicability else None
-    return build(catalog, document, edition, decided)
+    statement = build(catalog, document, edition, decided)
+    validate(statement)
+    return statement
+
+
+def validate(statement: dict[str, Any]) -> None:
+    """Against the published schema (``auditor/schemas/soa.schema.json``): what we write is what we promise."""
+    import jsonschema
+
+    from auditor.paths import schema_path
+
+    schema = json.loads(schema_path("soa.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(statement)
 
 
 def write(

@@ -222,6 +222,9 @@ def test_soa_of_the_lab_run(run: dict[str, Any], inputs: dict[str, Path], editio
                    "--applicability", str(applicability), "--format", "json", "--output", str(out))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     statement = json.loads(out.read_text(encoding="utf-8"))
+    from auditor.soa import validate
+
+    validate(statement)
     document = run["document"]
     from auditor.catalog import load_catalog
 

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import openpyxl
 import pytest
 
@@ -197,7 +198,11 @@ def test_csv_and_json(tmp_path: Path) -> None:
     by_id = {r[0]: r for r in rows[1:]}
     assert by_id["7.5"][3].startswith("'=1+1") and by_id["7.5"][4] == "Loại trừ"
     data = json.loads(render(statement, "json", "en"))
+    soa.validate(data)
     assert data["edition"] == "2022" and len(data["controls"]) == 93
+    data["controls"][0]["applicable"] = False  # excluded without a reason: the schema refuses it
+    with pytest.raises(jsonschema.ValidationError):
+        soa.validate(data)
     first = data["controls"][0]
     assert {"id", "title", "applicable", "status", "hosts", "checks", "documents", "waivers", "reason"} <= set(first)
 
