@@ -12,8 +12,9 @@
         expires: 2027-03-31                    # end of that day in Asia/Ho_Chi_Minh
 
 The check still runs. A result that matches an active waiver and did not pass (fail, error, unknown)
-becomes ``waived``: it keeps the verdict it had in ``waived_status`` and names its waiver. A waiver
-never touches a pass (nothing to excuse), nor not_applicable or manual (already out of the score).
+on a host that was audited (reachable) becomes ``waived``: it keeps the verdict it had in
+``waived_status`` and names its waiver. A waiver never touches a pass (nothing to excuse), nor
+not_applicable or manual (already out of the score).
 An expired waiver changes nothing and is listed; so is one that expires within ``waiver_warn_days``
 and one that waived nothing. A waiver file with a mistake is bad input (file:line:field), refused
 before any host is contacted.
@@ -316,7 +317,9 @@ def apply(hosts: list[HostResult], waivers: Waivers, now: float | None = None) -
             for w in covering:
                 uses[w.id].matched += 1
             chosen = next((w for w in covering if w.id in active), None)
-            if chosen is None or result.status not in WAIVABLE:
+            # A host that could not be audited ran no check: there is no finding to accept, and its
+            # errors must stay errors (the run is incomplete), never look excused.
+            if chosen is None or result.status not in WAIVABLE or host.status != "reachable":
                 continue
             _waive(result, chosen)
             uses[chosen.id].waived += 1

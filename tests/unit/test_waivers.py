@@ -177,6 +177,17 @@ def test_applying_waivers() -> None:
     json.dumps(document)
 
 
+def test_a_host_that_could_not_be_audited_keeps_its_errors() -> None:
+    hosts = run_hosts()
+    hosts[0].status, hosts[0].error = "unreachable", "ssh: connection timed out"
+    for r in hosts[0].results:
+        r.status = Verdict.ERROR
+    section = w.apply(hosts, w.Waivers(w_items(), ["waivers.yaml"]), utc("2026-12-07T02:00:00Z"))
+    assert all(r.status == Verdict.ERROR and r.waiver is None for r in hosts[0].results)
+    items = {i["id"]: i for i in section["items"]}
+    assert items["W-2026-001"]["waived"] == 0 and items["W-2026-001"]["matched"] == 1
+
+
 def test_the_schema_wants_a_waived_result_to_name_its_waiver() -> None:
     hosts = run_hosts()
     w.apply(hosts, w.Waivers(w_items(), ["waivers.yaml"]), utc("2026-12-07T02:00:00Z"))
