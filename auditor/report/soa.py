@@ -47,8 +47,8 @@ def reason_text(control: dict[str, Any], _: i18n.Gettext) -> str:
 def columns(_: i18n.Gettext) -> list[str]:
     return [
         _("Control"), _("Title"), _("Applicable"), _("Reason for inclusion or exclusion"), _("Status"),
-        _("Hosts passing"), _("Hosts"), _("Checks passing"), _("Checks"), _("Documents attested"),
-        _("Documents"), _("Active waivers"), _("Waiver ids"), _("Last assessed"),
+        _("Hosts passing"), _("Hosts"), _("Checks passing"), _("Checks run"), _("Documents attested"),
+        _("Documents required"), _("Active waivers"), _("Waiver ids"), _("Last assessed"),
     ]  # fmt: skip
 
 
