@@ -143,10 +143,22 @@ def _same_person(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+def today_in_vietnam(now: float | None = None) -> dt.date:
+    return dt.datetime.fromtimestamp(time.time() if now is None else now, VIETNAM).date()
+
+
 def parse(
-    doc: YamlDoc, raw_list: Any, prefix: tuple[Any, ...], catalog: Catalog, max_days: int = DEFAULT_MAX_DAYS
+    doc: YamlDoc,
+    raw_list: Any,
+    prefix: tuple[Any, ...],
+    catalog: Catalog,
+    max_days: int = DEFAULT_MAX_DAYS,
+    today: dt.date | None = None,
 ) -> list[Waiver]:
-    """The waivers at ``prefix`` of ``doc`` (a waivers file's ``waivers``, or a playbook's), validated."""
+    """The waivers at ``prefix`` of ``doc`` (a waivers file's ``waivers``, or a playbook's), validated.
+    ``today`` (in Viet Nam, on the auditor's clock by default) refuses an approval dated later: a typo
+    there would make a waiver count before anyone approved it."""
+    today = today or today_in_vietnam()
     data = _dates_as_text(raw_list)
     if isinstance(data, list):  # a missing or blank field is named as the field, not as its waiver
         for index, raw in enumerate(data):
@@ -180,6 +192,8 @@ def parse(
                 dates[key] = dt.date.fromisoformat(raw[key])
             except ValueError:
                 raise doc.error(CatalogError, (*here, key), f"{raw[key]!r} is not a calendar date") from None
+        if dates["approved_on"] > today:
+            raise doc.error(CatalogError, (*here, "approved_on"), f"is after today ({today}): not approved yet")
         span = (dates["expires"] - dates["approved_on"]).days
         if span < 0:
             raise doc.error(CatalogError, (*here, "expires"), "is before approved_on")
