@@ -48,6 +48,10 @@ if [ "$test_suite" = 1 ]; then
   packages="$packages debootstrap debian-archive-keyring wget iproute2 util-linux mount openssh-client"
   # this machine as an audited host, and the network probes
   packages="$packages openssh-server nftables iptables rsyslog sudo nmap"
+  # schedules: systemd-analyze verifies the timer units (systemd need not be PID 1 for that)
+  packages="$packages systemd"
+  # evidence packs checked as an inspector does: unzip, then ssh-keygen -Y verify and sha256sum -c
+  packages="$packages unzip"
   # the HTML report in a real browser (tests/integration); Ubuntu ships chromium only as a snap
   if [ "$(. /etc/os-release && echo "${ID:-}")" = ubuntu ]; then
     echo "install.sh: Ubuntu has no chromium .deb: the browser tests skip unless chromium (snap) is on PATH" >&2

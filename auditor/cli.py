@@ -3,7 +3,7 @@
 Exit codes: 0 no failures, 1 failures found, 2 bad input (inventory, playbook, catalog,
 parameters), 3 run incomplete (interrupted, a host unreachable or in error, a check that could
 not be read: ``error``) or the environment failed (an output that cannot be written), 4 another
-run holds the output folder.
+run holds the output folder or the run lock.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ from auditor.run import (
     Interrupted,
     audit,
     connect_options,
+    drift_diff,
     prepare,
 )
 
@@ -127,6 +128,53 @@ def common_options(func: Any) -> Any:
     return func
 
 
+_notify = [
+    click.option(
+        "--notify-email",
+        "notify_emails",
+        multiple=True,
+        metavar="ADDR",
+        help="Mail a bilingual drift notice to ADDR (repeatable) after a run that drifted from the previous one.",
+    ),
+    click.option("--smtp-host", help="The agency's mail server (STARTTLS with a verified certificate, always)."),
+    click.option("--smtp-port", type=int, default=587, show_default=True),
+    click.option("--smtp-sender", metavar="ADDR", help="Sender address of the notices."),
+    click.option(
+        "--smtp-ca-file",
+        type=click.Path(dir_okay=False, readable=False),
+        help="CA certificate that signs the mail server's (default: the system's trust store).",
+    ),
+    click.option("--smtp-user", help="Log in after STARTTLS; the password comes from $AUDITOR_SMTP_PASSWORD."),
+    click.option(
+        "--notify-command",
+        metavar="'PROGRAM ARG...'",
+        help="Run PROGRAM (absolute path, no shell) with the diff JSON on stdin after a drifted run.",
+    ),
+    click.option("--notify-timeout", type=float, default=60.0, show_default=True, help="Seconds a notice may take."),
+]
+
+
+def notify_options(func: Any) -> Any:
+    for option in reversed(_notify):
+        func = option(func)
+    return func
+
+
+def _notice_settings(options: dict[str, Any]) -> Any:
+    from auditor import notify
+
+    return notify.settings(
+        options.pop("notify_emails"),
+        options.pop("smtp_host"),
+        options.pop("smtp_port"),
+        options.pop("smtp_sender"),
+        options.pop("smtp_ca_file"),
+        options.pop("smtp_user"),
+        options.pop("notify_command"),
+        options.pop("notify_timeout"),
+    )
+
+
 @cli.command()
 @common_options
 # Not click.Path(file_okay=False): a folder that cannot be used is the environment's error (exit 3), said once.
@@ -145,10 +193,17 @@ def common_options(func: Any) -> Any:
 )
 @click.option("--no-network", is_flag=True, help="Skip the network probes (NET-* checks): host checks only.")
 @click.option(
+    "--output-root",
+    type=click.Path(),
+    help="Write into a fresh <run id> folder (it starts with the UTC time) under this folder.",
+)
+@click.option("--lock", "lock", metavar="NAME", help="Hold the run lock NAME: a second run of NAME exits 4.")
+@click.option(
     "--waivers",
     type=click.Path(dir_okay=False, readable=False),
     help="Waivers file: approved, expiring exceptions (also the playbook's waivers: and EVIDENCE_DIR/waivers.yaml).",
 )
+@notify_options
 def run(
     inventory: str | None,
     playbook: str,
@@ -163,11 +218,21 @@ def run(
     lang: str,
     allow_wide_scan: bool,
     no_network: bool,
+    output_root: str | None,
+    lock: str | None,
     waivers: str | None,
+    **notice_options: Any,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
+    from auditor import runlock
+
     if output is not None and not output.strip():
         raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
+    if output is not None and output_root is not None:
+        raise InputError("--output and --output-root: give one", field="--output-root")
+    if lock is not None:
+        runlock.check_name(lock)
+    notices = _notice_settings(notice_options)
     options = AuditOptions(
         known_hosts,
         trust_on_first_use,
@@ -179,6 +244,8 @@ def run(
         lang,
         allow_wide_scan,
         no_network,
+        lock,
+        None if output_root is None else Path(output_root),
         waivers,
     )
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
@@ -186,11 +253,31 @@ def run(
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
         click.echo(f"error: {outcome.problem}", err=True)
+    code = outcome.exit_code
+    if notices is not None:
+        code = _send_notices(notices, drift_diff(outcome), code)
     if outcome.stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(outcome.exit_code)
-    sys.exit(outcome.exit_code)
+        os._exit(code)
+    sys.exit(code)
+
+
+def _send_notices(notices: Any, diff: dict[str, Any] | None, code: int) -> int:
+    """After the run's files are written: a failed notice is reported and makes the run exit 3, nothing else."""
+    from auditor import notify
+
+    if diff is None:
+        click.echo(
+            "drift notice: no earlier run of this playbook and inventory to compare with; nothing sent", err=True
+        )
+        return code
+    drifted, problems = notify.deliver(notices, diff)
+    if not drifted:
+        click.echo("drift notice: no new failure, error or host-key change since the last run; nothing sent", err=True)
+    for problem in problems:
+        click.echo(f"error: drift notice: {problem}", err=True)
+    return EXIT_INCOMPLETE if problems and code in (EXIT_OK, EXIT_FAILURES) else code
 
 
 @contextmanager
@@ -510,6 +597,194 @@ def controls_evidence(evidence_dir: str, fmt: str) -> None:
         click.echo(", ".join(f"{k}: {v}" for k, v in sorted(part["counts"].items())))
     statuses = [r["status"] for r in part["results"]]
     sys.exit(EXIT_INCOMPLETE if "error" in statuses else EXIT_FAILURES if "fail" in statuses else EXIT_OK)
+
+
+# --- drift notices and schedules ---------------------------------------------------------------------------
+
+
+@cli.command("notify")
+@click.option(
+    "--diff",
+    "diff_file",
+    type=click.Path(dir_okay=False, readable=False, allow_dash=True),
+    required=True,
+    help="A diff JSON (auditor diff --format json), '-' for stdin.",
+)
+@notify_options
+def notify_command(diff_file: str, **notice_options: Any) -> None:
+    """Send the drift notices a diff calls for (the same as a run with --notify-* does after it)."""
+    from auditor import notify
+
+    notices = _notice_settings(notice_options)
+    if notices is None:
+        raise InputError("nothing to send with: give --notify-email and/or --notify-command")
+    text = sys.stdin.read() if diff_file == "-" else read_source(Path(diff_file), InputError)
+    try:
+        diff = notify.check_diff(json.loads(text))
+    except ValueError as exc:
+        raise InputError(f"not JSON: {exc}", file=diff_file) from None
+    sys.exit(_send_notices(notices, diff, EXIT_OK))
+
+
+@cli.group()
+def schedule() -> None:
+    """Recurring audits: a systemd timer where systemd runs, else /etc/cron.d/auditor-NAME."""
+
+
+@schedule.command("install")
+@click.option("--name", required=True, help="Schedule name: also its run lock and its units' or file's name.")
+@click.option("--every", required=True, metavar="daily|weekly|'CRON'", help="daily, weekly or five cron fields.")
+@click.option("--inventory", "-i", required=True, help="Inventory (absolute path).")
+@click.option("--playbook", "-p", help="Playbook name or absolute path (default: baseline).")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
+@click.option("--db", help="History store URL, without a password.")
+@click.option("--known-hosts", help="known_hosts file for the runs (absolute path).")
+@click.option("--no-network", is_flag=True, help="Runs skip the network probes.")
+@click.option(
+    "--output-root", help="Each run writes a fresh <run id> folder here (default /var/lib/auditor/runs/NAME)."
+)
+@click.option("--kind", type=click.Choice(["systemd", "cron"]), help="Default: systemd when it is PID 1, else cron.")
+@click.option("--root", "root", default="/", show_default=True, help="Write under this root (an image being built).")
+@click.option("--dry-run", is_flag=True, help="Print what would be written, write nothing.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@notify_options
+def schedule_install(
+    name: str,
+    every: str,
+    inventory: str,
+    playbook: str | None,
+    params: tuple[str, ...],
+    db: str | None,
+    known_hosts: str | None,
+    no_network: bool,
+    output_root: str | None,
+    kind: str | None,
+    root: str,
+    dry_run: bool,
+    fmt: str,
+    **notice_options: Any,
+) -> None:
+    """Install a schedule that runs `auditor run` with these options and the lock of its name."""
+    from auditor import schedule as schedules
+
+    request = schedules.Request(
+        name, every, inventory, playbook, params, db, output_root, known_hosts, no_network,
+        _notice_settings(notice_options),
+    )  # fmt: skip
+    the_plan = schedules.plan(request, kind)
+    if dry_run:
+        if fmt == "json":
+            click.echo(json.dumps(the_plan.as_json(), ensure_ascii=False, indent=1))
+        else:
+            for path, text in the_plan.files.items():
+                click.echo(f"--- {path}\n{text}")
+        return
+    written = schedules.install(the_plan, Path(root))
+    if fmt == "json":
+        click.echo(json.dumps({**the_plan.as_json(), "written": written}, ensure_ascii=False, indent=1))
+    else:
+        for path in written:
+            click.echo(f"wrote {path}")
+        click.echo(f"runs: {the_plan.command}")
+
+
+@schedule.command("list")
+@click.option("--root", "root", default="/", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def schedule_list(root: str, fmt: str) -> None:
+    """The schedules the auditor installed, with the command each runs."""
+    from auditor import schedule as schedules
+
+    found = schedules.listing(Path(root))
+    if fmt == "json":
+        click.echo(json.dumps(found, ensure_ascii=False, indent=1))
+        return
+    for entry in found:
+        click.echo(f"{entry['name']}\t{entry['kind']}\t{entry['every']}\t{entry['command']}")
+
+
+@schedule.command("remove")
+@click.argument("name")
+@click.option("--root", "root", default="/", show_default=True)
+def schedule_remove(name: str, root: str) -> None:
+    """Stop and delete the schedule NAME (only files the auditor wrote)."""
+    from auditor import schedule as schedules
+
+    for path in schedules.remove(name, Path(root)):
+        click.echo(f"removed {path}")
+
+
+# --- evidence packs: pack | verify ------------------------------------------------------------------------
+
+
+@cli.group()
+def evidence() -> None:
+    """Signed evidence packs for an inspector: a run, drills and attestations in one zip."""
+
+
+@evidence.command("pack")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("drill_dirs", nargs=-1, type=click.Path(file_okay=False))
+@click.option("--attestations", type=click.Path(file_okay=False), help="The attestations folder to include.")
+@click.option("--key", required=True, type=click.Path(dir_okay=False), help="ed25519 private key (ssh-keygen).")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="The pack (.zip) to write.")
+@click.option("--previous", type=click.Path(dir_okay=False), help="Last year's pack: this one names its SHA256SUMS.")
+def evidence_pack(
+    run_dir: str, drill_dirs: tuple[str, ...], attestations: str | None, key: str, output: str, previous: str | None
+) -> None:
+    """Pack RUN_DIR (and DRILL_DIRs), masked, listed in SHA256SUMS and signed with an OpenSSH signature."""
+    from auditor.evidence_pack import SigningUnavailable
+    from auditor.evidence_pack.build import PackRequest, make_pack
+
+    request = PackRequest(
+        Path(run_dir),
+        [Path(d) for d in drill_dirs],
+        None if attestations is None else Path(attestations),
+        Path(key),
+        Path(output),
+        None if previous is None else Path(previous),
+    )
+    try:
+        summary = make_pack(request)
+    except SigningUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    click.echo(f"{summary.output}: {summary.files} files, signed by {summary.signer.fingerprint}")
+    click.echo(f"SHA256SUMS sha256 {summary.sums_sha256}")
+    if summary.redacted:
+        click.echo(f"masked secret-looking values in: {', '.join(summary.redacted)}")
+    click.echo(f'allowed_signers line: IDENTITY namespaces="auditor-evidence" {summary.signer.line}')
+
+
+@evidence.command("verify")
+@click.argument("pack", type=click.Path(dir_okay=False))
+@click.option("--allowed-signers", required=True, type=click.Path(dir_okay=False), help="ssh-keygen allowed_signers.")
+@click.option("--identity", help="The signer's identity in allowed_signers (default: whichever key signed).")
+@click.option("--previous", type=click.Path(dir_okay=False), help="The pack before this one: verify it and the chain.")
+def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previous: str | None) -> None:
+    """Exit 0 only when the signature is good and the pack holds exactly the files SHA256SUMS lists."""
+    from auditor.evidence_pack import PackInvalid, SigningUnavailable
+    from auditor.evidence_pack.verify import verify_pack
+
+    try:
+        verified = verify_pack(
+            Path(pack), Path(allowed_signers), identity, None if previous is None else Path(previous)
+        )
+    except PackInvalid as exc:
+        for problem in exc.problems:
+            click.echo(f"{_shown(pack)}: {_shown(problem)}", err=True)
+        click.echo(f"{_shown(pack)}: NOT VERIFIED", err=True)
+        sys.exit(EXIT_FAILURES)
+    except SigningUnavailable as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_INCOMPLETE)
+    run = verified.manifest.get("run") or {}
+    drills = ", ".join(str(d.get("id")) for d in verified.manifest.get("drills") or []) or "none"
+    click.echo(f"good signature by {_shown(verified.identity)} ({verified.fingerprint})")
+    click.echo(f"{verified.files} files match SHA256SUMS; run {_shown(str(run.get('id')))}; drills {_shown(drills)}")
+    for line in verified.chain:
+        click.echo(_shown(line))
+    click.echo(f"{_shown(pack)}: VERIFIED")
 
 
 @cli.command()

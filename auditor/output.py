@@ -18,6 +18,7 @@ import secrets
 import socket
 import stat
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -49,7 +50,7 @@ def _open_dir(path: Path) -> int:
         raise OutputError(f"cannot open output folder {path}: {describe(exc)}") from None
 
 
-def _write_at(dir_fd: int, shown: Path, name: str, write: Callable[[IO[str]], None]) -> None:
+def _write_at(dir_fd: int, shown: Path, name: str, write: Callable[[IO[str]], None], mode: int = 0o600) -> None:
     """``name`` in the folder: a temporary file of our own, then rename (a symlink there is replaced)."""
     tmp = f".{name}.{secrets.token_hex(4)}{_TMP_SUFFIX}"
     try:
@@ -57,6 +58,8 @@ def _write_at(dir_fd: int, shown: Path, name: str, write: Callable[[IO[str]], No
     except OSError as exc:
         raise OutputError(f"cannot write {shown / name}: {describe(exc)}") from None
     try:
+        if mode != 0o600:
+            os.fchmod(fd, mode)  # not through the umask: a unit or crontab must be readable whatever it is
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             write(fh)
             fh.flush()
@@ -70,12 +73,12 @@ def _write_at(dir_fd: int, shown: Path, name: str, write: Callable[[IO[str]], No
         raise
 
 
-def write_file(path: Path, write: Callable[[IO[str]], None]) -> None:
+def write_file(path: Path, write: Callable[[IO[str]], None], mode: int = 0o600) -> None:
     """One file outside a run folder (``auditor report --output``): same temporary file + rename."""
     folder = path.parent
     dir_fd = _open_followed(folder)
     try:
-        _write_at(dir_fd, folder, path.name, write)
+        _write_at(dir_fd, folder, path.name, write, mode)
     finally:
         os.close(dir_fd)
 
@@ -119,7 +122,7 @@ class OutputFolder:
                     f"output folder {path} belongs to uid {info.st_uid}, not to this user (uid {os.geteuid()}): "
                     "refused, its owner could replace what the auditor writes"
                 )
-            lock_fd = _lock(dir_fd, path, run_id)
+            lock_fd = lock_in(dir_fd, path, run_id)
         except BaseException:
             os.close(dir_fd)
             raise
@@ -181,27 +184,38 @@ class OutputFolder:
         self._lock_fd = self._dir_fd = -1
 
 
-def _lock(dir_fd: int, path: Path, run_id: str) -> int:
+def lock_in(dir_fd: int, path: Path, run_id: str, name: str = LOCK_NAME, what: str | None = None) -> int:
+    """``flock`` on ``name`` in the folder, recording who holds it; FolderBusy (exit 4) naming the holder.
+
+    The output folder's lock and the named run locks share this: the kernel drops a flock when its
+    holder dies, so a lock left by a killed run is simply taken over.
+    """
+    what = what or f"output folder {path}"
     try:
-        fd = os.open(LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
+        fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise OutputError(f"{path / LOCK_NAME} is a symbolic link: refused") from None
-        raise OutputError(f"cannot lock output folder {path}: {describe(exc)}") from None
+            raise OutputError(f"{path / name} is a symbolic link: refused") from None
+        raise OutputError(f"cannot lock {what}: {describe(exc)}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
-            raise OutputError(f"{path / LOCK_NAME} is not a file of this user: refused")
+            raise OutputError(f"{path / name} is not a file of this user: refused")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FolderBusy(f"output folder {path} is in use by another run ({_holder(fd)})") from None
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "run": run_id}
+            raise FolderBusy(f"{what} is in use by another run ({_holder(fd)})") from None
+        holder = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "run": run_id,
+            "since": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, (json.dumps(holder) + "\n").encode(), 0)
         except OSError as exc:
-            raise OutputError(f"cannot write {path / LOCK_NAME}: {describe(exc)}") from None
+            raise OutputError(f"cannot write {path / name}: {describe(exc)}") from None
     except BaseException:
         os.close(fd)
         raise
@@ -211,7 +225,8 @@ def _lock(dir_fd: int, path: Path, run_id: str) -> int:
 def _holder(fd: int) -> str:
     try:
         holder = json.loads(os.pread(fd, 4096, 0) or b"{}")
-        return f"pid {int(holder['pid'])} on {str(holder['host'])[:64]}, run {str(holder['run'])[:64]}"
+        since = f", since {str(holder['since'])[:32]}" if "since" in holder else ""
+        return f"pid {int(holder['pid'])} on {str(holder['host'])[:64]}, run {str(holder['run'])[:64]}{since}"
     except (OSError, ValueError, KeyError, TypeError):
         return "holder unknown"
 

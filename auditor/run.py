@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor import organisation
+from auditor import organisation, runlock
 from auditor import results as results_mod
 from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
@@ -78,6 +78,8 @@ class AuditOptions:
     lang: str = "vi"
     allow_wide_scan: bool = False
     no_network: bool = False
+    lock: str | None = None  # a named run lock held for the whole run (a schedule's name)
+    output_root: Path | None = None  # a fresh <run id> folder under it (default: reports/)
     waivers: str | None = None  # a waivers file (--waivers), beside the playbook's and the evidence folder's
 
 
@@ -141,11 +143,28 @@ def audit(
 
     started = now()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-    folder = OutputFolder.take(options.output or Path("reports") / run_id, run_id, options.force)
+    run_lock = runlock.take(options.lock, run_id) if options.lock else None
     try:
-        return _run(folder, run_id, started, inv, book, params, plans, net_job, org, waivers, connect, options, hooks)
+        folder = OutputFolder.take(
+            options.output or (options.output_root or Path("reports")) / run_id, run_id, options.force
+        )
+        try:
+            return _run(
+                folder, run_id, started, inv, book, params, plans, net_job, org, waivers, connect, options, hooks
+            )
+        finally:
+            folder.release()
     finally:
-        folder.release()
+        if run_lock is not None:
+            run_lock.release()
+
+
+def drift_diff(result: RunResult) -> dict[str, Any] | None:
+    """The diff of this run against the previous run of the same playbook and inventory (drift notices read it).
+
+    None until the run is recorded in a history store: there is no earlier run to compare with.
+    """
+    return None
 
 
 def _run(

@@ -17,7 +17,7 @@ from auditor.errors import CatalogError
 from auditor.evaluate import COMBINATORS, OPERATORS, leaf_operator
 from auditor.facts import REGISTRY
 from auditor.model import Check, FactSpec, Severity
-from auditor.network.facts import NETWORK_FACTS
+from auditor.network.probes import REGISTRY as PROBES
 
 _TEXT = {
     "type": "object",
@@ -183,13 +183,13 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
             ((type_name, params),) = decl.items()
             params = {} if params is None else params
             if raw["applies"].get("probe") == "network":
-                if type_name not in NETWORK_FACTS:
+                if type_name not in PROBES:
                     raise doc.error(
                         CatalogError,
                         (*here, "facts", name, type_name),
-                        f"unknown network fact type {type_name!r} (known: {', '.join(sorted(NETWORK_FACTS))})",
+                        f"unknown network fact type {type_name!r} (known: {', '.join(sorted(PROBES))})",
                     )
-                _schema_errors(doc, NETWORK_FACTS[type_name], params, (*here, "facts", name, type_name))
+                _schema_errors(doc, PROBES[type_name].params_schema, params, (*here, "facts", name, type_name))
                 facts[name] = FactSpec(type_name, params)
                 continue
             fact_type = REGISTRY.get(type_name)

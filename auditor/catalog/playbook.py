@@ -30,7 +30,9 @@ from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
-from auditor.model import Check, Host
+from auditor.model import Check, FactSpec, Host
+from auditor.network.probes import REGISTRY as PROBES
+from auditor.network.probes import required_params
 from auditor.paths import playbooks_dir
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
@@ -233,7 +235,7 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
         for check in plan.checks:
             needed = needed_by.get(check.id)
             if needed is None:
-                needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})
+                needed = params_used(check.expect) | params_used({k: _needs(s) for k, s in check.facts.items()})
                 needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
                 needed_by[check.id] = needed
             missing = sorted(p for p in needed if plan.params.get(p) is None)
@@ -245,6 +247,12 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
                 )
     vet_plans(list(plans.values()))  # before any host is contacted
     return list(plans.values())
+
+
+def _needs(spec: FactSpec) -> dict[str, Any]:
+    """The fact parameters a check cannot run without: all of a host fact's; a network probe's required
+    ones (an optional one left unset keeps the probe's default)."""
+    return required_params(spec.type, spec.params) if spec.type in PROBES else spec.params
 
 
 @dataclass(frozen=True)

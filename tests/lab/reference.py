@@ -38,6 +38,31 @@ echo "==NFT"; $S /usr/sbin/nft -j list ruleset 2>&1; echo "rc=$?"
 """
 
 
+# The accounts a lookup by name finds, one lookup each (what login, su and sshd do): every name getent
+# lists, and every name libnss-db's database holds (its own listing skips entries without an enumeration key).
+ACCOUNTS_SCRIPT = r"""
+S=""; sudo -n true 2>/dev/null && S="sudo -n"
+{ getent passwd | cut -d: -f1; $S makedb -u /var/lib/misc/passwd.db 2>/dev/null | sed -n 's/^[.]\([^ ]*\) .*/\1/p'; } |
+  sort -u | while IFS= read -r n; do
+    getent passwd -- "$n" | head -n 1 | sed 's/^/P /'; $S getent shadow -- "$n" | head -n 1 | sed 's/^/S /'
+  done
+"""
+
+
+def evaluate_accounts(output: str) -> dict[str, str]:
+    """Only root has UID 0, and no password pam_unix would check is empty, among the accounts
+    ACCOUNTS_SCRIPT looked up by name (the passwd field unless it is "x", else the shadow field)."""
+    entries = [(line[:1], line[2:].split(":")) for line in output.splitlines() if line[:2] in ("P ", "S ")]
+    passwd = {f[0]: f for kind, f in entries if kind == "P" and len(f) >= 7}
+    shadow = {f[0]: f for kind, f in entries if kind == "S" and len(f) >= 9}
+    uid0 = {name for name, f in passwd.items() if f[2] == "0"}
+    empty = {name for name, f in passwd.items() if (shadow[name][1] if f[1] == "x" and name in shadow else f[1]) == ""}
+    return {
+        "LNX-ACCOUNTS-ONLY-ROOT-UID0": "pass" if uid0 == {"root"} else "fail",
+        "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": "fail" if empty else "pass",
+    }
+
+
 def sections(output: str) -> dict[str, str]:
     out: dict[str, list[str]] = {}
     current = ""

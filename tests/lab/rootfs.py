@@ -56,6 +56,8 @@ PACKAGES: tuple[str, ...] = (
     # a second name-service source (getent sees accounts /etc/passwd lacks) and USBGuard's daemon
     "libnss-extrausers",
     "usbguard",
+    # a name service that may serve system ids (extrausers refuses uids 0..101): a uid-0 account outside /etc/passwd
+    "libnss-db",
 )
 
 # Installed with apt inside the base after debootstrap: debootstrap resolves "a | b" to the first

@@ -1,6 +1,7 @@
-"""The account, PAM and sshd checks judged as the programs read their configuration, on a pair of
-hosts where a line-by-line reading of the files gives the other verdict (profiles acctfilebad and
-acctfilegood). The module starts its own two-host lab, so the session lab stays small."""
+"""The account, PAM and sshd checks judged as the programs read their configuration, on hosts where a
+line-by-line reading of the files gives the other verdict (profiles acctfilebad and acctfilegood, and
+acctdbuid0: UID 0 accounts served by libnss-db). The module starts its own small lab, so the session
+lab stays small."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from tests.lab.profiles import ACCOUNT_PROFILES
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
-BAD, GOOD = host_name("acctfilebad"), host_name("acctfilegood")
+BAD, GOOD, DB = host_name("acctfilebad"), host_name("acctfilegood"), host_name("acctdbuid0")
+PASSWD_DB = "/var/lib/misc/passwd.db"
 
 # acctfilebad: a line reader fails each of these; the programs pass them.
 PASS_ON_BAD = (
@@ -119,3 +121,65 @@ def test_the_acl_really_lets_the_auditor_read_shadow(acct_lab: Lab) -> None:
     with connect(acct_lab.host(GOOD).address, acct_lab.key, acct_lab.known_hosts) as ssh:
         rc, out, _ = run(ssh, "head -c 5 /etc/shadow")
     assert rc == 0 and out.startswith("root:")
+
+
+def test_a_uid0_account_only_another_name_service_serves_fails(
+    acct_lab: Lab, results: dict[str, dict[str, Any]]
+) -> None:
+    """acctdbuid0: /etc/passwd gives UID 0 to root alone (a line reader passes the host), but
+    `passwd: files db` adds svcadm (listed by getent passwd) and hidden (a lookup by name finds it,
+    the listing does not): both are UID 0 to id, so the check fails and names each with its source."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(DB).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "awk -F: '$3 == 0 { print $1 }' /etc/passwd")
+        assert rc == 0 and out.split() == ["root"], out
+        rc, listing, _ = run(ssh, "getent passwd </dev/null")
+        assert rc == 0 and "\nsvcadm:x:0:0:" in listing and "hidden" not in listing, listing
+        rc, out, _ = run(ssh, "id -u svcadm && id -u hidden && getent passwd hidden")
+        assert rc == 0 and out.split("\n")[:3] == ["0", "0", "hidden:x:0:0:no enumeration key:/root:/bin/sh"], out
+        rc, _, _ = run(ssh, "grep -q -e svcadm -e hidden /etc/passwd")
+        assert rc == 1
+    r = results[DB]["LNX-ACCOUNTS-ONLY-ROOT-UID0"]
+    assert r["status"] == "fail", r["reason"]
+    assert f"svcadm (from db {PASSWD_DB}, not /etc/passwd)" in r["reason"], r["reason"]
+    assert f"hidden (from db {PASSWD_DB}: getent passwd does not list it" in r["reason"], r["reason"]
+    assert "(passwd: files db)" in r["reason"], r["reason"]
+
+
+def test_an_empty_password_only_a_lookup_by_name_finds_fails(acct_lab: Lab, results: dict[str, dict[str, Any]]) -> None:
+    """acctdbuid0: kiosk's empty password field is in libnss-db under a .name key only: no listing and
+    no line of /etc/passwd or /etc/shadow shows it (a line reader passes), getpwnam returns it."""
+    from tests.lab.sshutil import connect, run
+
+    with connect(acct_lab.host(DB).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        rc, out, _ = run(ssh, "awk -F: '$2 == \"\"' /etc/passwd /etc/shadow; getent passwd </dev/null | grep -c kiosk")
+        assert out.split() == ["0"], out
+        rc, out, _ = run(ssh, "getent passwd kiosk")
+        assert rc == 0 and out.startswith("kiosk::1500:"), out
+    for check in ("LNX-ACCOUNTS-NO-EMPTY-PASSWORD", "LNX-PASSWORD-MAX-AGE"):
+        r = results[DB][check]
+        assert r["status"] == "fail", f"{check}: {r['status']}: {r['reason']}"
+        assert f"kiosk (empty field in db {PASSWD_DB}, unlisted)" in r["reason"] or (
+            f"kiosk: password in db {PASSWD_DB}, unlisted, no ageing" in r["reason"]
+        ), r["reason"]
+        assert "passwd: files db; shadow: files" in r["reason"], r["reason"]
+
+
+@pytest.mark.parametrize(
+    ("profile", "uid0", "empty"),
+    [("acctfilebad", "pass", "pass"), ("acctfilegood", "pass", "fail"), ("acctdbuid0", "fail", "fail")],
+)
+def test_reference_rules_agree_on_accounts(
+    acct_lab: Lab, results: dict[str, dict[str, Any]], profile: str, uid0: str, empty: str
+) -> None:
+    """The reference looks every account up by name, as login does: the same verdicts as the auditor."""
+    from tests.lab import reference
+    from tests.lab.sshutil import connect, run
+
+    name = host_name(profile)
+    with connect(acct_lab.host(name).address, acct_lab.key, acct_lab.known_hosts) as ssh:
+        _, out, _ = run(ssh, reference.ACCOUNTS_SCRIPT, timeout=60)
+    want = {"LNX-ACCOUNTS-ONLY-ROOT-UID0": uid0, "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": empty}
+    assert reference.evaluate_accounts(out) == want, out
+    assert {check: results[name][check]["status"] for check in want} == want

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.lab.helpers import AuditRun, audit_cli
 from tests.lab.lab import Lab, host_name
-from tests.lab.test_verdicts import AuditRun, _audit
 
 pytestmark = pytest.mark.lab
 
@@ -47,7 +47,7 @@ NOT_A_PASS_IN_THE_LAB = {"LNX-AUDITD-RULES": "unknown"}
 
 @pytest.fixture(scope="module")
 def audit(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
-    return _audit(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("linux-checks"))
+    return audit_cli(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("linux-checks"))
 
 
 def _result(audit: AuditRun, host: str, check: str) -> dict[str, Any]:

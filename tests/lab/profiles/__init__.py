@@ -22,6 +22,7 @@ __all__ = [
     "LOGREAD_PROFILES",
     "NETWORK_PROFILES",
     "PLAN_TASKS",
+    "SCHEDULE_PROFILES",
     "UPDTIME_PROFILES",
     "USBGUARD_PROFILES",
     "get",
@@ -42,9 +43,9 @@ UPDTIME_PROFILES = ("updtimeon", "updtimeoff")
 LOGREAD_PROFILES = ("logread_pass", "logread_fail")
 # Kernel, pam_limits and modprobe settings files and programs read apart (tests/lab/test_kernel_settings.py).
 KERNEL_PROFILES = ("kernfalsepass", "kernfalsefail")
-# A line-by-line reading of the files and the programs' own disagree, both ways
-# (tests/lab/test_account_checks.py): started by that module only.
-ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood")
+# A line-by-line reading of the files and the programs' own disagree, both ways (acctdbuid0: a UID 0
+# account served by libnss-db, not in /etc/passwd) (tests/lab/test_account_checks.py): that module only.
+ACCOUNT_PROFILES = ("acctfilebad", "acctfilegood", "acctdbuid0")
 # Anti-virus hosts whose files and ClamAV's own reading disagree (tests/lab/test_av.py): that module only.
 AV_PROFILES = ("avloadedold", "avloadedfresh", "avnoclamd")
 # A loaded firewall that reads closed but accepts everything, and one that reads open but drops
@@ -58,6 +59,9 @@ LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
 AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
 # The running USBGuard daemon's policy and its configuration file disagree, both ways (tests/lab/test_usbguard.py).
 USBGUARD_PROFILES = ("usbguardsay_pass", "usbguardsay_fail")
+# A host whose cron runs the schedules the auditor installs, and a mail server for drift notices
+# (tests/lab/test_schedule_notify.py): started by that module only.
+SCHEDULE_PROFILES = ("schedrunner", "mailtls")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -73,6 +77,7 @@ ALL_PROFILES = (
     *LOGKEEP_PROFILES,
     *AIDE_PROFILES,
     *USBGUARD_PROFILES,
+    "schedrunner",
 )
 
 
