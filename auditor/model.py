@@ -139,9 +139,13 @@ class CheckResult:
     status: Verdict
     reason: str
     evidence: list[Evidence]
+    # Set when an active waiver covers a result that did not pass: status is then WAIVED, and these keep
+    # the verdict it had and which waiver excused it ({id, type, approved_by, expires}).
+    waived_status: Verdict | None = None
+    waiver: dict[str, str] | None = None
 
     def to_dict(self, evidence: Callable[[Evidence], dict[str, Any]] = Evidence.to_dict) -> dict[str, Any]:
-        return {
+        d = {
             "check": self.check.id,
             "title": self.check.title,
             "status": str(self.status),
@@ -152,6 +156,10 @@ class CheckResult:
             "remediation": self.check.remediation,
             "evidence": [evidence(e) for e in self.evidence],
         }
+        if self.waived_status is not None:
+            d["waived_status"] = str(self.waived_status)
+            d["waiver"] = self.waiver
+        return d
 
 
 @dataclass(slots=True)  # thousands per run: no __dict__ each

@@ -75,6 +75,8 @@ KNOWN: dict[str, ParamType] = {
     "file_server": text,
     "file_server_key": text,
     "evidence_dir": text,
+    "waiver_warn_days": lambda v: number(v, 0, 3650, whole=True),  # expiring waivers are listed this early
+    "waiver_max_days": lambda v: number(v, 1, 3650, whole=True),  # the longest a waiver may last
 }
 
 _COMPARISONS = {"lt", "lte", "gt", "gte"}

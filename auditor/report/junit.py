@@ -49,6 +49,13 @@ def testcase(document: dict[str, Any], host: dict[str, Any], result: dict[str, A
         )
     elif status in ("error", "unknown"):
         ET.SubElement(case, "error", {"message": reason, "type": status}).text = reason
+    elif status == "waived":
+        waiver = result.get("waiver") or {}
+        why = (
+            f"waived ({result.get('waived_status', '?')}) by {waiver.get('id', '?')}, {waiver.get('type', '?')}, "
+            f"approved by {waiver.get('approved_by', '?')}, expires {waiver.get('expires', '?')}: {result['reason']}"
+        )
+        ET.SubElement(case, "skipped", {"message": xml_text(why)})
     elif status in SKIPPED:
         ET.SubElement(case, "skipped", {"message": xml_text(f"{status}: {result['reason']}")})
     evidence = _evidence_text(document, result)
