@@ -27,8 +27,8 @@ from typing import Any
 
 from auditor.catalog import Catalog
 from auditor.catalog.applicability import Applicability, load_applicability
-from auditor.catalog.yamlsource import read_source
 from auditor.errors import InputError
+from auditor.yamlsource import read_source
 
 STATUSES = ("implemented", "partially_implemented", "not_implemented", "not_assessed", "excluded")
 FORMATS = ("html", "xlsx", "csv", "json")

@@ -34,10 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from auditor.catalog import Catalog
-from auditor.catalog.checks import schema_errors
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import CatalogError, InputError
 from auditor.model import CheckResult, HostResult, Verdict
+from auditor.yamlsource import NONBLANK_TEXT, YamlDoc, load_yaml, schema_errors
 
 FILE_NAME = "waivers.yaml"  # in the evidence folder
 TYPES = ("risk_accepted", "compensating_control", "false_positive", "not_applicable")
@@ -47,9 +46,8 @@ WAIVABLE = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.UNKNOWN})
 VIETNAM = dt.timezone(dt.timedelta(hours=7), "Asia/Ho_Chi_Minh")
 
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _NAMES = {
-    "oneOf": [_TEXT, {"type": "array", "items": _TEXT, "minItems": 1, "uniqueItems": True}],
+    "oneOf": [NONBLANK_TEXT, {"type": "array", "items": NONBLANK_TEXT, "minItems": 1, "uniqueItems": True}],
 }
 WAIVER_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -58,9 +56,9 @@ WAIVER_SCHEMA: dict[str, Any] = {
         "checks": _NAMES,
         "hosts": _NAMES,
         "type": {"enum": list(TYPES)},
-        "justification": _TEXT,
-        "requested_by": _TEXT,
-        "approved_by": _TEXT,
+        "justification": NONBLANK_TEXT,
+        "requested_by": NONBLANK_TEXT,
+        "approved_by": NONBLANK_TEXT,
         "approved_on": _DATE,
         "expires": _DATE,
         "note": {"type": "string"},

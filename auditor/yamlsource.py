@@ -222,6 +222,9 @@ def _reject_duplicate_keys(root: yaml.Node | None, name: str, error_type: type[I
 
 # --- JSON Schema, its first violation named by file, line and field ------------------------------
 
+# Text a person wrote that must say something (a name, a justification): not empty, not only blanks.
+NONBLANK_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
 # Text a report shows in either of its languages.
 BILINGUAL_TEXT: dict[str, Any] = {
     "type": "object",

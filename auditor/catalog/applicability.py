@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from auditor.catalog import Catalog
-from auditor.catalog.checks import schema_errors
-from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import CatalogError
+from auditor.yamlsource import NONBLANK_TEXT, load_yaml, schema_errors
 
 REASONS = ("risk", "legal", "contract", "business")
-_TEXT = {"type": "string", "minLength": 1, "pattern": r"\S"}
 SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -42,11 +40,11 @@ SCHEMA: dict[str, Any] = {
             "properties": {
                 "edition": {"enum": ["2013", "2022"]},
                 "version": {"type": ["string", "number"]},
-                "owner": _TEXT,
-                "approver": _TEXT,
+                "owner": NONBLANK_TEXT,
+                "approver": NONBLANK_TEXT,
                 "date": {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-                "title": _TEXT,
-                "organisation": _TEXT,
+                "title": NONBLANK_TEXT,
+                "organisation": NONBLANK_TEXT,
             },
             "required": ["edition", "version", "owner", "approver", "date"],
             "additionalProperties": False,
@@ -60,7 +58,7 @@ SCHEMA: dict[str, Any] = {
                     "applicable": {"type": "boolean"},
                     "reasons": {"type": "array", "items": {"enum": list(REASONS)}, "uniqueItems": True},
                     "plan": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
-                    "exclusion": _TEXT,
+                    "exclusion": NONBLANK_TEXT,
                     "note": {"type": "string"},
                 },
                 "required": ["id", "applicable"],

@@ -222,8 +222,8 @@ def test_sources_are_merged_and_an_id_in_two_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_playbook_names_a_waiver_file_beside_it_or_lists_waivers(tmp_path: Path) -> None:
-    from auditor.catalog.yamlsource import load_yaml
     from auditor.errors import PlaybookError
+    from auditor.yamlsource import load_yaml
 
     catalog = load_catalog()
     (tmp_path / "w.yaml").write_text(GOOD, encoding="utf-8")
