@@ -1,0 +1,82 @@
+"""The tables of the history store (SQLAlchemy Core). A change here needs a migration in ``migrations``.
+
+A run's results.json is kept in pieces that can be queried (runs, hosts, results by status) and
+put back together exactly: each piece keeps its results.json text in ``body``, and evidence items
+live once in ``evidence``, named by the SHA-256 of their JSON.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+# The newest migration; a new store is created from this metadata and stamped with it.
+HEAD_REVISION = "0002"
+
+metadata = MetaData()
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(80), primary_key=True),
+    Column("started", String(40), nullable=False),
+    Column("finished", String(40)),  # null: the run did not end (killed)
+    Column("playbook", Text, nullable=False),
+    Column("inventory", Text, nullable=False),
+    Column("score", Float),
+    Column("coverage", Float),
+    Column("hosts", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("document", Text),  # results.json without hosts; shared_evidence as evidence hashes
+    Index("runs_series", "playbook", "inventory", "started"),
+    Index("runs_started", "started"),
+)
+
+hosts = Table(
+    "hosts",
+    metadata,
+    Column("run_id", String(80), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("host_key", Text),
+    Column("score", Float),
+    Column("plan_tasks", Text, nullable=False),  # JSON object
+    Column("body", Text, nullable=False),  # the host's results.json entry without its results
+    ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+    Index("hosts_name", "name"),
+)
+
+results = Table(
+    "results",
+    metadata,
+    Column("run_id", String(80), primary_key=True),
+    Column("host", Text, primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("check_id", String(120), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("plan", Text, nullable=False),  # JSON list of plan tasks
+    Column("body", Text, nullable=False),  # the result without its evidence
+    Column("evidence", Text, nullable=False),  # JSON list of evidence hashes
+    ForeignKeyConstraint(["run_id", "host"], ["hosts.run_id", "hosts.name"], ondelete="CASCADE"),
+    Index("results_check", "check_id"),
+    Index("results_status", "run_id", "status"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
+)
