@@ -89,7 +89,9 @@ def running_postgres() -> Iterator[Server]:
         options = f"-k {sockets} -p {server.port} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
             server._as_server(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"),
-            check=True, capture_output=True, timeout=120,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         try:
             server.psql(f"CREATE ROLE {server.user} LOGIN PASSWORD '{server.password}'")
