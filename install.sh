@@ -48,6 +48,8 @@ if [ "$test_suite" = 1 ]; then
   packages="$packages debootstrap debian-archive-keyring wget iproute2 util-linux mount openssh-client"
   # this machine as an audited host, and the network probes
   packages="$packages openssh-server nftables iptables rsyslog sudo nmap"
+  # the history store's PostgreSQL tests start their own server from these binaries (as the postgres account)
+  packages="$packages postgresql"
   # the HTML report in a real browser (tests/integration); Ubuntu ships chromium only as a snap
   if [ "$(. /etc/os-release && echo "${ID:-}")" = ubuntu ]; then
     echo "install.sh: Ubuntu has no chromium .deb: the browser tests skip unless chromium (snap) is on PATH" >&2

@@ -1,4 +1,4 @@
-"""A real PostgreSQL 15 server for the tests: initdb into a temporary folder, started on a unix socket
+"""A real PostgreSQL server (15 on Debian 12) for the tests: initdb into a temporary folder, started on a unix socket
 folder and a free loopback port, stopped and removed afterwards.
 
 initdb refuses root: as root the server runs as the ``postgres`` account (``runuser``). The tests
@@ -19,7 +19,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PG_BIN = Path(os.environ.get("AUDITOR_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """Debian 12's PostgreSQL 15, else the newest one installed (Ubuntu 24.04 ships 16)."""
+    preferred = Path("/usr/lib/postgresql/15/bin")
+    if preferred.is_dir():
+        return preferred
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0
+    )
+    return found[-1] if found else preferred
+
+
+PG_BIN = Path(os.environ.get("AUDITOR_PG_BIN") or _pg_bin())
 ACCOUNT = "postgres"
 
 

@@ -60,7 +60,13 @@ class Store:
 
     def _engine(self, parsed: Any, backend: str) -> Engine:
         if backend != "sqlite":
-            return create_engine(parsed, pool_pre_ping=True)
+            try:
+                return create_engine(parsed, pool_pre_ping=True)
+            except ImportError as exc:
+                raise StoreError(
+                    f"history store {self.url}: its driver is not installed ({exc.name}): "
+                    "pip install 'auditor[postgresql]'"
+                ) from None
         if parsed.database and parsed.database != ":memory:":
             folder = Path(parsed.database).parent
             if not folder.is_dir():
