@@ -161,3 +161,55 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     for args in bad:
         proc = auditor(*args, "--db", db)
         assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr, args
+
+
+def test_a_killed_run_leaves_the_store_consistent(tmp_path: Path) -> None:
+    """SIGKILL while one host hangs: the run is listed incomplete, the host that finished is kept."""
+    import os
+    import signal
+    import time
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen()  # the kernel accepts; no SSH banner ever comes
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text(
+        f"me ansible_connection=local\nhung ansible_host=127.0.0.1 ansible_port={hung.getsockname()[1]}\n"
+    )
+    book = tmp_path / "quick.yaml"
+    book.write_text("name: quick\nplays:\n  - hosts: [all]\n    checks: ['LNX-SSH-*']\n    plan: [PT-AUTH]\n")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "run", "-i", str(inventory), "-p", str(book), "-o", str(out), "--db", db,
+         "--no-network", "--connect-timeout", "120", "--known-hosts", str(tmp_path / "kh")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        journal, deadline = out / "hosts.jsonl", time.monotonic() + 60
+        while time.monotonic() < deadline and not (journal.exists() and journal.read_text().strip()):
+            time.sleep(0.2)
+        assert journal.read_text().strip(), "the local host should finish while the other one hangs"
+        while time.monotonic() < deadline and recorded_hosts(db) < 1:  # its history row follows its journal line
+            time.sleep(0.2)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        hung.close()
+    runs = as_json(auditor("history", "list", "--db", db, "--format", "json"))
+    assert len(runs) == 1 and runs[0]["complete"] is False and runs[0]["finished"] is None and runs[0]["hosts"] == 1
+    shown = as_json(auditor("history", "show", runs[0]["id"], "--db", db, "--format", "json"))
+    assert [h["name"] for h in shown["host_results"]] == ["me"]
+    refused = auditor("history", "export", runs[0]["id"], "--db", db, "--output", str(tmp_path / "x"))
+    assert refused.returncode == 2 and "did not finish" in refused.stderr
+
+
+def recorded_hosts(db: str) -> int:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM hosts")).scalar() or 0)
+    except Exception:  # not created yet
+        return 0
+    finally:
+        engine.dispose()
