@@ -2,8 +2,8 @@
 
 Exit codes: 0 no failures, 1 failures found, 2 bad input (inventory, playbook, catalog,
 parameters), 3 run incomplete (interrupted, a host unreachable or in error, a check that could
-not be read: ``error``) or the environment failed (an output that cannot be written), 4 another
-run holds the output folder.
+not be read: ``error``) or the environment failed (an output that cannot be written, a history store
+that cannot be used: the run's files are still written), 4 another run holds the output folder.
 """
 
 from __future__ import annotations
