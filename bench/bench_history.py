@@ -56,8 +56,8 @@ def run_document(hosts: int, checks: int, seed: int, run_id: str, started: str) 
 
 def as_a_run(store: Store, document: dict[str, Any]) -> None:
     store.begin(document["run"])
-    for host in document["hosts"]:
-        store.add_host(document["run"]["id"], host)
+    for n, host in enumerate(document["hosts"]):
+        store.add_host(document["run"]["id"], host, n)
     store.finish(document)
 
 

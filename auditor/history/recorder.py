@@ -19,6 +19,7 @@ class Recorder:
         self.store: Store | None = None
         self.problem: str | None = None
         self.run_id: str | None = None
+        self.recorded = 0
 
     def _fail(self, exc: StoreError) -> None:
         self.problem = self.problem or f"{exc}; the run was not recorded in the history"
@@ -36,7 +37,8 @@ class Recorder:
         if self.store is None or self.run_id is None:
             return
         try:
-            self.store.add_host(self.run_id, host)
+            self.store.add_host(self.run_id, host, self.recorded)
+            self.recorded += 1
         except StoreError as exc:
             self._fail(exc)
 

@@ -61,7 +61,7 @@ class Store:
     def _engine(self, parsed: Any, backend: str) -> Engine:
         if backend != "sqlite":
             try:
-                return create_engine(parsed, pool_pre_ping=True)
+                return create_engine(parsed)
             except ImportError as exc:
                 raise StoreError(
                     f"history store {self.url}: its driver is not installed ({exc.name}): "
@@ -126,11 +126,10 @@ class Store:
                 )
             )
 
-    def add_host(self, run_id: str, host: dict[str, Any]) -> None:
-        """One finished host (journal-shaped: evidence complete), in its own transaction."""
+    def add_host(self, run_id: str, host: dict[str, Any], position: int) -> None:
+        """The ``position``-th finished host (journal-shaped: evidence complete), in its own transaction."""
         with self._tx() as conn:
-            position = conn.execute(select(func.count()).where(t.hosts.c.run_id == run_id)).scalar() or 0
-            self._insert_hosts(conn, run_id, [host], {}, first=position)
+            self._insert_hosts(conn, run_id, [host], first=position)
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(hosts=position + 1))
 
     def finish(self, document: dict[str, Any]) -> None:
@@ -156,15 +155,13 @@ class Store:
             if conn.execute(update(t.runs).where(t.runs.c.id == run["id"]).values(**row)).rowcount == 0:
                 conn.execute(insert(t.runs).values(id=run["id"], **row))
             self._insert_evidence(conn, {shared_refs[ref]: item for ref, item in shared.items()})
-            self._insert_hosts(conn, run["id"], document["hosts"], shared_refs)
+            self._insert_hosts(conn, run["id"], document["hosts"])
 
     def record(self, document: dict[str, Any]) -> None:
         """A whole results.json at once (an import, a benchmark)."""
         self.finish(document)
 
-    def _insert_hosts(
-        self, conn: Connection, run_id: str, hosts: list[dict[str, Any]], _shared: dict[str, str], first: int = 0
-    ) -> None:
+    def _insert_hosts(self, conn: Connection, run_id: str, hosts: list[dict[str, Any]], first: int = 0) -> None:
         host_rows, result_rows, evidence = [], [], {}
         for n, host in enumerate(hosts, start=first):
             host_rows.append(

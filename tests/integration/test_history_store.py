@@ -125,7 +125,7 @@ def test_a_killed_run_is_listed_incomplete_with_its_finished_hosts(store_url: st
     store = Store(store_url)
     doc = document("k", "2026-01-01T00:00:00Z", {"web01": {CHECKS[0]: "fail"}, "db01": {CHECKS[0]: "pass"}})
     store.begin(doc["run"])
-    store.add_host("k", doc["hosts"][0])  # then the process dies: finish never comes
+    store.add_host("k", doc["hosts"][0], 0)  # then the process dies: finish never comes
     assert store.runs() == [{"id": "k", "started": "2026-01-01T00:00:00Z", "finished": None, "playbook": "baseline",
                              "inventory": "hosts.ini", "score": None, "coverage": None, "hosts": 1,
                              "complete": False}]  # fmt: skip
