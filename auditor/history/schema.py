@@ -1,8 +1,8 @@
 """The tables of the history store (SQLAlchemy Core). A change here needs a migration in ``migrations``.
 
-A run's results.json is kept in pieces that can be queried (runs, hosts, results by status) and
-put back together exactly: each piece keeps its results.json text in ``body``, and evidence items
-live once in ``evidence``, named by the SHA-256 of their JSON.
+A run's results.json is kept in pieces that can be queried (runs, hosts, results by verdict) and
+put back together exactly. What many results share is stored once, named by the SHA-256 of its
+JSON: evidence items in ``evidence``, the catalog's texts of a check in ``check_texts``.
 """
 
 from __future__ import annotations
@@ -66,12 +66,23 @@ results = Table(
     Column("check_id", String(120), nullable=False),
     Column("status", String(16), nullable=False),
     Column("severity", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
     Column("plan", Text, nullable=False),  # JSON list of plan tasks
-    Column("body", Text, nullable=False),  # the result without its evidence
-    Column("evidence", Text, nullable=False),  # JSON list of evidence hashes
+    Column("check_text", String(64), nullable=False),  # check_texts.sha256: title, controls, remediation…
+    Column("extra", Text),  # JSON of any other key the result has, or null
+    Column("evidence", Text, nullable=False),  # evidence.sha256 of each item, comma-separated
     ForeignKeyConstraint(["run_id", "host"], ["hosts.run_id", "hosts.name"], ondelete="CASCADE"),
     Index("results_check", "check_id"),
     Index("results_status", "run_id", "status"),
+)
+
+# What every host's result of a check repeats (title, severity, ISO controls, plan tasks, remediation in
+# two languages): most of a result's bytes, stored once.
+check_texts = Table(
+    "check_texts",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("body", Text, nullable=False),
 )
 
 evidence = Table(

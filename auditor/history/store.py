@@ -34,9 +34,46 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def canonical(item: Any) -> str:
+    return json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def evidence_hash(item: dict[str, Any]) -> str:
-    canonical = json.dumps(item, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical(item).encode("utf-8")).hexdigest()
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+# A result's own keys; every other key is the check's text, the same on every host (stored once).
+OWN_KEYS = ("check", "status", "reason", "evidence")
+TEXT_KEYS = ("title", "severity", "iso27001", "plan", "remediation")
+# results.json's order of a result's keys, restored on export (JSON equality does not need it; readers do).
+RESULT_ORDER = ("check", "title", "status", "severity", "iso27001", "plan", "reason", "remediation", "evidence")
+
+
+class _CheckTexts:
+    """The check texts of a batch of results, hashed once per check unless a result's texts differ."""
+
+    keys = TEXT_KEYS
+
+    def __init__(self) -> None:
+        self._seen: dict[str, tuple[dict[str, Any], str, str]] = {}
+        self.bodies: dict[str, str] = {}
+
+    def of(self, result: dict[str, Any]) -> tuple[str, str]:
+        """(hash of the texts, plan tasks as JSON)."""
+        texts = {k: result[k] for k in TEXT_KEYS if k in result}
+        seen = self._seen.get(result["check"])
+        if seen is not None and seen[0] == texts:
+            return seen[1], seen[2]
+        body = canonical(texts)
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        self.bodies[digest] = body
+        plan = _json(texts.get("plan", []))
+        self._seen[result["check"]] = (texts, digest, plan)
+        return digest, plan
 
 
 def _first_line(exc: BaseException) -> str:
@@ -154,7 +191,7 @@ class Store:
             conn.execute(delete(t.hosts).where(t.hosts.c.run_id == run["id"]))
             if conn.execute(update(t.runs).where(t.runs.c.id == run["id"]).values(**row)).rowcount == 0:
                 conn.execute(insert(t.runs).values(id=run["id"], **row))
-            self._insert_evidence(conn, {shared_refs[ref]: item for ref, item in shared.items()})
+            self._insert_once(conn, "evidence", {shared_refs[ref]: canonical(item) for ref, item in shared.items()})
             self._insert_hosts(conn, run["id"], document["hosts"])
 
     def record(self, document: dict[str, Any]) -> None:
@@ -162,12 +199,16 @@ class Store:
         self.finish(document)
 
     def _insert_hosts(self, conn: Connection, run_id: str, hosts: list[dict[str, Any]], first: int = 0) -> None:
-        host_rows, result_rows, evidence = [], [], {}
+        host_rows: list[dict[str, Any]] = []
+        result_rows: list[tuple[Any, ...]] = []
+        evidence: dict[str, str] = {}
+        texts = _CheckTexts()
         for n, host in enumerate(hosts, start=first):
+            name = host["name"]
             host_rows.append(
                 {
                     "run_id": run_id,
-                    "name": host["name"],
+                    "name": name,
                     "position": n,
                     "status": host["status"],
                     "host_key": host.get("host_key"),
@@ -179,37 +220,36 @@ class Store:
             for i, result in enumerate(host["results"]):
                 hashes = []
                 for item in result["evidence"]:
-                    digest = evidence_hash(item)
-                    evidence.setdefault(digest, item)
+                    body = canonical(item)
+                    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+                    evidence.setdefault(digest, body)
                     hashes.append(digest)
+                text_hash, plan = texts.of(result)
+                extra = {k: v for k, v in result.items() if k not in OWN_KEYS and k not in texts.keys}
                 result_rows.append(
-                    {
-                        "run_id": run_id,
-                        "host": host["name"],
-                        "position": i,
-                        "check_id": result["check"],
-                        "status": result["status"],
-                        "severity": result["severity"],
-                        "plan": _json(result.get("plan", [])),
-                        "body": _json({k: ([] if k == "evidence" else v) for k, v in result.items()}),
-                        "evidence": _json(hashes),
-                    }
-                )
-        self._insert_evidence(conn, evidence)
+                    (run_id, name, i, result["check"], result["status"], result["severity"], result["reason"],
+                     plan, text_hash, _json(extra) if extra else None, ",".join(hashes))
+                )  # fmt: skip
+        self._insert_once(conn, "evidence", evidence)
+        self._insert_once(conn, "check_texts", texts.bodies)
         if host_rows:
             conn.execute(insert(t.hosts), host_rows)
         if result_rows:
-            conn.execute(insert(t.results), result_rows)
+            # The driver's executemany directly: per-row parameter handling in SQLAlchemy cost more than SQLite.
+            columns = [c.name for c in t.results.columns]
+            conn.exec_driver_sql(
+                f"INSERT INTO results ({', '.join(columns)}) VALUES ({', '.join([_marker(conn)] * len(columns))})",
+                result_rows,
+            )
 
-    def _insert_evidence(self, conn: Connection, items: dict[str, dict[str, Any]]) -> None:
-        if not items:
+    @staticmethod
+    def _insert_once(conn: Connection, table: str, rows: dict[str, str]) -> None:
+        """Content-addressed rows: one already stored (by this run or another) is left as it is."""
+        if not rows:
             return
-        if conn.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        rows = [{"sha256": digest, "body": _json(item)} for digest, item in items.items()]
-        conn.execute(dialect_insert(t.evidence).on_conflict_do_nothing(index_elements=["sha256"]), rows)
+        m = _marker(conn)
+        conflict = "ON CONFLICT (sha256) DO NOTHING"
+        conn.exec_driver_sql(f"INSERT INTO {table} (sha256, body) VALUES ({m}, {m}) {conflict}", list(rows.items()))
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -250,10 +290,13 @@ class Store:
             if head_text is None:
                 raise LookupError(f"run {run_id} did not finish (killed?): it wrote no results.json to export")
             head = json.loads(head_text)
-            results: dict[str, list[tuple[dict[str, Any], list[str]]]] = {}
-            query = select(t.results.c.host, t.results.c.body, t.results.c.evidence).where(t.results.c.run_id == run_id)
-            for row in conn.execute(query.order_by(t.results.c.host, t.results.c.position)):
-                results.setdefault(row.host, []).append((json.loads(row.body), json.loads(row.evidence)))
+            c = t.results.c
+            query = (
+                select(c.host, c.check_id, c.status, c.reason, c.check_text, c.extra, c.evidence)
+                .where(c.run_id == run_id)
+                .order_by(c.host, c.position)
+            )
+            rows = list(conn.execute(query))
             hosts = list(
                 conn.execute(
                     select(t.hosts.c.name, t.hosts.c.body)
@@ -262,14 +305,23 @@ class Store:
                 )
             )
             wanted = set(head.get("shared_evidence", {}).values())
-            wanted.update(h for items in results.values() for _, hashes in items for h in hashes)
-            evidence = self._evidence(conn, wanted)
+            for row in rows:
+                if row.evidence:
+                    wanted.update(row.evidence.split(","))
+            evidence = self._by_hash(conn, t.evidence, wanted)
+            texts = self._by_hash(conn, t.check_texts, {row.check_text for row in rows})
+        results: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            merged = {"check": row.check_id, **texts[row.check_text], "status": row.status, "reason": row.reason}
+            if row.extra:
+                merged.update(json.loads(row.extra))
+            merged["evidence"] = [evidence[h] for h in row.evidence.split(",")] if row.evidence else []
+            ordered = {k: merged[k] for k in RESULT_ORDER if k in merged}
+            results.setdefault(row.host, []).append(ordered | merged)
         document_hosts = []
         for row in hosts:
             host = json.loads(row.body)
-            host["results"] = [
-                {**body, "evidence": [evidence[h] for h in hashes]} for body, hashes in results.get(row.name, [])
-            ]
+            host["results"] = results.get(row.name, [])
             document_hosts.append(host)
         head["hosts"] = document_hosts
         if "shared_evidence" in head:
@@ -277,13 +329,11 @@ class Store:
         return head
 
     @staticmethod
-    def _evidence(conn: Connection, hashes: set[str], batch: int = 500) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
+    def _by_hash(conn: Connection, table: Any, hashes: set[str], batch: int = 500) -> dict[str, Any]:
+        found: dict[str, Any] = {}
         ordered = sorted(hashes)
         for i in range(0, len(ordered), batch):
-            query = select(t.evidence.c.sha256, t.evidence.c.body).where(
-                t.evidence.c.sha256.in_(ordered[i : i + batch])
-            )
+            query = select(table.c.sha256, table.c.body).where(table.c.sha256.in_(ordered[i : i + batch]))
             found.update((row.sha256, json.loads(row.body)) for row in conn.execute(query))
         return found
 
@@ -328,19 +378,22 @@ class Store:
             return
         with self._tx() as conn:
             if conn.dialect.name == "postgresql":
-                # A run recording meanwhile waits: its evidence cannot be collected between insert and use.
-                conn.exec_driver_sql("LOCK TABLE evidence IN SHARE ROW EXCLUSIVE MODE")
+                # A run recording meanwhile waits: its rows cannot be collected between insert and use.
+                conn.exec_driver_sql("LOCK TABLE evidence, check_texts IN SHARE ROW EXCLUSIVE MODE")
             for table, column in ((t.results, t.results.c.run_id), (t.hosts, t.hosts.c.run_id), (t.runs, t.runs.c.id)):
                 conn.execute(delete(table).where(column.in_(run_ids)))
             used: set[str] = set()
-            for (hashes,) in conn.execute(select(t.results.c.evidence)):
-                used.update(json.loads(hashes))
+            used_texts: set[str] = set()
+            for hashes, text in conn.execute(select(t.results.c.evidence, t.results.c.check_text)):
+                if hashes:
+                    used.update(hashes.split(","))
+                used_texts.add(text)
             for (head,) in conn.execute(select(t.runs.c.document).where(t.runs.c.document.is_not(None))):
                 used.update(json.loads(head).get("shared_evidence", {}).values())
-            stored = [row.sha256 for row in conn.execute(select(t.evidence.c.sha256))]
-            unused = [h for h in stored if h not in used]
-            for i in range(0, len(unused), 500):
-                conn.execute(delete(t.evidence).where(t.evidence.c.sha256.in_(unused[i : i + 500])))
+            for table, keep in ((t.evidence, used), (t.check_texts, used_texts)):
+                unused = [row.sha256 for row in conn.execute(select(table.c.sha256)) if row.sha256 not in keep]
+                for i in range(0, len(unused), 500):
+                    conn.execute(delete(table).where(table.c.sha256.in_(unused[i : i + 500])))
 
 
 def open_store(url: str) -> Store:

@@ -1,4 +1,4 @@
-"""The first history schema: runs, hosts, results, evidence.
+"""The first history schema: runs, hosts, results, the texts of checks, evidence.
 
 Revision ID: 0001
 Revises:
@@ -51,12 +51,19 @@ def upgrade() -> None:
         sa.Column("check_id", sa.String(120), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
         sa.Column("plan", sa.Text, nullable=False),
-        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("check_text", sa.String(64), nullable=False),
+        sa.Column("extra", sa.Text),
         sa.Column("evidence", sa.Text, nullable=False),
         sa.ForeignKeyConstraint(["run_id", "host"], ["hosts.run_id", "hosts.name"], ondelete="CASCADE"),
     )
     op.create_index("results_check", "results", ["check_id"])
+    op.create_table(
+        "check_texts",
+        sa.Column("sha256", sa.String(64), primary_key=True),
+        sa.Column("body", sa.Text, nullable=False),
+    )
     op.create_table(
         "evidence",
         sa.Column("sha256", sa.String(64), primary_key=True),
@@ -65,5 +72,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("evidence", "results", "hosts", "runs"):
+    for table in ("evidence", "check_texts", "results", "hosts", "runs"):
         op.drop_table(table)
