@@ -75,3 +75,18 @@ def diff_runs(store: Store, run_a: str, run_b: str) -> dict[str, Any]:
         "hosts_removed": sorted(hosts_before.keys() - hosts_after.keys()),
         "host_keys_changed": keys_changed,
     }
+
+
+UNDECIDED = ("error", "unknown")
+
+
+def drift(changes: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """What a drift notice reports of a ``diff_runs`` result: new failures, fixed, new errors, changed keys.
+    Empty lists everywhere: nothing drifted."""
+    moved = changes["changes"]
+    return {
+        "new_failures": [c for c in moved if c["after"] == "fail"],
+        "fixed": [c for c in moved if c["before"] == "fail" and c["after"] == "pass"],
+        "new_errors": [c for c in moved if c["after"] in UNDECIDED and c["before"] not in UNDECIDED],
+        "host_keys_changed": list(changes["host_keys_changed"]),
+    }

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from auditor.catalog import load_catalog
 from auditor.history import schema as t
-from auditor.history.diff import diff_runs, last_two, previous_run
+from auditor.history.diff import diff_runs, drift, last_two, previous_run
 from auditor.history.migrate import upgrade
 from auditor.history.prune import prune
 from auditor.history.store import Store
@@ -108,6 +108,12 @@ def test_diff_lists_only_what_differs(store_url: str) -> None:
         "host_keys_changed": [{"host": "db01", "before": KEY_A, "after": KEY_B}],
     }
     assert last_two(store) == ("a", "b")
+    assert drift(diff_runs(store, "a", "b")) == {
+        "new_failures": [{"host": "web01", "check": CHECKS[0], "before": "pass", "after": "fail"}],
+        "fixed": [],
+        "new_errors": [],
+        "host_keys_changed": [{"host": "db01", "before": KEY_A, "after": KEY_B}],
+    }
 
 
 def test_previous_run_is_of_the_same_playbook_and_inventory(store_url: str) -> None:
