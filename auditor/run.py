@@ -184,7 +184,7 @@ def _run(
                 cancel.stop.set()
                 return
             if recorder is not None:
-                recorder.host(host)
+                recorder.host(line)
         if hooks.on_host:
             hooks.on_host(result)
 

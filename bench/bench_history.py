@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -119,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--pg-url", help="a PostgreSQL database to use (its contents are added to)")
     ap.add_argument("--no-postgres", action="store_true")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that a throwaway server is stopped
     docs = [
         run_document(args.hosts, args.checks, 85, "big-1", "2026-01-01T00:00:00Z"),
         run_document(args.hosts, args.checks, 86, "big-2", "2026-01-02T00:00:00Z"),

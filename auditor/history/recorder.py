@@ -33,7 +33,8 @@ class Recorder:
         except StoreError as exc:
             self._fail(exc)
 
-    def host(self, host: dict[str, Any]) -> None:
+    def host(self, host: dict[str, Any] | str) -> None:
+        """A finished host: its journal line (or its dict)."""
         if self.store is None or self.run_id is None:
             return
         try:
@@ -51,7 +52,7 @@ class Recorder:
             self._fail(exc)
 
     def report_history(self, run_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        """The previous run's results.json and the score trend up to this run, for the report."""
+        """The previous run's outline (its verdicts and keys) and the score trend up to this run, for the report."""
         if self.store is None:
             return None, []
         try:
@@ -75,4 +76,4 @@ def report_history(store: Store, run_id: str) -> tuple[dict[str, Any] | None, li
     points = trend(
         store, TREND_RUNS, playbook=run["playbook"], inventory=run["inventory"], until=(run["started"], run_id)
     )
-    return store.document(before), points
+    return store.outline(before), points

@@ -42,6 +42,17 @@ runs = Table(
     Index("runs_started", "started"),
 )
 
+# A running run's finished hosts, each as its journal line (one insert per host, nothing to compute):
+# what a killed run keeps. The run's end replaces them by hosts and results.
+journal = Table(
+    "journal",
+    metadata,
+    Column("run_id", String(80), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
+    ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+)
+
 hosts = Table(
     "hosts",
     metadata,

@@ -2,10 +2,10 @@
 
 A run is recorded in three steps, so that a run killed at any moment leaves a consistent store:
 ``begin`` inserts the run row (not finished, not complete) before any host is contacted; ``add_host``
-records each host as it finishes, in its own transaction (a killed run keeps them); ``finish``
-replaces them, in one transaction, by the hosts of results.json as written (their evidence may then
-refer to ``shared_evidence``) and marks the run finished. Each evidence item is stored once, named
-by the SHA-256 of its JSON.
+records each host as it finishes, as its journal line in one insert of its own (a killed run keeps
+them, and the audit barely waits); ``finish`` replaces them, in one transaction, by the hosts and
+results of results.json as written (their evidence may then refer to ``shared_evidence``) and marks
+the run finished. Each evidence item is stored once, named by the SHA-256 of its JSON.
 """
 
 from __future__ import annotations
@@ -163,10 +163,11 @@ class Store:
                 )
             )
 
-    def add_host(self, run_id: str, host: dict[str, Any], position: int) -> None:
-        """The ``position``-th finished host (journal-shaped: evidence complete), in its own transaction."""
+    def add_host(self, run_id: str, host: dict[str, Any] | str, position: int) -> None:
+        """The ``position``-th finished host (its journal line, or the dict of it), in its own transaction."""
+        body = host.strip() if isinstance(host, str) else _json(host)
         with self._tx() as conn:
-            self._insert_hosts(conn, run_id, [host], first=position)
+            conn.execute(insert(t.journal).values(run_id=run_id, position=position, body=body))
             conn.execute(update(t.runs).where(t.runs.c.id == run_id).values(hosts=position + 1))
 
     def finish(self, document: dict[str, Any]) -> None:
@@ -187,6 +188,7 @@ class Store:
             "document": _json(head),
         }
         with self._tx() as conn:
+            conn.execute(delete(t.journal).where(t.journal.c.run_id == run["id"]))
             conn.execute(delete(t.results).where(t.results.c.run_id == run["id"]))
             conn.execute(delete(t.hosts).where(t.hosts.c.run_id == run["id"]))
             if conn.execute(update(t.runs).where(t.runs.c.id == run["id"]).values(**row)).rowcount == 0:
@@ -337,11 +339,22 @@ class Store:
             found.update((row.sha256, json.loads(row.body)) for row in conn.execute(query))
         return found
 
+    @staticmethod
+    def _journal(conn: Connection, run_id: str) -> list[dict[str, Any]]:
+        """The finished hosts of a run that did not end (killed), as it journaled them."""
+        query = select(t.journal.c.body).where(t.journal.c.run_id == run_id).order_by(t.journal.c.position)
+        return [json.loads(body) for (body,) in conn.execute(query)]
+
     def statuses(self, run_id: str) -> dict[tuple[str, str], str]:
         """(host, check) -> verdict of one run."""
         query = select(t.results.c.host, t.results.c.check_id, t.results.c.status).where(t.results.c.run_id == run_id)
         with self._tx() as conn:
-            return {(row.host, row.check_id): row.status for row in conn.execute(query)}
+            found = {(row.host, row.check_id): row.status for row in conn.execute(query)}
+            if not found:
+                found = {
+                    (h["name"], r["check"]): r["status"] for h in self._journal(conn, run_id) for r in h["results"]
+                }
+        return found
 
     def hosts(self, run_id: str) -> dict[str, dict[str, Any]]:
         """name -> status, host_key, plan_tasks of one run's hosts."""
@@ -349,10 +362,36 @@ class Store:
             t.hosts.c.run_id == run_id
         )
         with self._tx() as conn:
-            return {
+            found = {
                 row.name: {"status": row.status, "host_key": row.host_key, "plan_tasks": json.loads(row.plan_tasks)}
                 for row in conn.execute(query)
             }
+            if not found:
+                found = {
+                    h["name"]: {"status": h["status"], "host_key": h.get("host_key"), "plan_tasks": h["plan_tasks"]}
+                    for h in self._journal(conn, run_id)
+                }
+        return found
+
+    def outline(self, run_id: str) -> dict[str, Any]:
+        """What the report compares with a previous run, without its evidence: run, score, each host's key
+        and verdicts. Much cheaper than ``document`` on a large run."""
+        with self._tx() as conn:
+            head_text = conn.execute(select(t.runs.c.document).where(t.runs.c.id == run_id)).scalar()
+            if head_text is None:
+                raise LookupError(f"run {run_id} did not finish (killed?)")
+            head = json.loads(head_text)
+            c = t.results.c
+            verdicts: dict[str, list[dict[str, str]]] = {}
+            query = select(c.host, c.check_id, c.status).where(c.run_id == run_id).order_by(c.host, c.position)
+            for host, check, status in conn.execute(query):
+                verdicts.setdefault(host, []).append({"check": check, "status": status})
+            query = select(t.hosts.c.name, t.hosts.c.host_key).where(t.hosts.c.run_id == run_id)
+            hosts = [
+                {"name": name, **({"host_key": key} if key else {}), "results": verdicts.get(name, [])}
+                for name, key in conn.execute(query.order_by(t.hosts.c.position))
+            ]
+        return {"run": head["run"], "score": head["score"], "hosts": hosts}
 
     def result_rows(self, run_ids: list[str]) -> list[Any]:
         """(run_id, host, check_id, status, severity, plan JSON) rows of these runs."""
@@ -380,8 +419,9 @@ class Store:
             if conn.dialect.name == "postgresql":
                 # A run recording meanwhile waits: its rows cannot be collected between insert and use.
                 conn.exec_driver_sql("LOCK TABLE evidence, check_texts IN SHARE ROW EXCLUSIVE MODE")
-            for table, column in ((t.results, t.results.c.run_id), (t.hosts, t.hosts.c.run_id), (t.runs, t.runs.c.id)):
-                conn.execute(delete(table).where(column.in_(run_ids)))
+            for table in (t.results, t.hosts, t.journal):
+                conn.execute(delete(table).where(table.c.run_id.in_(run_ids)))
+            conn.execute(delete(t.runs).where(t.runs.c.id.in_(run_ids)))
             used: set[str] = set()
             used_texts: set[str] = set()
             for hashes, text in conn.execute(select(t.results.c.evidence, t.results.c.check_text)):

@@ -208,7 +208,7 @@ def recorded_hosts(db: str) -> int:
     engine = create_engine(db)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(text("SELECT count(*) FROM hosts")).scalar() or 0)
+            return int(conn.execute(text("SELECT count(*) FROM journal")).scalar() or 0)
     except Exception:  # not created yet
         return 0
     finally:

@@ -215,3 +215,14 @@ def test_the_migrations_build_the_schema_the_code_uses(store_url: str) -> None:
         differences = compare_metadata(MigrationContext.configure(conn), t.metadata)
     engine.dispose()
     assert differences == []
+
+
+def test_the_outline_gives_the_report_the_same_changes_as_the_whole_run(store_url: str) -> None:
+    from auditor.report.view import diff
+
+    store = Store(store_url)
+    a = document("a", "2026-01-01T00:00:00Z", {"web01": {CHECKS[0]: "pass", CHECKS[1]: "fail"}}, {"web01": KEY_A})
+    b = document("b", "2026-01-02T00:00:00Z", {"web01": {CHECKS[0]: "fail", CHECKS[1]: "pass"}}, {"web01": KEY_B})
+    store.record(a)
+    assert diff(store.outline("a"), b) == diff(a, b)
+    assert diff(a, b).host_keys_changed and diff(a, b).new_failures and diff(a, b).fixed

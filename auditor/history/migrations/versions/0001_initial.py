@@ -1,4 +1,4 @@
-"""The first history schema: runs, hosts, results, the texts of checks, evidence.
+"""The first history schema: runs, the journal of a running run, hosts, results, the texts of checks, evidence.
 
 Revision ID: 0001
 Revises:
@@ -31,6 +31,13 @@ def upgrade() -> None:
     )
     op.create_index("runs_series", "runs", ["playbook", "inventory", "started"])
     op.create_index("runs_started", "runs", ["started"])
+    op.create_table(
+        "journal",
+        sa.Column("run_id", sa.String(80), primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.ForeignKeyConstraint(["run_id"], ["runs.id"], ondelete="CASCADE"),
+    )
     op.create_table(
         "hosts",
         sa.Column("run_id", sa.String(80), primary_key=True),
@@ -72,5 +79,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("evidence", "check_texts", "results", "hosts", "runs"):
+    for table in ("evidence", "check_texts", "results", "hosts", "journal", "runs"):
         op.drop_table(table)
