@@ -10,8 +10,10 @@ the run finished. Each evidence item is stored once, named by the SHA-256 of its
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,9 +107,14 @@ class Store:
                     "pip install 'auditor[postgresql]'"
                 ) from None
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).parent
-            if not folder.is_dir():
-                folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+            path = Path(parsed.database)
+            if not path.parent.is_dir():
+                path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+            if not path.exists():
+                # Hosts' outputs are in there: readable by its owner only (SQLite gives its -wal and -shm
+                # files the same mode).
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
@@ -180,7 +187,7 @@ class Store:
             "started": run["started"],
             "finished": run["finished"],
             "playbook": run["playbook"],
-            "inventory": run["inventory"],
+            "inventory": run.get("inventory", ""),
             "score": document["score"]["value"],
             "coverage": document["score"]["coverage"],
             "hosts": len(document["hosts"]),

@@ -226,3 +226,11 @@ def test_the_outline_gives_the_report_the_same_changes_as_the_whole_run(store_ur
     store.record(a)
     assert diff(store.outline("a"), b) == diff(a, b)
     assert diff(a, b).host_keys_changed and diff(a, b).new_failures and diff(a, b).fixed
+
+
+def test_a_new_sqlite_store_is_readable_by_its_owner_only(tmp_path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'new' / 'history.db'}")
+    store.record(document("r", "2026-01-01T00:00:00Z", {"web01": {CHECKS[0]: "pass"}}))
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    for path in (tmp_path / "new").iterdir():  # the database, its -wal and -shm
+        assert path.stat().st_mode & 0o077 == 0, path
