@@ -52,6 +52,8 @@ if [ "$test_suite" = 1 ]; then
   packages="$packages systemd"
   # evidence packs checked as an inspector does: unzip, then ssh-keygen -Y verify and sha256sum -c
   packages="$packages unzip"
+  # the history store's PostgreSQL tests start their own server from these binaries (as the postgres account)
+  packages="$packages postgresql"
   # the HTML report in a real browser (tests/integration); Ubuntu ships chromium only as a snap
   if [ "$(. /etc/os-release && echo "${ID:-}")" = ubuntu ]; then
     echo "install.sh: Ubuntu has no chromium .deb: the browser tests skip unless chromium (snap) is on PATH" >&2

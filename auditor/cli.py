@@ -2,8 +2,8 @@
 
 Exit codes: 0 no failures, 1 failures found, 2 bad input (inventory, playbook, catalog,
 parameters), 3 run incomplete (interrupted, a host unreachable or in error, a check that could
-not be read: ``error``) or the environment failed (an output that cannot be written), 4 another
-run holds the output folder or the run lock.
+not be read: ``error``) or the environment failed (an output that cannot be written, a history store
+that cannot be used: the run's files are still written), 4 another run holds the output folder or the run lock.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
+from auditor.history.url import StoreError, chosen_url
 from auditor.model import HostResult
 from auditor.network.plans import split as split_network
 from auditor.output import FolderBusy, OutputError, write_file
@@ -43,7 +44,6 @@ from auditor.run import (
     Interrupted,
     audit,
     connect_options,
-    drift_diff,
     prepare,
 )
 from auditor.yamlsource import read_source
@@ -59,6 +59,9 @@ def main() -> None:
         exc.show()
         code = EXIT_BAD_INPUT
     except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        code = exc.exit_code
+    except StoreError as exc:  # the history store: the environment
         click.echo(f"error: {exc}", err=True)
         code = exc.exit_code
     except FolderBusy as exc:
@@ -81,6 +84,15 @@ def main() -> None:
 @click.version_option(package_name="auditor")
 def cli() -> None:
     """Information-security compliance auditor (ISO/IEC 27001, TCVN ISO/IEC 27001, Vietnamese plan tasks)."""
+
+
+_db_option = click.option(
+    "--db",
+    metavar="URL",
+    help="History store (SQLAlchemy URL: sqlite:///FILE, postgresql+psycopg://…). "
+    "Default: $AUDITOR_DB, else /var/lib/auditor/history.db (root) or $XDG_DATA_HOME/auditor/history.db.",
+)
+_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
 # Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.
@@ -204,6 +216,8 @@ def _notice_settings(options: dict[str, Any]) -> Any:
     help="Waivers file: approved, expiring exceptions (also the playbook's waivers: and EVIDENCE_DIR/waivers.yaml).",
 )
 @notify_options
+@_db_option
+@click.option("--no-history", is_flag=True, help="Do not record this run in the history store.")
 def run(
     inventory: str | None,
     playbook: str,
@@ -221,9 +235,11 @@ def run(
     output_root: str | None,
     lock: str | None,
     waivers: str | None,
+    db: str | None,
+    no_history: bool,
     **notice_options: Any,
 ) -> None:
-    """Audit hosts with a playbook; write results.json and report.html."""
+    """Audit hosts with a playbook; write results.json and report.html; record the run in the history."""
     from auditor import runlock
 
     if output is not None and not output.strip():
@@ -247,15 +263,18 @@ def run(
         lock,
         None if output_root is None else Path(output_root),
         waivers,
+        None if no_history else chosen_url(db),
     )
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
         outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
         click.echo(f"error: {outcome.problem}", err=True)
+    if outcome.history_problem:
+        click.echo(f"error: {outcome.history_problem} (its files are in {outcome.out_dir})", err=True)
     code = outcome.exit_code
     if notices is not None:
-        code = _send_notices(notices, drift_diff(outcome), code)
+        code = _send_notices(notices, outcome.since_previous, code)
     if outcome.stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
         sys.stdout.flush()
         sys.stderr.flush()
@@ -810,3 +829,101 @@ def soa(
     statement = soa_mod.write(load_catalog(), edition, results, run_id, applicability, fmt, lang, output)
     counts = ", ".join(f"{k}: {v}" for k, v in statement["counts"].items())
     click.echo(f"{output}: {len(statement['controls'])} controls ({counts})")
+
+
+# --- history: list | show | export | prune; diff; trend --------------------------------------------------------
+
+
+def _emit(data: Any, fmt: str, text: list[str]) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, ensure_ascii=False, indent=1))
+    else:
+        for line in text:
+            click.echo(_shown(line).replace("\u2409", "\t"))
+
+
+@cli.group()
+def history() -> None:
+    """Recorded runs: list, show, export, prune."""
+
+
+@history.command("list")
+@_db_option
+@_format_option
+def history_list(db: str | None, fmt: str) -> None:
+    """Every recorded run, newest first."""
+    from auditor.history import commands
+
+    runs = commands.list_runs(commands.open_chosen(db))
+    _emit(runs, fmt, commands.runs_text(runs))
+
+
+@history.command("show")
+@click.argument("run_id", metavar="RUN")
+@_db_option
+@_format_option
+def history_show(run_id: str, db: str | None, fmt: str) -> None:
+    """One run and its hosts (RUN: an id, or its unique beginning)."""
+    from auditor.history import commands
+
+    shown = commands.show(commands.open_chosen(db), run_id)
+    _emit(shown, fmt, commands.show_text(shown))
+
+
+@history.command("export")
+@click.argument("run_id", metavar="RUN")
+@click.option("--output", "-o", type=click.Path(), required=True, help="Folder for results.json and report.html.")
+@click.option("--force", is_flag=True, help="Replace a previous run's files in the folder.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Report language.")
+@_db_option
+@_format_option
+def history_export(run_id: str, output: str, force: bool, lang: str, db: str | None, fmt: str) -> None:
+    """Write the run's results.json (as it was written) and its report into a folder."""
+    from auditor.history import commands
+
+    out = commands.export(commands.open_chosen(db), run_id, Path(output), force, lang)
+    _emit({"output": str(out)}, fmt, [str(out / "results.json"), str(out / "report.html")])
+
+
+@history.command("prune")
+@click.option("--keep-days", type=click.IntRange(0), help="Remove runs started more than N days ago.")
+@click.option("--keep-last", type=click.IntRange(1), help="Keep the N newest runs, remove the others.")
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
+@_db_option
+@_format_option
+def history_prune(keep_days: int | None, keep_last: int | None, dry_run: bool, db: str | None, fmt: str) -> None:
+    """Remove old runs (never the newest) and the evidence only they used; print what goes."""
+    from auditor.history import commands
+
+    removed = commands.prune(commands.open_chosen(db), keep_days, keep_last, dry_run)
+    _emit(removed, fmt, commands.prune_text(removed, dry_run))
+
+
+@cli.command("diff")
+@click.argument("run_a", required=False, metavar="[RUN_A]")
+@click.argument("run_b", required=False, metavar="[RUN_B]")
+@_db_option
+@_format_option
+def diff_command(run_a: str | None, run_b: str | None, db: str | None, fmt: str) -> None:
+    """What changed from RUN_A to RUN_B (default: the last two runs of the same playbook and inventory)."""
+    from auditor.history import commands
+
+    changes = commands.diff(commands.open_chosen(db), run_a, run_b)
+    _emit(changes, fmt, commands.diff_text(changes))
+
+
+@cli.command("trend")
+@click.option("--plan-task", metavar="PT-X", help="Only the checks of this plan task.")
+@click.option("--host", metavar="H", help="Only this host's results.")
+@click.option("--check", "check_id", metavar="ID", help="Only this check, on every host.")
+@click.option("--last", type=click.IntRange(1), default=10, show_default=True, help="How many runs.")
+@_db_option
+@_format_option
+def trend_command(
+    plan_task: str | None, host: str | None, check_id: str | None, last: int, db: str | None, fmt: str
+) -> None:
+    """Score and verdict counts per run, oldest first, over the newest run's playbook and inventory."""
+    from auditor.history import commands
+
+    points = commands.trend_points(commands.open_chosen(db), last, plan_task, host, check_id)
+    _emit(points, fmt, commands.trend_text(points))

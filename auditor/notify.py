@@ -30,9 +30,8 @@ from typing import Any
 
 from auditor import addresses
 from auditor.errors import InputError
+from auditor.history.diff import drift as drift_of
 
-FAILED = "fail"
-UNDECIDED = ("error", "unknown")
 MOST_LINES = 40  # per section: a notice says what to look at, the report says everything
 # A mail address as the notices accept it: plain local part and a host name, no comments, no quoting.
 _MAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}@([A-Za-z0-9_.-]{1,253})")
@@ -159,6 +158,13 @@ class Drift:
     def __bool__(self) -> bool:
         return bool(self.new_failures or self.new_errors or self.host_keys_changed)
 
+    @classmethod
+    def of(cls, diff: dict[str, Any]) -> Drift:
+        """What of a diff a notice reports, by the history's own rule (the report's "since the last run")."""
+        found = drift_of({"changes": diff.get("changes", []), "host_keys_changed": diff.get("host_keys_changed", [])})
+        keys = [str(e.get("host") if isinstance(e, dict) else e) for e in found["host_keys_changed"]]
+        return cls(found["new_failures"], found["new_errors"], keys, len(found["fixed"]))
+
 
 def check_diff(diff: Any) -> dict[str, Any]:
     """The diff's shape, as far as notices read it; InputError naming what is wrong."""
@@ -171,21 +177,6 @@ def check_diff(diff: Any) -> dict[str, Any]:
         if not isinstance(change, dict) or not all(k in change for k in ("host", "check", "before", "after")):
             raise InputError(f"changes[{i}]: expected an object with host, check, before, after")
     return diff
-
-
-def drift(diff: dict[str, Any]) -> Drift:
-    found = Drift()
-    for change in diff.get("changes", []):
-        before, after = change.get("before"), change.get("after")
-        if after == FAILED and before != FAILED:
-            found.new_failures.append(change)
-        elif after in UNDECIDED and before not in UNDECIDED:
-            found.new_errors.append(change)
-        elif before == FAILED and after == "pass":
-            found.fixed += 1
-    for entry in diff.get("host_keys_changed", []):
-        found.host_keys_changed.append(str(entry.get("host") if isinstance(entry, dict) else entry))
-    return found
 
 
 def _clean(value: Any, most: int = 120) -> str:
@@ -316,7 +307,7 @@ def run_command(argv: tuple[str, ...], diff: dict[str, Any], timeout: float) -> 
 
 def deliver(config: Settings, diff: dict[str, Any]) -> tuple[bool, list[str]]:
     """Send the notices a drifted diff calls for: (drifted, problems). Each way is tried even if the other failed."""
-    found = drift(diff)
+    found = Drift.of(diff)
     if not found:
         return False, []
     problems: list[str] = []

@@ -82,13 +82,14 @@ def host_plan_tasks(host: HostResult) -> dict[str, str]:
     return {task: str(rollup(verdicts)) for task, verdicts in sorted(by_task.items())}
 
 
-def host_to_dict(host: HostResult, shared: SharedEvidence | None = None) -> dict[str, Any]:
+def host_to_dict(host: HostResult, shared: SharedEvidence | None = None, host_key: str | None = None) -> dict[str, Any]:
     """One host's part of results.json; without ``shared`` every evidence item is complete (the
-    journal, hosts.jsonl, keeps each line readable on its own)."""
+    journal, hosts.jsonl, keeps each line readable on its own). ``host_key``: the SSH key it presented."""
     s = score((r.status, r.check.severity) for r in host.results)
     return {
         "name": host.host.name,
         "address": host.host.address,
+        **({"host_key": host_key} if host_key else {}),
         "status": host.status,
         "error": host.error,
         "groups": host.host.groups,
@@ -103,9 +104,14 @@ def host_to_dict(host: HostResult, shared: SharedEvidence | None = None) -> dict
     }
 
 
-def build(run: dict[str, Any], hosts: list[HostResult], complete: bool = True) -> dict[str, Any]:
+def build(
+    run: dict[str, Any],
+    hosts: list[HostResult],
+    complete: bool = True,
+    host_keys: Callable[[HostResult], str | None] | None = None,
+) -> dict[str, Any]:
     shared = SharedEvidence(hosts)
-    host_dicts = [host_to_dict(h, shared) for h in hosts]
+    host_dicts = [host_to_dict(h, shared, host_keys(h) if host_keys else None) for h in hosts]
     plan_tasks: dict[str, Counter[str]] = defaultdict(Counter)
     for h in host_dicts:
         for task, verdict in h["plan_tasks"].items():

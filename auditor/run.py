@@ -28,12 +28,13 @@ from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.engine import RunOptions, run_plans
 from auditor.evidence import now
+from auditor.history.recorder import Recorder
 from auditor.inventory import Inventory, load_inventory, local_inventory, redact
 from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder
-from auditor.report import RENDERERS
+from auditor.report.html import render_html
 from auditor.transports import ConnectOptions
 
 EXIT_OK, EXIT_FAILURES, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4
@@ -82,6 +83,7 @@ class AuditOptions:
     lock: str | None = None  # a named run lock held for the whole run (a schedule's name)
     output_root: Path | None = None  # a fresh <run id> folder under it (default: reports/)
     waivers: str | None = None  # a waivers file (--waivers), beside the playbook's and the evidence folder's
+    history: str | None = None  # the history store's URL; None: the run is not recorded
 
 
 @dataclass
@@ -92,6 +94,8 @@ class RunResult:
     learned: list[str]  # hosts whose key was trusted on first use
     stopped: bool  # threads of aborted hosts may still be winding down
     problem: str | None = None  # an output that failed while the run went on (the run then stopped)
+    history_problem: str | None = None  # the history store failed: the files are written, the run not recorded
+    since_previous: dict[str, Any] | None = None  # the diff against the previous run of this playbook and inventory
 
 
 def prepare(
@@ -160,14 +164,6 @@ def audit(
             run_lock.release()
 
 
-def drift_diff(result: RunResult) -> dict[str, Any] | None:
-    """The diff of this run against the previous run of the same playbook and inventory (drift notices read it).
-
-    None until the run is recorded in a history store: there is no earlier run to compare with.
-    """
-    return None
-
-
 def _run(
     folder: OutputFolder,
     run_id: str,
@@ -184,13 +180,17 @@ def _run(
     hooks: Hooks,
 ) -> RunResult:
     cancel = hooks.cancel
+    recorder = Recorder(options.history) if options.history else None
+    if recorder is not None:
+        recorder.begin({"id": run_id, "started": started, "playbook": book.name, "inventory": inv.source})
     journal = folder.journal()
     problems: list[str] = []
     lock = threading.Lock()
 
     def on_done(result: HostResult) -> None:
         # Each finished host at once: a run killed outright still leaves what it finished.
-        line = json.dumps(results_mod.host_to_dict(result), ensure_ascii=False) + "\n"
+        host = results_mod.host_to_dict(result, host_key=connect.host_key(result.host))
+        line = json.dumps(host, ensure_ascii=False) + "\n"
         with lock:
             if problems:
                 return
@@ -200,6 +200,8 @@ def _run(
                 problems.append(str(exc))
                 cancel.stop.set()
                 return
+            if recorder is not None:
+                recorder.host(line)
         if hooks.on_host:
             hooks.on_host(result)
 
@@ -245,15 +247,31 @@ def _run(
     complete = not stopped and len(hosts) == len(plans)
     # After judging, before anything is counted: a waived result is left out of every score and roll-up.
     waiver_section = waivers_mod.apply(hosts, waivers) if waivers is not None else None
-    document = results_mod.build(run_info, hosts, complete=complete)
+    document = results_mod.build(run_info, hosts, complete=complete, host_keys=lambda h: connect.host_key(h.host))
     if org is not None:
         document["organisation"] = org.section()
     if waiver_section is not None:
         document["waivers"] = waiver_section
     results_mod.validate_shape(document)
     folder.write("results.json", lambda fh: results_mod.dump(document, fh))
-    folder.write_text("report.html", RENDERERS["html"](document, options.lang))
+    previous, trend, since_previous = None, [], None
+    if recorder is not None:
+        recorder.finish(document)
+        previous, trend = recorder.report_history(run_id)
+        since_previous = recorder.changes_since_previous(run_id)
+        recorder.close()
+    folder.write_text("report.html", render_html(document, options.lang, previous, trend=trend))
     folder.unlink("hosts.jsonl")  # results.json now holds every host the journal had
     learned = connect.host_keys.learned if connect._host_keys else []
-    code = EXIT_INCOMPLETE if problems else exit_code(document)
-    return RunResult(document, folder.path, code, learned, stopped, problems[0] if problems else None)
+    history_problem = recorder.problem if recorder is not None else None
+    code = EXIT_INCOMPLETE if problems or history_problem else exit_code(document)
+    return RunResult(
+        document,
+        folder.path,
+        code,
+        learned,
+        stopped,
+        problems[0] if problems else None,
+        history_problem,
+        since_previous,
+    )

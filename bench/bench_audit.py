@@ -7,7 +7,8 @@ concurrency, against the same hosts and the same commands:
 
   floor      paramiko connect + host-key check + key auth + close (bench/ssh_methods.py)
   batched    floor + one exec running the baseline's batch script under one sudo (hand-written)
-  auditor    `auditor run --playbook baseline` (CLI start-up, catalog, parsing, verdicts, reports included)
+  auditor    `auditor run --playbook baseline --no-history` (CLI start-up, catalog, parsing, verdicts, reports)
+  history    the same, recording into a SQLite history store (``--db``): the price of the history
   naive      floor + one channel and one sudo per command, as InSpec/Train does
   ansible    ansible-core ad-hoc `-m shell -b` with the same script, forks = concurrency, pipelining on
              (installed in its own venv under the bench cache: not a dependency of the project)
@@ -32,7 +33,7 @@ from bench import measure
 from tests.lab.lab import Lab
 
 CACHE = Path(os.environ.get("AUDITOR_BENCH_CACHE", "/var/cache/auditor-bench"))
-METHODS = ("floor", "batched", "auditor", "naive", "ansible")
+METHODS = ("floor", "batched", "auditor", "history", "naive", "ansible")
 
 
 @dataclass
@@ -87,12 +88,14 @@ def commands(method: str, lab: Lab, work: Path, concurrency: int, script: str, i
     env = dict(os.environ)
     if method in ("floor", "batched", "naive"):
         return [sys.executable, "-m", "bench.ssh_methods", method, str(work / "targets.json")], env
-    if method == "auditor":
-        out = work / f"auditor-{i}"
+    if method in ("auditor", "history"):
+        out = work / f"{method}-{i}"
         shutil.rmtree(out, ignore_errors=True)
         cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(lab.inventory), "--known-hosts",
                str(lab.known_hosts), "--jobs", str(concurrency), "--output", str(out)]  # fmt: skip
-        return [*cmd, "--no-network"], env  # the host phase; bench_network.py measures the network phase
+        # The store grows run after run, as a real one does; "auditor" records nothing.
+        store = ["--db", f"sqlite:///{work / 'history.db'}"] if method == "history" else ["--no-history"]
+        return [*cmd, "--no-network", *store], env  # the host phase; bench_network.py measures the network phase
     control = Path(tempfile.mkdtemp(prefix="cp", dir=work))  # a cold SSH control path every repetition
     env.update(
         {
@@ -173,8 +176,8 @@ def main() -> None:
                     # not even parse the script): its time would then measure nothing.
                     ok = (0,) if method == "ansible" else (0, 1, 3)
                     results[method].samples.append(measure.run(cmd, env, ok=ok))
-                    if method == "auditor":
-                        check_audited(work / f"auditor-{i}" / "results.json", len(lab.hosts))
+                    if method in ("auditor", "history"):
+                        check_audited(work / f"{method}-{i}" / "results.json", len(lab.hosts))
             latency = single_host_latency(lab)
         finally:
             problems = lab.stop()
@@ -205,6 +208,11 @@ def report(results: dict[str, Result], args: argparse.Namespace, n_snippets: int
     auditor, batched = results["auditor"].wall_min(), results["batched"].wall_min()
     print(f"ratio_vs_floor: {auditor / floor:.2f}")
     print(f"ratio_vs_batched_reference: {auditor / batched:.2f}")
+    history = results["history"]
+    print(
+        f"history_overhead: {history.wall_median() / results['auditor'].wall_median():.3f} (median wall, "
+        f"recording into SQLite vs --no-history; best {history.wall_min() / auditor:.3f})"
+    )
     if "ansible" in results:
         print(f"speedup_vs_ansible: {results['ansible'].wall_min() / auditor:.1f}")
 

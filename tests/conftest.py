@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ LAB_TOOLS = ("debootstrap", "ip", "unshare", "chroot", "mount", "umount", "ssh-k
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "lab: needs the namespace test lab (root, netns, overlayfs)")
+    # Runs started outside a test function (module fixtures) record here, never into the machine's history.
+    os.environ["AUDITOR_DB"] = f"sqlite:///{_SESSION_HISTORY.name}/history.db"
+
+
+_SESSION_HISTORY = tempfile.TemporaryDirectory(prefix="auditor-test-history-")
 
 
 def lab_required() -> bool:
@@ -116,3 +122,30 @@ def results_by_host(lab: Any, out: Path) -> dict[str, dict[str, Any]]:
     assert (out / "run/results.json").exists(), proc.stderr[-3000:]
     document = json.loads((out / "run/results.json").read_text())
     return {h["name"]: {r["check"]: r for r in h["results"]} for h in document["hosts"]}
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL 15 server for the session (tests/postgres.py); skipped only where its binaries are
+    missing and AUDITOR_LAB_REQUIRED is unset (CI installs them)."""
+    from tests.postgres import running_postgres, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        skip_or_fail(reason)
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty history store, SQLite then PostgreSQL: the store tests run against both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.db'}"
+    return str(request.getfixturevalue("postgres_server").new_database())
+
+
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every `auditor run` of a test records into a store of its own, never the machine's history."""
+    monkeypatch.setenv("AUDITOR_DB", f"sqlite:///{tmp_path_factory.mktemp('history') / 'history.db'}")

@@ -122,7 +122,12 @@ def _titles(lang: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     return tasks, controls
 
 
-def context(results: dict[str, Any], lang: str, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+def context(
+    results: dict[str, Any],
+    lang: str,
+    previous: dict[str, Any] | None = None,
+    trend: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     _ = i18n.translator(lang)
     task_titles, control_titles = _titles(lang)
     hosts = view.host_rows(results)
@@ -156,12 +161,16 @@ def context(results: dict[str, Any], lang: str, previous: dict[str, Any] | None 
         "waiver_state_label": i18n.waiver_state_labels(_),
         "diff": view.diff(previous, results) if previous else None,
         "diff_rows": view.DIFF_ROWS,
+        "trend": svg.trend_line(trend) if trend and len(trend) > 1 else None,
     }
 
 
 def render_html(
-    results: dict[str, Any], lang: str = i18n.DEFAULT_LANGUAGE, previous: dict[str, Any] | None = None
+    results: dict[str, Any],
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    previous: dict[str, Any] | None = None,
+    trend: list[dict[str, Any]] | None = None,
 ) -> str:
-    return (
-        environment(i18n.check_language(lang)).get_template("report.html.j2").render(context(results, lang, previous))
-    )
+    """``trend``: the score of the last runs of the same playbook and inventory, oldest first (the history)."""
+    template = environment(i18n.check_language(lang)).get_template("report.html.j2")
+    return template.render(context(results, lang, previous, trend))

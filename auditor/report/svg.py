@@ -7,6 +7,7 @@ and they print. Only numbers and verdict ids (a closed set) reach SVG attributes
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from auditor.report.view import VERDICTS
 
@@ -55,3 +56,35 @@ def score_band(value: float | None) -> str:
     if value >= 90:
         return "good"
     return "fair" if value >= 60 else "poor"
+
+
+TREND_WIDTH, TREND_HEIGHT = 300.0, 80.0
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    run: str
+    started: str
+    score: float | None
+    x: float
+    y: float | None
+
+
+@dataclass(frozen=True)
+class TrendLine:
+    points: list[TrendPoint]
+    path: str  # the polyline's ``points`` attribute: numbers only
+    width: float = TREND_WIDTH
+    height: float = TREND_HEIGHT
+
+
+def trend_line(runs: list[dict[str, Any]], width: float = TREND_WIDTH, height: float = TREND_HEIGHT) -> TrendLine:
+    """The score (0-100, y grows downwards) of each run, oldest on the left; a run without a score is a gap."""
+    step = width / max(len(runs) - 1, 1)
+    points = []
+    for i, run in enumerate(runs):
+        value = run.get("score")
+        y = None if value is None else round(height - height * max(0.0, min(100.0, float(value))) / 100, 2)
+        points.append(TrendPoint(str(run["id"]), str(run["started"]), value, round(i * step, 2), y))
+    path = " ".join(f"{p.x},{p.y}" for p in points if p.y is not None)
+    return TrendLine(points, path, width, height)

@@ -246,6 +246,13 @@ class Change:
 
 
 @dataclass
+class KeyChange:
+    host: str
+    before: str
+    after: str
+
+
+@dataclass
 class Diff:
     previous_run: str
     previous_started: str
@@ -260,6 +267,20 @@ class Diff:
     hosts_removed: list[str]
     checks_added: int
     checks_removed: int
+    host_keys_changed: list[KeyChange] = field(default_factory=list)
+
+    @property
+    def new_failures(self) -> list[Change]:
+        return [c for c in self.worse if c.after == "fail"]
+
+    @property
+    def fixed(self) -> list[Change]:
+        return [c for c in self.better if c.before == "fail"]
+
+    @property
+    def new_errors(self) -> list[Change]:
+        undecided = ("error", "unknown")
+        return [c for c in self.worse + self.other if c.after in undecided and c.before not in undecided]
 
     @property
     def score_delta(self) -> float | None:
@@ -306,7 +327,18 @@ def diff(previous: Doc, current: Doc) -> Diff:
         hosts_removed=sorted(old_hosts - new_hosts),
         checks_added=len({k for k in after.keys() - before.keys() if k[0] in old_hosts}),
         checks_removed=len({k for k in before.keys() - after.keys() if k[0] in new_hosts}),
+        host_keys_changed=_key_changes(previous, current),
     )
+
+
+def _key_changes(previous: Doc, current: Doc) -> list[KeyChange]:
+    """Hosts that presented another SSH key than in ``previous`` (a host seen without a key proves nothing)."""
+    before = {h["name"]: h.get("host_key") for h in previous["hosts"]}
+    return [
+        KeyChange(h["name"], before[h["name"]], h["host_key"])
+        for h in sorted(current["hosts"], key=lambda h: h["name"])
+        if h.get("host_key") and before.get(h["name"]) and before[h["name"]] != h["host_key"]
+    ]
 
 
 # --- the organisation's documents (results.json "organisation") -----------------------------------------------

@@ -30,6 +30,13 @@ class ConnectOptions:
                 self._host_keys = HostKeys(self.known_hosts, self.trust_on_first_use)
             return self._host_keys
 
+    def host_key(self, host: Host) -> str | None:
+        """The key ``host`` presented over SSH in this run, if it was reached."""
+        if self._host_keys is None or host.transport != "ssh":
+            return None
+        server = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+        return self._host_keys.presented.get(server)
+
 
 # (host, options, the command of the host's platform that reads the batch) -> a transport
 FACTORIES: dict[str, Callable[[Host, ConnectOptions, str], Transport]] = {

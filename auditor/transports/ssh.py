@@ -78,6 +78,9 @@ class HostKeys:
             except (OSError, paramiko.SSHException) as exc:
                 raise HostError(f"cannot read known_hosts file {path}: {exc}") from None
         self.learned: list[str] = []
+        # server -> "TYPE SHA256:…" of the key each host presented this run (accepted or refused):
+        # the host's identity in results.json and in the history.
+        self.presented: dict[str, str] = {}
         self._index: dict[str, dict[str, paramiko.PKey]] | None = None
 
     def lookup(self, server: str) -> dict[str, paramiko.PKey]:
@@ -93,6 +96,10 @@ class HostKeys:
                             self._index.setdefault(name, {})[entry.key.get_name()] = entry.key
             found = self._index.get(server)
         return found if found is not None else dict(self.keys.lookup(server) or {})
+
+    def note_presented(self, server: str, key: paramiko.PKey) -> None:
+        with _KNOWN_HOSTS_LOCK:
+            self.presented[server] = fingerprint_text(key)
 
     def policy(self) -> paramiko.MissingHostKeyPolicy:
         return _TrustOnFirstUse(self) if self.trust_on_first_use else paramiko.RejectPolicy()
@@ -173,6 +180,7 @@ class SshTransport(Transport):
                 look_for_keys=self.key_file is None,
             )
         except paramiko.BadHostKeyException as exc:
+            self.host_keys.note_presented(server, exc.key)
             self._discard()
             raise HostError(
                 f"{where}: HOST KEY MISMATCH: the {exc.key.get_name()} key offered "
@@ -199,6 +207,9 @@ class SshTransport(Transport):
         except (OSError, EOFError) as exc:
             self._discard()
             raise HostError(f"{where}: connection lost during SSH handshake: {exc}", "unreachable") from None
+        transport = client.get_transport()
+        if transport is not None:
+            self.host_keys.note_presented(server, transport.get_remote_server_key())
 
     def run(self, script: str, timeout: float) -> ExecResult:
         assert self.client is not None, "connect() first"
@@ -326,3 +337,8 @@ def _private_key(path: str | None) -> paramiko.PKey | None:
 
 def _fingerprint(key: paramiko.PKey) -> str:
     return base64.b64encode(hashlib.sha256(key.asbytes()).digest()).decode().rstrip("=")
+
+
+def fingerprint_text(key: paramiko.PKey) -> str:
+    """As ``ssh-keygen -l`` names a key: its type and SHA-256 fingerprint."""
+    return f"{key.get_name()} SHA256:{_fingerprint(key)}"

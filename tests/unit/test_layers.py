@@ -14,8 +14,8 @@ catalog made from playbooks and inventories, and read facts through the probes (
 per-OS batches, fact types, network probes), whose facts the evaluation judges; the renderers show
 what scoring computes. The catalog validates checks against what the probes can read (the fact and
 network probe types) and the operators of the evaluation, so it sits above both. Small leaves (the
-data model, evidence text, the YAML reader, addresses, clock, output files, errors) and the stores
-sit at the bottom.
+data model, evidence text, the YAML reader, addresses, clock, output files, errors) sit at the
+bottom; the history store sits below what records into it and reads it, above the scoring of its trend.
 
 Every import counts, wherever it stands (in a function, under ``TYPE_CHECKING``): each one is a
 dependency of the importing module. A module that fits no room fails the test: a new room has to be
@@ -32,7 +32,11 @@ import auditor
 LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms must not import each other)
     ("command line", ["auditor.cli", "auditor.__main__"], False),
     # what the command line starts: an audit, a schedule of audits, an evidence pack of finished ones
-    ("run", ["auditor.run", "auditor.schedule", "auditor.evidence_pack", "auditor.soa"], False),
+    (
+        "run",
+        ["auditor.run", "auditor.schedule", "auditor.evidence_pack", "auditor.soa", "auditor.history.commands"],
+        False,
+    ),
     (
         "engines and renderers",
         [
@@ -47,6 +51,8 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
         ],
         True,
     ),
+    # the store of past runs: the run records into it, notices and reports read it; its trend is scored
+    ("history", ["auditor.history"], False),
     ("catalog and playbooks", ["auditor.catalog"], False),
     ("inventory", ["auditor.inventory"], False),
     (
@@ -75,7 +81,6 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
             "auditor.output",
             "auditor.errors",
             "auditor.paths",
-            "auditor.history",
             "auditor.runlock",
         ],
         False,

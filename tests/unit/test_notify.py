@@ -35,7 +35,7 @@ DIFF = {
 
 
 def test_drift_counts_new_failures_errors_and_keys() -> None:
-    found = notify.drift(DIFF)
+    found = notify.Drift.of(DIFF)
     assert [c["host"] for c in found.new_failures] == ["web01", "web02"]
     assert [c["host"] for c in found.new_errors] == ["db01"]  # error -> unknown is no news
     assert found.host_keys_changed == ["db01\x1b[31m"] and found.fixed == 1
@@ -43,12 +43,12 @@ def test_drift_counts_new_failures_errors_and_keys() -> None:
 
 def test_no_drift_when_only_fixes() -> None:
     fixed = {**DIFF, "changes": [DIFF["changes"][3]], "host_keys_changed": []}
-    assert not notify.drift(fixed)
+    assert not notify.Drift.of(fixed)
     assert notify.deliver(notify.Settings(command=("/bin/false",)), fixed) == (False, [])
 
 
 def test_text_is_bilingual_and_harmless() -> None:
-    subject, body = notify.compose(DIFF, notify.drift(DIFF))
+    subject, body = notify.compose(DIFF, notify.Drift.of(DIFF))
     assert "Sai lệch" in subject and "Drift since the last audit" in subject
     assert "2 không đạt mới / new failures" in subject and "1 đổi khóa SSH / host keys changed" in subject
     assert "Không đạt mới / New failures (2):" in body and "web01  LNX-AV-SIGNATURES-FRESH  (pass → fail)" in body
