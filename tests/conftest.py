@@ -38,6 +38,15 @@ def pytest_configure(config: pytest.Config) -> None:
 _SESSION_HISTORY = tempfile.TemporaryDirectory(prefix="auditor-test-history-")
 
 
+@pytest.fixture(scope="session")
+def example_evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example evidence/ folder with its attestation dates moved to today (tests.helpers.example_evidence):
+    tests that expect its documents to pass keep passing whatever the date. Read it, do not edit it."""
+    from tests.helpers import example_evidence
+
+    return example_evidence(tmp_path_factory.mktemp("example-evidence") / "evidence")
+
+
 def lab_required() -> bool:
     return os.environ.get("AUDITOR_LAB_REQUIRED") == "1"
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
+# The day the example attestations of evidence/ were written: every one of them passes on that day.
+EXAMPLES_WRITTEN = dt.date(2026, 11, 23)
+_ATTESTATION_DATE = re.compile(r"^(\s*(?:- )?(?:date|valid_until):[ \t]*)(\d{4}-\d{2}-\d{2})[ \t]*$", re.M)
 
 
 def auditor(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -53,3 +60,27 @@ def doc_block(page: str, heading: str, lang: str) -> str:
     block = re.search(rf"^```{re.escape(lang)}[^\n]*\n(.*?)^```", match.group(1), re.M | re.S)
     assert block, f"{page}: no ```{lang} block under {heading!r}"
     return block.group(1)
+
+
+def example_evidence(dest: Path, today: dt.date | None = None) -> Path:
+    """A copy of the example folder evidence/ at DEST whose attestations are as old, and as far from expiry,
+    on TODAY (the auditor's UTC today by default) as they were on the day they were written.
+
+    The repository's file keeps fixed dates (it is documentation): judged as it is, its documents pass for a
+    while, then grow older than their ``max_age_days`` and expire, and a test that expects ``pass`` would start
+    failing on a calendar date with no change to the code. Only ``date`` and ``valid_until`` move; the
+    documents, and so their SHA-256, are copied byte for byte."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    shift = today - EXAMPLES_WRITTEN
+    shutil.copytree(REPO / "evidence", dest)
+    path = dest / "attestations.yaml"
+    text = path.read_text(encoding="utf-8")
+
+    def moved(match: re.Match[str]) -> str:
+        return match.group(1) + (dt.date.fromisoformat(match.group(2)) + shift).isoformat()
+
+    shifted, count = _ATTESTATION_DATE.subn(moved, text)
+    attestations = yaml.safe_load(text)["attestations"]
+    assert count == 2 * len(attestations), f"{path}: {count} dates moved for {len(attestations)} attestations"
+    path.write_text(shifted, encoding="utf-8")
+    return dest

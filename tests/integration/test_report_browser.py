@@ -29,8 +29,6 @@ import pytest
 
 from auditor.results import validate
 
-REPO = Path(__file__).resolve().parents[2]
-
 HOSTILE = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -243,8 +241,9 @@ def auditor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
     )
 
 
-def poison(document: dict[str, Any]) -> dict[str, Any]:
-    """The real run, plus hosts whose every string from the host side is hostile."""
+def poison(document: dict[str, Any], evidence_dir: Path) -> dict[str, Any]:
+    """The real run, plus hosts whose every string from the host side is hostile, and the documents of
+    EVIDENCE_DIR judged with hostile strings in their reasons, files and attesters."""
     doc = copy.deepcopy(document)
     template = doc["hosts"][0]
     for i, payload in enumerate(HOSTILE):
@@ -276,7 +275,7 @@ def poison(document: dict[str, Any]) -> dict[str, Any]:
     from auditor import organisation  # the documents' verdicts too: attested by, reasons, files
     from auditor.catalog import load_catalog
 
-    org = organisation.prepare(load_catalog(), {"evidence_dir": str(REPO / "evidence")}).section()
+    org = organisation.prepare(load_catalog(), {"evidence_dir": str(evidence_dir)}).section()
     attested = [r for r in org["results"] if r["evidence"]]
     for i, payload in enumerate(HOSTILE):
         r = attested[i % len(attested)]
@@ -308,13 +307,13 @@ def _waive_hostile(doc: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def runs(tmp_path_factory: pytest.TempPathFactory, example_evidence_dir: Path) -> dict[str, Path]:
     """A real run of this machine; the same run poisoned; both rendered in both languages by the CLI."""
     base = tmp_path_factory.mktemp("browser-run")
     proc = auditor("run", "--output", str(base / "real"), cwd=base)
     assert proc.returncode in (0, 1, 3), proc.stderr
     real = json.loads((base / "real" / "results.json").read_text(encoding="utf-8"))
-    hostile = poison(real)
+    hostile = poison(real, example_evidence_dir)
     validate(hostile)  # the poisoned run is still a valid results.json: the renderer must cope with it
     (base / "hostile.json").write_text(json.dumps(hostile, ensure_ascii=False), encoding="utf-8")
     out = {"results": base / "real" / "results.json"}

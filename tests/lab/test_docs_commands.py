@@ -4,17 +4,17 @@ The convention (docs/README.md, "Commands that are tested"): a fenced block whos
 ``tested`` is run; ``sh tested`` runs each line with ``sh -c`` and expects exit 0, or one of the codes of
 ``exit=N[,N]``; ``LANG tested file=NAME`` writes the block to NAME first. A page's blocks run in order, in
 one folder of their own that starts with ``hosts.ini`` (docs/first-audit.md's), ``known_hosts`` for it and a
-copy of ``evidence/``; HOME is that folder and ``auditor`` is this checkout's. The documentation addresses
-192.0.2.10 and .11 stand for the two lab servers (web01, db01), 192.0.2.50 for the lab's log server, and
-``~/.ssh/audit`` for the lab's key. Blocks without the mark (Windows, real agency addresses, commands run on
-the servers themselves) are counted, not run."""
+copy of ``evidence/`` whose attestations are as old today as on the day they were written; HOME is that
+folder and ``auditor`` is this checkout's. The documentation addresses 192.0.2.10 and .11 stand for the two
+lab servers (web01, db01), 192.0.2.50 for the lab's log server, and ``~/.ssh/audit`` for the lab's key.
+Blocks without the mark (Windows, real agency addresses, commands run on the servers themselves) are
+counted, not run."""
 
 from __future__ import annotations
 
 import os
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import example_evidence
 from tests.lab.lab import Lab, host_name, lab_network
 
 pytestmark = pytest.mark.lab
@@ -139,7 +140,7 @@ def _folder(docs: DocsLab, where: Path) -> dict[str, str]:
     inventory = next(b for b in blocks(FIRST_AUDIT) if b.tested and b.file == "hosts.ini")
     (where / "hosts.ini").write_text(substituted(inventory, docs), encoding="utf-8")
     docs.lab.write_known_hosts(where / "known_hosts")
-    shutil.copytree(REPO / "evidence", where / "evidence")
+    example_evidence(where / "evidence")
     bin_dir = where.parent / f"{where.name}-bin"
     bin_dir.mkdir()
     (bin_dir / "auditor").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m auditor "$@"\n')

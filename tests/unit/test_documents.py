@@ -16,6 +16,7 @@ from auditor.catalog import load_catalog
 from auditor.catalog.attestations import load_attestations
 from auditor.errors import InputError
 from auditor.results import validate
+from tests.helpers import EXAMPLES_WRITTEN, example_evidence
 
 TODAY = dt.date(2026, 11, 23)
 REPO = Path(__file__).resolve().parents[2]
@@ -171,13 +172,40 @@ def test_when_the_run_asks_for_an_organisation_section(catalog):
     assert part["plan_tasks"]["PT-ISMS"] == "manual"
 
 
+EXAMPLE_TASKS = ["PT-ISMS", "PT-POLICY", "PT-OFFICER", "PT-TRAINING", "PT-INCIDENT", "PT-ASSESSMENT", "PT-DRILL"]
+EXAMPLE_TASKS.append("PT-SECRETS")
+
+
 def test_example_evidence_folder(catalog, tmp_path):
     example = shutil.copytree(REPO / "evidence", tmp_path / "evidence")
-    results = judge(catalog, example, dt.date(2026, 11, 23))
-    covered = ["PT-ISMS", "PT-POLICY", "PT-OFFICER", "PT-TRAINING", "PT-INCIDENT", "PT-ASSESSMENT", "PT-DRILL"]
-    covered.append("PT-SECRETS")
-    assert {t: results[t]["status"] for t in covered} == dict.fromkeys(covered, "pass")
+    results = judge(catalog, example, EXAMPLES_WRITTEN)
+    assert {t: results[t]["status"] for t in EXAMPLE_TASKS} == dict.fromkeys(EXAMPLE_TASKS, "pass")
     assert judge(catalog, example, dt.date(2027, 12, 1))["PT-DRILL"]["status"] == "fail"  # a year on: expired
+
+
+@pytest.mark.parametrize("today", [EXAMPLES_WRITTEN, dt.date(2027, 12, 1), dt.date(2029, 2, 28), dt.date(2041, 6, 30)])
+def test_the_tests_copy_of_the_examples_passes_on_any_day(catalog, tmp_path, today):
+    """What tests judge instead of the repository's file: on the day they run, the example documents are as
+    old and as far from expiry as when they were written, and the documents are the same bytes."""
+    copy = example_evidence(tmp_path / "evidence", today)
+    results = judge(catalog, copy, today)
+    assert {t: results[t]["status"] for t in EXAMPLE_TASKS} == dict.fromkeys(EXAMPLE_TASKS, "pass")
+    originals = judge(catalog, REPO / "evidence", EXAMPLES_WRITTEN)
+    for task in EXAMPLE_TASKS:
+        (moved,), (written,) = results[task]["evidence"], originals[task]["evidence"]
+        assert (
+            moved["sha256_found"] == written["sha256_found"] == sha((REPO / "evidence" / written["file"]).read_bytes())
+        )
+        assert (today - dt.date.fromisoformat(moved["date"])) == (
+            EXAMPLES_WRITTEN - dt.date.fromisoformat(written["date"])
+        )
+    assert judge(catalog, copy, today + dt.timedelta(days=400))["PT-DRILL"]["status"] == "fail"  # still dates that age
+
+
+def test_the_session_copy_of_the_examples_passes_today(catalog, example_evidence_dir):
+    org = organisation.prepare(catalog, {"evidence_dir": str(example_evidence_dir)})
+    results = {r["requirement"]: r for r in org.section()["results"]}  # the auditor's own today
+    assert {t: results[t]["status"] for t in EXAMPLE_TASKS} == dict.fromkeys(EXAMPLE_TASKS, "pass")
 
 
 def test_organisation_section_follows_the_results_schema(catalog, tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 from pathlib import Path
+from typing import Any
 
 from auditor import engine, winbatch
 from auditor.catalog import load_catalog
@@ -15,6 +17,7 @@ from auditor.transports import ConnectOptions, ExecResult, Transport, open_trans
 from auditor.transports.ssh import SshTransport
 
 DATA = Path(__file__).parent / "data" / "windows"
+SAMPLES_NOW = 1795435200  # the constructed samples' own clock (construct.py): 2026-11-23T12:00:00Z
 
 
 def test_ssh_command_is_a_fixed_powershell_bootstrap():
@@ -74,6 +77,18 @@ SAMPLES = {  # fact type -> sample name per snippet
 }
 
 
+class SamplesClock:
+    """The time module as the engine reads it, stopped at the samples' own moment: the auditor's clock
+    agrees with the fake host's, as it would with a real host in sync, whatever the day the test runs."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def time() -> float:
+        return float(SAMPLES_NOW)
+
+
 class FakeWindows(Transport):
     """Answers the batch the way the PowerShell prelude would, from the sample files, with CRLF line ends."""
 
@@ -107,6 +122,7 @@ class FakeWindows(Transport):
 def test_windows_host_end_to_end(monkeypatch, tmp_path):
     fake = FakeWindows()
     monkeypatch.setattr(engine, "open_transport", lambda host, options: fake)
+    monkeypatch.setattr(engine, "time", SamplesClock())
     catalog = load_catalog()
     checks = [c for c in catalog.checks.values() if c.applies.get("os") == "windows"]
     params = {
