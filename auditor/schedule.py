@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import auditor
-from auditor import notify, runlock
+from auditor import inventory, notify, runlock
 from auditor.errors import InputError
 from auditor.output import OutputError, describe, write_file
 
@@ -89,10 +89,12 @@ def _absolute(value: str, field_name: str) -> str:
 
 def _db_url(value: str) -> str:
     _plain(value, "--db")
-    from urllib.parse import urlsplit
+    from urllib.parse import parse_qsl, urlsplit
 
     try:
-        password = urlsplit(value).password
+        parts = urlsplit(value)
+        # libpq also takes the password from the query (?password=), SQLAlchemy passes it on as it is
+        password = parts.password or any(k.casefold() == "password" for k, _ in parse_qsl(parts.query))
     except ValueError as exc:
         raise InputError(f"{exc}", field="--db") from None
     if password:
@@ -102,6 +104,21 @@ def _db_url(value: str) -> str:
             field="--db",
         )
     return value
+
+
+def _param(param: str) -> str:
+    """A KEY=VALUE a run would record; refused when a run would not (a secret-named key, a URL's password):
+    the schedule's files are world-readable and ``schedule list`` prints them."""
+    key, eq, value = _plain(param, "--param").partition("=")
+    if not eq or not key or not key.replace("_", "a").replace(".", "a").isalnum() or not key.isascii():
+        raise InputError(f"{param!r}: expected KEY=VALUE", field="--param")
+    if inventory.is_secret_name(key) or inventory.redact(value) != value:
+        raise InputError(
+            f"{key}: holds a secret, which would be written into the schedule's files: "
+            "put it in the playbook or the inventory, readable by the auditor alone",
+            field="--param",
+        )
+    return param
 
 
 def cron_fields(expression: str) -> list[set[int] | None]:
@@ -203,11 +220,7 @@ def run_argv(request: Request) -> list[str]:
         argv.append(f"--playbook={playbook}")
     if request.known_hosts is not None:
         argv.append(f"--known-hosts={_absolute(request.known_hosts, '--known-hosts')}")
-    for param in request.params:
-        key, eq, _ = _plain(param, "--param").partition("=")
-        if not eq or not key or not key.replace("_", "a").replace(".", "a").isalnum() or not key.isascii():
-            raise InputError(f"{param!r}: expected KEY=VALUE", field="--param")
-        argv.append(f"--param={param}")
+    argv += [f"--param={_param(param)}" for param in request.params]
     if request.db is not None:
         argv.append(f"--db={_db_url(request.db)}")
     root = _absolute(request.output_root or f"{DEFAULT_OUTPUT_ROOT}/{name}", "--output-root")

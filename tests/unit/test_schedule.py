@@ -84,6 +84,13 @@ def test_cron_expressions_refused(expression: str) -> None:
         ({"params": ("novalue",)}, "--param"),
         ({"params": ("k;x=1",)}, "--param"),
         ({"db": "postgresql+psycopg://auditor:secret@db/auditor"}, "--db"),
+        # libpq takes a password from the query too: it would sit in a 0644 file all the same
+        ({"db": "postgresql+psycopg://auditor@db/auditor?password=secret"}, "--db"),
+        ({"db": "postgresql+psycopg://auditor@db/auditor?sslmode=require&PASSWORD=secret"}, "--db"),
+        # parameters a run never records (secret names, a URL's password) are not written beside it either
+        ({"params": ("api_password=secret",)}, "--param"),
+        ({"params": ("smtp.token=secret",)}, "--param"),
+        ({"params": ("feed=https://reader:secret@feeds.lab/x",)}, "--param"),
         ({"output_root": "runs"}, "--output-root"),
         ({"known_hosts": "~/.ssh/known_hosts"}, "--known-hosts"),
     ],
