@@ -298,6 +298,13 @@ def _systemctl(*args: str) -> None:
 
 def install(the_plan: Plan, root: Path = Path("/")) -> list[str]:
     """Write the files (temporary file + rename, never through a link); start the timer when systemd runs."""
+    for path in the_plan.files:
+        target = _under(root, path)
+        if target.is_file() and not target.is_symlink() and _read_ours(target) is None:
+            # An administrator's own job under our name: replacing it would silently drop it.
+            raise OutputError(
+                f"{target} exists and was not written by the auditor: refused (remove it, or choose another --name)"
+            )
     written = []
     for path, text in the_plan.files.items():
         target = _under(root, path)

@@ -14,6 +14,7 @@ import pytest
 
 from auditor import schedule
 from auditor.errors import InputError
+from auditor.output import OutputError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -235,3 +236,25 @@ def test_a_mail_login_is_not_scheduled(tmp_path: Path, monkeypatch: pytest.Monke
     notices = notify.settings(("soc@lab.example",), "mx.lab", 587, "auditor@lab.example", smtp_user="auditor")
     with pytest.raises(InputError, match="--smtp-user"):
         schedule.plan(request(notices=notices), "cron")
+
+
+def test_install_never_replaces_a_file_the_auditor_did_not_write(tmp_path: Path) -> None:
+    cron_d = tmp_path / "etc/cron.d"
+    cron_d.mkdir(parents=True)
+    theirs = cron_d / "auditor-other"
+    theirs.write_text("0 * * * * root /usr/local/bin/backup\n")
+    with pytest.raises(OutputError, match="not written by the auditor"):
+        schedule.install(schedule.plan(request(name="other"), "cron"), tmp_path)
+    assert theirs.read_text() == "0 * * * * root /usr/local/bin/backup\n"
+    first = schedule.plan(request(name="other", every="daily"), "cron")
+    theirs.unlink()
+    schedule.install(first, tmp_path)
+    again = schedule.plan(request(name="other", every="weekly"), "cron")
+    schedule.install(again, tmp_path)  # its own earlier file is replaced
+    assert theirs.read_text() == next(iter(again.files.values()))
+    units = tmp_path / "etc/systemd/system"
+    units.mkdir(parents=True)
+    (units / "auditor-other.timer").write_text("[Timer]\nOnCalendar=hourly\n")
+    with pytest.raises(OutputError, match=r"auditor-other\.timer"):
+        schedule.install(schedule.plan(request(name="other"), "systemd"), tmp_path)
+    assert not (units / "auditor-other.service").exists()  # nothing written when one file is refused
