@@ -300,6 +300,8 @@ def run_command(argv: tuple[str, ...], diff: dict[str, Any], timeout: float) -> 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            # The mail login's password is for the mail server, not for whatever the hook runs.
+            env={k: v for k, v in os.environ.items() if k != SMTP_PASSWORD_ENV},
         )
     except OSError as exc:
         raise NoticeError(f"notice command {shown}: {exc.strerror or exc}") from None

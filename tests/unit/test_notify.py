@@ -102,6 +102,15 @@ def test_command_gets_the_diff_on_stdin(tmp_path: Path) -> None:
     assert json.loads(out.read_text()) == DIFF
 
 
+def test_command_does_not_get_the_mail_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(notify.SMTP_PASSWORD_ENV, "s3cret")
+    monkeypatch.setenv("AUDITOR_HOOK_PROBE", "kept")
+    config = notify.Settings(
+        command=("/bin/sh", "-c", 'env | grep -q s3cret && exit 9; test "$AUDITOR_HOOK_PROBE" = kept')
+    )
+    assert notify.deliver(config, DIFF) == (True, [])
+
+
 def test_command_failure_and_timeout_are_reported() -> None:
     failed = notify.Settings(command=("/bin/sh", "-c", "echo no route to pager >&2; exit 7"))
     assert notify.deliver(failed, DIFF)[1] == ["notice command /bin/sh -c 'echo no route to pager >&2; exit 7' "
