@@ -27,20 +27,20 @@ _RATIO_FLOOR = 1 << 20
 _CHUNK = 1 << 20
 _NAME_LIMIT = 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a path inside a pack (None when it can): relative, plain, no way out.
 
     Backslashes and control characters are refused too: sha256sum escapes such names in its lines,
-    which would make SHA256SUMS differ from what ``sha256sum -c`` expects."""
+    which would make SHA256SUMS differ from what ``sha256sum -c`` expects. So is every other character
+    that is not printable (U+0085, U+2028: line breaks to some readers of SHA256SUMS, not to others)."""
     if not name:
         return "an empty name"
     if len(name) > _NAME_LIMIT:
         return f"a name longer than {_NAME_LIMIT} characters"
-    if _UNSAFE_CHARS.search(name):
-        return "a backslash or control character in the name"
+    if "\\" in name or not name.isprintable():
+        return "a backslash, control character or line separator in the name"
     if name.startswith("/") or _DRIVE.match(name):
         return "an absolute path"
     parts = name.split("/")

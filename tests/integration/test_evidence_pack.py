@@ -246,6 +246,19 @@ def test_a_symlink_in_the_run_folder_is_refused(keys: Path, run_dir: Path, tmp_p
     assert not out.exists()
 
 
+@pytest.mark.parametrize("name", ["notes\u2028b.txt", "notes\x85b.txt"], ids=["U+2028", "U+0085"])
+def test_a_name_with_a_line_separator_is_refused(keys: Path, run_dir: Path, tmp_path: Path, name: str) -> None:
+    """Packed, it made a SHA256SUMS line that sha256sum reads as one line and verify read as two: the
+    auditor refused its own pack."""
+    odd = tmp_path / "run"
+    shutil.copytree(run_dir, odd)
+    (odd / name).write_text("notes\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(odd), "--key", str(keys / "signing"), "-o", str(out))
+    assert proc.returncode == 2 and "line separator in the name" in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
 def test_a_key_with_a_passphrase_is_an_error_not_a_prompt(run_dir: Path, tmp_path: Path) -> None:
     locked = make_key(tmp_path, "locked", passphrase="correct horse")
     proc = auditor("evidence", "pack", str(run_dir), "--key", str(locked), "-o", str(tmp_path / "p.zip"), timeout=30)
