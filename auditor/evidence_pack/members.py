@@ -56,7 +56,9 @@ def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     if problem:
         return problem
     mode = info.external_attr >> 16
-    if info.create_system == 3 and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+    # Whatever system the entry names: unzip reads these bits as a Unix mode for several besides Unix
+    # (Atari, BeOS, VMS…) and extracts a link.
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
         kind = "a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode) else "a special file"
         return f"{kind}, not a regular file"
     if info.is_dir():

@@ -185,6 +185,22 @@ def test_tampering_is_refused_with_its_reason(
     assert reason in said and "NOT VERIFIED" in said, said
 
 
+@pytest.mark.parametrize("system", [0, 5, 16], ids=["MS-DOS", "Atari", "BeOS"])
+def test_a_member_turned_into_a_symlink_is_refused_whatever_system_it_names(
+    pack: Path, keys: Path, tmp_path: Path, system: int
+) -> None:
+    """Its bytes (and so SHA256SUMS and the signature) unchanged: only the entry's metadata says "link",
+    which unzip honours for entries made on these systems."""
+    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tmp_path / "t.zip", "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "run/report.html":
+                info.create_system, info.external_attr = system, 0o120777 << 16
+            target.writestr(info, data)
+    code, said = verify(tmp_path / "t.zip", allowed_signers(keys, keys / "signing"))
+    assert code == 1 and "'run/report.html': a symbolic link" in said, said
+
+
 def test_rewriting_the_zip_unchanged_still_verifies(pack: Path, keys: Path, tmp_path: Path) -> None:
     """The tampering tests' own rewriting is not what they detect."""
     same = write_zip(tmp_path / "same.zip", entries(pack))
