@@ -225,6 +225,9 @@ def make_pack(request: PackRequest) -> PackSummary:
     if request.attestations is not None:
         # Packed byte for byte: their SHA-256s are in attestations.yaml and in the results.
         files.update({f"attestations/{n}": d for n, d in _read_tree(request.attestations).items()})
+    clashes = members.collisions(files)
+    if clashes:
+        raise PackInputError(f"cannot be packed: {'; '.join(clashes)} (rename one)")
     total = sum(len(d) for d in files.values())
     if total > members.MAX_TOTAL_BYTES or len(files) > members.MAX_MEMBERS - 3:
         raise PackInputError(f"{len(files)} files, {total} bytes: more than one pack holds")

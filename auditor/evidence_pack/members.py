@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,6 +50,18 @@ def name_problem(name: str) -> str | None:
     if any(p in ("", ".") for p in parts):
         return "an empty or '.' component"
     return None
+
+
+def collisions(names: Iterable[str]) -> list[str]:
+    """Names that are one file where case or Unicode normalisation does not tell names apart (Windows,
+    macOS): extracted there, one overwrites the other and the inspector's ``sha256sum -c`` fails."""
+    first: dict[str, str] = {}
+    problems = []
+    for name in names:
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+        if first.setdefault(key, name) != name:
+            problems.append(f"{name!r} and {first[key]!r} differ only by case or Unicode normalisation")
+    return problems
 
 
 def _entry_problem(info: zipfile.ZipInfo) -> str | None:
@@ -100,6 +113,7 @@ def opened(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]
                 problems.append(f"entry {info.filename!r}: appears twice (which copy is the evidence?)")
             seen.add(info.filename)
             total += info.file_size
+        problems += [f"entries {p}" for p in collisions(info.filename for info in entries[:MAX_MEMBERS])]
         if total > MAX_TOTAL_BYTES:
             problems.append(f"{total} bytes unpacked in all (limit {MAX_TOTAL_BYTES})")
         if problems:

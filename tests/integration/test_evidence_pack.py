@@ -275,6 +275,30 @@ def test_a_name_with_a_line_separator_is_refused(keys: Path, run_dir: Path, tmp_
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "names", [("Notes.txt", "notes.txt"), ("caf\u00e9.txt", "cafe\u0301.txt")], ids=["case", "NFC-NFD"]
+)
+def test_names_that_are_one_file_on_windows_or_macos_are_refused(
+    pack: Path, keys: Path, run_dir: Path, tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """Extracted where case or normalisation does not tell them apart, one overwrites the other and the
+    inspector's sha256sum -c fails on a pack nobody tampered with."""
+    odd = tmp_path / "run"
+    shutil.copytree(run_dir, odd)
+    for number, name in enumerate(names):
+        (odd / name).write_text(f"notes {number}\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(odd), "--key", str(keys / "signing"), "-o", str(out))
+    assert proc.returncode == 2 and "differ only by case or Unicode normalisation" in proc.stderr, proc.stderr
+    assert not out.exists()
+    # and a pack holding such names (made by other means) does not verify
+    items = entries(pack)
+    planted = [(f"run/{name}", b"x", 0o100644) for name in names]
+    clash = write_zip(tmp_path / "clash.zip", [*items, *planted])
+    code, said = verify(clash, allowed_signers(keys, keys / "signing"))
+    assert code == 1 and "differ only by case or Unicode normalisation" in said, said
+
+
 def test_a_key_with_a_passphrase_is_an_error_not_a_prompt(run_dir: Path, tmp_path: Path) -> None:
     locked = make_key(tmp_path, "locked", passphrase="correct horse")
     proc = auditor("evidence", "pack", str(run_dir), "--key", str(locked), "-o", str(tmp_path / "p.zip"), timeout=30)
