@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -297,6 +298,23 @@ def test_names_that_are_one_file_on_windows_or_macos_are_refused(
     clash = write_zip(tmp_path / "clash.zip", [*items, *planted])
     code, said = verify(clash, allowed_signers(keys, keys / "signing"))
     assert code == 1 and "differ only by case or Unicode normalisation" in said, said
+
+
+def test_a_key_comment_cannot_add_a_line_to_the_allowed_signers_line(run_dir: Path, tmp_path: Path) -> None:
+    """The comment is free text the key's maker chose; the line we print is pasted into allowed_signers."""
+    forged = 'officer\nintruder@example.org namespaces="auditor-evidence" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE'
+    key = tmp_path / "k"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", forged, "-f", str(key)], check=True, timeout=30
+    )
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--key", str(key), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    public = key.with_name("k.pub").read_text().split()[:2]
+    assert f'allowed_signers line: IDENTITY namespaces="auditor-evidence" {" ".join(public)}\n' in proc.stdout
+    assert "intruder" not in proc.stdout
+    manifest = json.loads(dict((n, d) for n, d, _ in entries(out))["manifest.json"])
+    assert manifest["signer"]["public_key"] == " ".join(public)
 
 
 def test_a_key_with_a_passphrase_is_an_error_not_a_prompt(run_dir: Path, tmp_path: Path) -> None:
