@@ -164,8 +164,8 @@ def check_diff(diff: Any) -> dict[str, Any]:
     """The diff's shape, as far as notices read it; InputError naming what is wrong."""
     if not isinstance(diff, dict):
         raise InputError("the diff is not a JSON object")
-    for key in ("changes", "host_keys_changed"):
-        if not isinstance(diff.get(key, []), list):
+    for key in ("changes", "host_keys_changed", "hosts_added", "hosts_removed"):
+        if not isinstance(diff.get(key) or [], list):
             raise InputError(f"{key}: expected a list")
     for i, change in enumerate(diff.get("changes", [])):
         if not isinstance(change, dict) or not all(k in change for k in ("host", "check", "before", "after")):

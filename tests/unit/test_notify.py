@@ -169,6 +169,14 @@ def test_notify_command_line_exit_codes(tmp_path: Path) -> None:
     diff_file.write_text('{"changes": [{"host": "x"}]}')
     bad = subprocess.run([*base, "--notify-command", "/bin/true"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "changes[0]" in bad.stderr
+    for text, said in [
+        ('{"changes": [], "hosts_added": 5}', "hosts_added: expected a list"),
+        ('{"changes": [], "hosts_removed": "web1"}', "hosts_removed: expected a list"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),  # deeper than the parser's recursion
+    ]:
+        diff_file.write_text(text)
+        bad = subprocess.run([*base, "--notify-command", "/bin/true"], cwd=REPO, capture_output=True, text=True)
+        assert bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
 def test_a_failed_notice_turns_a_finished_run_into_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
