@@ -182,7 +182,7 @@ def previous_link(old: Path) -> dict[str, Any]:
             manifest = json.loads(members.read(archive, by_name[MANIFEST], 16 << 20))
     except PackInvalid as exc:
         raise PackInputError(f"--previous {old}: not an evidence pack: {exc}") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise PackInputError(f"--previous {old}: {MANIFEST} is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PackInputError(f"--previous {old}: {MANIFEST} is not of format {FORMAT}")

@@ -356,6 +356,19 @@ def test_a_pack_is_not_chained_to_a_tampered_one(pack: Path, keys: Path, run_dir
     assert not out.exists()
 
 
+def test_a_previous_pack_with_a_manifest_too_deep_to_parse_is_refused(
+    keys: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    manifest = b"[" * 100_000 + b"]" * 100_000
+    sums = f"{hashlib.sha256(manifest).hexdigest()}  manifest.json\n".encode()
+    old = write_zip(tmp_path / "old.zip", [("SHA256SUMS", sums, 0o100644), ("manifest.json", manifest, 0o100644)])
+    out = tmp_path / "new.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--key", str(keys / "signing"), "-o", str(out),
+                   "--previous", str(old))  # fmt: skip
+    assert proc.returncode == 2 and "manifest.json is not JSON" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
 def test_attestations_are_packed_byte_for_byte(keys: Path, run_dir: Path, tmp_path: Path) -> None:
     """Their SHA-256s are attested: masking them would make every attestation fail."""
     folder = tmp_path / "evidence"
