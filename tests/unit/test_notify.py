@@ -4,6 +4,8 @@ STARTTLS getting nothing (a real socket on loopback; the TLS path is proven agai
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -119,6 +121,38 @@ def test_command_failure_and_timeout_are_reported() -> None:
     slow = notify.Settings(command=("/bin/sh", "-c", "sleep 30 & sleep 30"), timeout=0.5)
     _, problems = notify.deliver(slow, DIFF)
     assert time.monotonic() - started < 5 and "did not finish in 0.5 s: killed" in problems[0]
+
+
+def test_a_command_that_exited_is_not_held_by_what_it_left_running(tmp_path: Path) -> None:
+    """A daemon the hook started in a session of its own keeps stderr open: the hook itself exited 0."""
+    pid_file = tmp_path / "daemon.pid"
+    config = notify.Settings(command=("/bin/sh", "-c", f"setsid sh -c 'echo $$ > {pid_file}; exec sleep 20' & exit 0"),
+                             timeout=10)  # fmt: skip
+    started = time.monotonic()
+    try:
+        assert notify.deliver(config, DIFF) == (True, [])
+        assert time.monotonic() - started < 5
+    finally:
+        for _ in range(50):
+            if pid_file.exists() and pid_file.read_text().strip():
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                break
+            time.sleep(0.1)
+
+
+def test_a_command_that_prints_without_end_costs_no_memory() -> None:
+    """Its error output is read to the end but only its last line is kept."""
+    probe = f"""
+import resource
+from auditor import notify
+config = notify.Settings(command=("/bin/sh", "-c", "yes x | head -c 200000000 >&2; echo last words >&2; exit 3"))
+print(notify.deliver(config, {DIFF!r})[1][0])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    said, peak_kib = proc.stdout.splitlines()
+    assert said.endswith("exited 3: last words"), proc.stderr
+    assert int(peak_kib) < 150_000, f"{int(peak_kib) // 1024} MiB"
 
 
 def _server_without_starttls(seen: list[bytes]) -> tuple[int, threading.Thread]:
