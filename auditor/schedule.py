@@ -35,7 +35,7 @@ DEFAULT_OUTPUT_ROOT = "/var/lib/auditor/runs"
 _SYNTAX = set("%$\\'\"`")
 CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MAX_COMMAND = 900  # cron reads at most about 1000 characters of a line
+MAX_COMMAND = 900  # bytes: cron refuses a command of about 1000 bytes or more
 
 
 @dataclass
@@ -252,8 +252,9 @@ def plan(request: Request, kind: str | None = None) -> Plan:
         cron_fields(request.every)
     argv = run_argv(request)
     command = shlex.join(argv)
-    if len(command) > MAX_COMMAND:
-        raise InputError(f"the command line would be {len(command)} characters; cron reads at most {MAX_COMMAND}")
+    size = len(command.encode())  # cron's limit is in bytes: é or 日 takes 2 or 3
+    if size > MAX_COMMAND:
+        raise InputError(f"the command line would be {size} bytes; cron reads at most {MAX_COMMAND}")
     kind = kind or ("systemd" if systemd_is_init() else "cron")
     name = request.name
     if kind == "cron":

@@ -123,6 +123,14 @@ def test_command_is_the_runs_argv_quoted() -> None:
     assert line.split(" ")[:5] == [str(schedule._spread("nightly")), "2", "*", "*", "*"]
 
 
+def test_a_command_too_long_for_cron_is_refused_counting_bytes() -> None:
+    """400 characters of Vietnamese or Japanese are 800-1200 bytes: cron counts bytes, so must we."""
+    schedule.plan(request(params=("motto=" + "a" * 400,)), "cron")
+    for text in ("ệ" * 400, "日" * 400):
+        with pytest.raises(InputError, match="bytes; cron reads at most"):
+            schedule.plan(request(params=(f"motto={text}",)), "cron")
+
+
 def test_dry_run_json_and_the_crontab_lines() -> None:
     proc = cli("schedule", "install", "--name", "weekly1", "--every", "weekly", "--inventory", "/etc/h.ini",
                "--kind", "cron", "--dry-run", "--format", "json")  # fmt: skip
