@@ -228,6 +228,25 @@ def test_another_identity_is_refused(pack: Path, keys: Path) -> None:
     assert code == 1 and "signature not valid for identity 'someone@else'" in said, said
 
 
+@pytest.mark.parametrize(
+    ("options", "identity"),
+    [
+        ('namespaces="file"', None),  # the key may sign, but not evidence packs
+        ('valid-before="20200101"', None),  # the key expired
+        ('valid-after="29990101"', None),  # not yet valid
+        ('namespaces="auditor-evidence"', "officer@example.org.evil"),  # an identity that merely starts alike
+    ],
+)
+def test_allowed_signers_options_are_honoured(
+    pack: Path, keys: Path, tmp_path: Path, options: str, identity: str | None
+) -> None:
+    public = " ".join((keys / "signing.pub").read_text().split()[:2])
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"{IDENTITY} {options} {public}\n")
+    code, said = verify(pack, allowed, *(("--identity", identity) if identity else ()))
+    assert code == 1 and "NOT VERIFIED" in said, said
+
+
 def test_a_pack_signed_with_another_key_fails_the_stock_check(
     keys: Path, run_dir: Path, tmp_path: Path, pack: Path
 ) -> None:
