@@ -1,18 +1,17 @@
 """One script per host: every snippet the playbook needs, once, between unforgeable markers.
 
-The cost of an agentless audit is round trips (design §7), so a host gets exactly one exec; and,
-once that is so, the processes the host forks (bench/README.md). Each snippet runs in a subshell (a
-fork, no exec: ``timeout`` and ``sh -c`` around each snippet were two execs, 2 ms a snippet), with
-its stdout and stderr kept apart. One watchdog per batch, ticking with ``sleep 1``, stops a snippet
-that outlives its time limit (after T to T + 1 seconds; a host without ``sleep`` has only the
-host's limit), and every process it started, so one hung fact cannot sink the host: it freezes the
-snippet's process tree (SIGSTOP until every process in it is stopped and no new one appears), then
-kills it, the snippet's own subshell last and only once the rest is dead: when the batch sees a
-snippet end, marked ``timeout``, nothing it started still runs. Markers carry a random nonce chosen
-per run: output from the host cannot forge a boundary. The output comes back in one piece at the
-end: streamed, it reached the client in about a hundred small SSH packets a host, and reading those
-cost the client 12 ms of CPU a host instead of 2.7 (bench/README.md). Stderr goes through a file
-per snippet, read only when something was written. A batch ended by a signal (HUP when the
+The cost of an agentless audit is round trips, so a host gets exactly one exec; and, once that is
+so, the processes the host forks (bench/README.md). Each snippet runs in a subshell (a fork, no
+exec: no ``timeout`` or ``sh -c`` around it), with its stdout and stderr kept apart. One watchdog
+per batch, ticking with ``sleep 1``, stops a snippet that outlives its time limit (after T to T + 1
+seconds; a host without ``sleep`` has only the host's limit), and every process it started, so one
+hung fact cannot sink the host: it freezes the snippet's process tree (SIGSTOP until every process
+in it is stopped and no new one appears), then kills it, the snippet's own subshell last and only
+once the rest is dead: when the batch sees a snippet end, marked ``timeout``, nothing it started
+still runs. Markers carry a random nonce chosen per run: output from the host cannot forge a
+boundary. The output comes back in one piece at the end: streamed, it would reach the client in many
+small SSH packets, each one a wake-up of the client's threads (bench/README.md). Stderr goes through
+a file per snippet, read only when something was written. A batch ended by a signal (HUP when the
 connection drops) stops its running snippet (the tree the watchdog was killing too) and removes its
 files: no output and no process stays on the host.
 """
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 
 from auditor.facts.base import RawOutput, quote
 
+# Begins every line a batch prints about its snippets (on Windows too), followed by the batch's nonce.
+MARKER = "@@AUDITOR-"
 STDERR_LIMIT = 64 * 1024
 _END_LINE = re.compile(r"END (\d+) (\d+)( timeout)?")
 
@@ -113,8 +114,7 @@ def build(snippets: list[str], timeout: int = 30, nonce: str | None = None, para
     latency for one host (a few more forks on it); the engine uses it when it has hosts to spare.
     """
     nonce = nonce or secrets.token_hex(8)
-    marker = f"@@AUDITOR-{nonce}"
-    lines = [_PRELUDE.format(timeout=int(timeout), m=marker, err_limit=STDERR_LIMIT)]
+    lines = [_PRELUDE.format(timeout=int(timeout), m=MARKER + nonce, err_limit=STDERR_LIMIT)]
     runs = [f"_run {i} {quote(snippet)}" for i, snippet in enumerate(snippets)]
     if runs and parallel:
         # `wait` names the jobs: a bare `wait` would wait for the watchdog too, which never ends.
@@ -131,7 +131,7 @@ def split(batch: Batch, stdout: str) -> dict[int, RawOutput]:
     ``str.split`` on the marker, not a regular expression over the whole output (a quarter of the
     time); the nonce makes every occurrence of the marker one the batch printed.
     """
-    parts = ("\n" + stdout).split(f"\n@@AUDITOR-{batch.nonce} ")
+    parts = ("\n" + stdout).split(f"\n{MARKER}{batch.nonce} ")
     results: dict[int, RawOutput] = {}
     for begin, middle, end in zip(parts[1:], parts[2:], parts[3:], strict=False):
         head, _, out = begin.partition("\n")

@@ -22,9 +22,9 @@ import click
 
 from auditor import organisation
 from auditor import results as results_mod
+from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
-from auditor.catalog.yamlsource import read_source
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -46,6 +46,7 @@ from auditor.run import (
     drift_diff,
     prepare,
 )
+from auditor.yamlsource import read_source
 
 
 def main() -> None:
@@ -197,6 +198,11 @@ def _notice_settings(options: dict[str, Any]) -> Any:
     help="Write into a fresh <run id> folder (it starts with the UTC time) under this folder.",
 )
 @click.option("--lock", "lock", metavar="NAME", help="Hold the run lock NAME: a second run of NAME exits 4.")
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Waivers file: approved, expiring exceptions (also the playbook's waivers: and EVIDENCE_DIR/waivers.yaml).",
+)
 @notify_options
 def run(
     inventory: str | None,
@@ -214,6 +220,7 @@ def run(
     no_network: bool,
     output_root: str | None,
     lock: str | None,
+    waivers: str | None,
     **notice_options: Any,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html."""
@@ -239,6 +246,7 @@ def run(
         no_network,
         lock,
         None if output_root is None else Path(output_root),
+        waivers,
     )
     with _stop_on_signals() as cancel, _progress(cancel) as hooks:
         outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
@@ -387,11 +395,24 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 )
 @click.option("--playbook", "-p", default="baseline", show_default=True)
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE")
-def validate(inventory: str | None, playbook: str, params: tuple[str, ...]) -> None:
+@click.option(
+    "--waivers",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Check this waivers file alone (not the playbook or inventory).",
+)
+def validate(inventory: str | None, playbook: str, params: tuple[str, ...], waivers: str | None) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
-    catalog, inv, book, plans = prepare(inventory, playbook, parse_cli_params(params))
+    if waivers is not None:
+        for line in waivers_mod.validate_file(waivers, parse_cli_params(params), load_catalog()):
+            click.echo(line)
+        return
+    given = parse_cli_params(params)
+    catalog, inv, book, plans = prepare(inventory, playbook, given)
+    found = waivers_mod.prepare(catalog, book.doc, {**book.params, **given}, None)
     click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
     click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
+    if found is not None:
+        click.echo(f"waivers: {len(found.items)} from {', '.join(found.sources)}")
     click.echo(
         f"inventory {inv.source}: {len(inv.hosts)} host(s), {sum(len(p.checks) for p in plans)} host × check pairs"
     )
@@ -484,7 +505,7 @@ def _load_results(path: str) -> dict[str, Any]:
     return document
 
 
-# --- catalog: controls list | show ID | coverage | evidence DIR (issue 5) ------------------------------------
+# --- catalog: controls list | show ID | coverage | evidence DIR ----------------------------------------------
 
 
 @cli.group()
@@ -764,3 +785,28 @@ def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previ
     for line in verified.chain:
         click.echo(_shown(line))
     click.echo(f"{_shown(pack)}: VERIFIED")
+
+
+@cli.command()
+@click.option("--run", "run_id", metavar="RUN_ID", help="A run of the history store.")
+@click.option(
+    "--results", type=click.Path(dir_okay=False, readable=False), help="A run's results.json (instead of --run)."
+)
+@click.option("--edition", type=click.Choice(["2022", "2013"]), required=True, help="Annex A numbering.")
+@click.option(
+    "--applicability",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Which controls apply and why, with version, owner, approver and date (YAML).",
+)
+@click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html", show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+def soa(
+    run_id: str | None, results: str | None, edition: str, applicability: str | None, fmt: str, lang: str, output: str
+) -> None:
+    """Statement of Applicability: one row for every Annex A control of the edition, with its status."""
+    from auditor import soa as soa_mod
+
+    statement = soa_mod.write(load_catalog(), edition, results, run_id, applicability, fmt, lang, output)
+    counts = ", ".join(f"{k}: {v}" for k, v in statement["counts"].items())
+    click.echo(f"{output}: {len(statement['controls'])} controls ({counts})")

@@ -11,54 +11,21 @@ import contextlib
 import ctypes
 import json
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
-from auditor import batch, clock, winbatch
-from auditor.catalog.playbook import HostPlan
-from auditor.evaluate import evaluate, render
+from auditor import clock
+from auditor.evaluate import judge_rules, not_applicable_reason, parameter_evidence, render, rules_of
+from auditor.evidence import now, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
-from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostResult, Verdict
+from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostPlan, HostResult, Verdict
+from auditor.platforms import platform_of
 from auditor.transports import ConnectOptions, HostError, OutputBudget, Transport, open_transport, sudo_refusal
-
-EXCERPT_CHARS = 4000
-# Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
-# The value is on the word's line: sshd's "permitrootlogin without-password" must not mask the next line.
-_SECRET = re.compile(
-    r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)([ \t]*[=:][ \t]*|[ \t]+)(\S+)"
-)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-_SECRET_WORDS = ("pass", "secret", "token", "api")  # every match of _SECRET holds one, casefolded
-
-
-def redact(text: str) -> str:
-    """Mask values that look like secrets before output leaves the host's evidence for a report."""
-    folded = text.casefold()
-    if not any(word in folded for word in _SECRET_WORDS):  # most output: the regex never runs
-        return text
-    return _SECRET.sub(
-        lambda m: (
-            m.group(1) + m.group(2) + "********" if m.group(3).lower() not in ("no", "yes", "none") else m.group(0)
-        ),
-        text,
-    )
-
-
-def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
-    text = redact(text)
-    return text if len(text) <= limit else text[:limit] + f"\n… [{len(text) - limit} more characters]"
 
 
 @dataclass
@@ -95,52 +62,8 @@ class RunOptions:
             transport.abort()
 
 
-def applicability(check: Check, params: dict[str, Any]) -> str | None:
-    """Why the check does not apply to this host, or None when it does."""
-    for name in check.applies.get("params_set", []):
-        if params.get(name) in (None, "", []):
-            return f"parameter {name} is not set"
-    for name in check.applies.get("params_unset", []):
-        if params.get(name) not in (None, "", []):
-            return f"parameter {name} is set ({params[name]})"
-    return None
-
-
-def parameter_evidence(check: Check, params: dict[str, Any], at: str) -> Evidence:
-    """What a parameter-decided verdict rests on: the parameters themselves (no command ran)."""
-    names = [*check.applies.get("params_set", []), *check.applies.get("params_unset", [])]
-    return Evidence(
-        command="parameters: " + ", ".join(names),
-        rc=None,
-        output="\n".join(f"{n} = {params.get(n)!r}" for n in names),
-        at=at,
-    )
-
-
 def rendered_facts(check: Check, params: dict[str, Any]) -> dict[str, FactSpec]:
     return {name: FactSpec(spec.type, render(spec.params, params)) for name, spec in check.facts.items()}
-
-
-def judge(check: Check, facts: dict[str, Fact], params: dict[str, Any]) -> tuple[Verdict, str]:
-    """Pure: the verdict of one check from its facts."""
-    return judge_rules(rules_of(check, params), facts)
-
-
-def rules_of(check: Check, params: dict[str, Any]) -> tuple[Any, Any]:
-    """The check's ``when`` and ``expect`` with the host's parameters in them."""
-    return (None if check.when is None else render(check.when, params)), render(check.expect, params)
-
-
-def judge_rules(rules: tuple[Any, Any], facts: dict[str, Fact]) -> tuple[Verdict, str]:
-    when, expect = rules
-    if when is not None:
-        pre = evaluate(when, facts)
-        if pre.status == Verdict.FAIL:
-            return Verdict.NOT_APPLICABLE, f"not applicable: {pre.reason}"
-        if pre.status != Verdict.PASS:
-            return pre.status, pre.reason
-    outcome = evaluate(expect, facts)
-    return outcome.status, outcome.reason
 
 
 @dataclass
@@ -171,7 +94,7 @@ def plan_work(plan: HostPlan) -> HostWork:
     not_applicable: dict[str, str] = {}
     runnable: list[tuple[Check, dict[str, FactSpec]]] = []
     for check in plan.checks:
-        why_not = applicability(check, plan.params)
+        why_not = not_applicable_reason(check, plan.params)
         if why_not:
             not_applicable[check.id] = f"not applicable: {why_not}"
         else:
@@ -228,14 +151,12 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
     host = plan.host
     work = work or _work_of(plan)
     runnable, not_applicable, specs, spec_snippets = work.runnable, work.not_applicable, work.specs, work.spec_snippets
-    if host.os == "windows":
-        builder, script = winbatch, winbatch.build(work.snippets, timeout=options.fact_timeout)
-    else:
-        builder, script = batch, batch.build(work.snippets, options.fact_timeout, parallel=options.parallel_snippets)
+    platform = platform_of(host)
+    script = platform.build(work.snippets, options.fact_timeout, options.parallel_snippets)
 
     status, error = "reachable", None
     outputs: dict[int, RawOutput] = {}
-    at, shell = now(), "/bin/sh -s"
+    at, shell = now(), platform.shell_command(host.become)
     missing: str | None = None  # why a snippet with no output of its own has none
     held = 0
     try:
@@ -256,7 +177,9 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
                 refused = sudo_refusal(result)
                 if refused:
                     raise HostError(refused)
-                outputs = {i: replace(raw, reference=window) for i, raw in builder.split(script, result.stdout).items()}
+                outputs = {
+                    i: replace(raw, reference=window) for i, raw in platform.split(script, result.stdout).items()
+                }
                 if result.cut is not None:
                     missing = result.cut
                 elif result.rc is None:
@@ -301,8 +224,8 @@ def _read_fact(
     evidence = Evidence(
         command=_shared(f"{shell}: {command}"),
         rc=failed if failed is not None else raws[0].rc,
-        output=_shared(excerpt(output)),
-        stderr=_shared(excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000)),
+        output=_shared(stored_excerpt(output)),
+        stderr=_shared(stored_excerpt("\n".join(r.stderr for r in raws if r.stderr), 1000)),
         at=at,
     )
     if host_error is not None:
@@ -430,11 +353,10 @@ def _aborted(plan: HostPlan, started: str) -> HostResult:
 
 def _tune_malloc(arenas: int = 2, mmap_from: int = 64 * 1024) -> None:
     """glibc gives threads that allocate at once arenas of their own (up to eight a core) and keeps
-    what is freed in each: with 50 worker threads and 50 SSH threads that is about 8 MB of resident
-    memory for nothing at 500 hosts. A host's output (~70 KB, in several copies while it is read)
-    goes to mmap, not into the heap between long-lived results, whose holes it leaves unreturned:
-    127 → 91 MB at 500 hosts when hosts answer together (bench/README.md). Elsewhere than glibc,
-    nothing to do."""
+    what is freed in each: with 50 worker threads and 50 SSH threads, megabytes of resident memory
+    for nothing. A host's output (tens of KB, in several copies while it is read) goes to mmap, not
+    into the heap between long-lived results, whose holes it would leave unreturned when hosts
+    answer together (peak memory at 500 hosts: bench/README.md). Elsewhere than glibc, nothing to do."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None)
         libc.mallopt(-8, arenas)  # M_ARENA_MAX

@@ -10,6 +10,11 @@ whose field is missing or of the wrong type is ``unknown``. ``all`` fails when a
 part fails (a definite "no" stays definite), else is error/unknown when any part is,
 else passes. ``any`` passes when any part passes, else error/unknown, else fails.
 So an unreadable fact can never turn into ``pass``.
+
+A check's verdict on a host (``judge``) is its ``when`` (a precondition: ``not_applicable`` when it
+fails) and then its ``expect``, both with the host's parameters rendered in; a check whose
+``applies.params_set``/``params_unset`` rule it out is not applicable before any fact is read
+(``not_applicable_reason``), on the evidence of those parameters.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.model import Fact, Verdict
+from auditor.model import Check, Evidence, Fact, Verdict
 
 COMBINATORS = ("all", "any", "not")
 
@@ -239,3 +244,50 @@ def render(value: Any, params: dict[str, Any]) -> Any:
     if isinstance(value, list):
         return [render(v, params) for v in value]
     return value
+
+
+# --- a check's verdict on one host ------------------------------------------------------
+
+
+def not_applicable_reason(check: Check, params: dict[str, Any]) -> str | None:
+    """Why the check does not apply to a host with these parameters (params_set / params_unset), or None."""
+    for name in check.applies.get("params_set", []):
+        if params.get(name) in (None, "", []):
+            return f"parameter {name} is not set"
+    for name in check.applies.get("params_unset", []):
+        if params.get(name) not in (None, "", []):
+            return f"parameter {name} is set ({params[name]})"
+    return None
+
+
+def parameter_evidence(check: Check, params: dict[str, Any], at: str) -> Evidence:
+    """What a parameter-decided verdict rests on: the parameters themselves (no command ran)."""
+    names = [*check.applies.get("params_set", []), *check.applies.get("params_unset", [])]
+    return Evidence(
+        command="parameters: " + ", ".join(names),
+        rc=None,
+        output="\n".join(f"{n} = {params.get(n)!r}" for n in names),
+        at=at,
+    )
+
+
+def judge(check: Check, facts: dict[str, Fact], params: dict[str, Any]) -> tuple[Verdict, str]:
+    """Pure: the verdict of one check from its facts."""
+    return judge_rules(rules_of(check, params), facts)
+
+
+def rules_of(check: Check, params: dict[str, Any]) -> tuple[Any, Any]:
+    """The check's ``when`` and ``expect`` with the host's parameters in them."""
+    return (None if check.when is None else render(check.when, params)), render(check.expect, params)
+
+
+def judge_rules(rules: tuple[Any, Any], facts: dict[str, Fact]) -> tuple[Verdict, str]:
+    when, expect = rules
+    if when is not None:
+        pre = evaluate(when, facts)
+        if pre.status == Verdict.FAIL:
+            return Verdict.NOT_APPLICABLE, f"not applicable: {pre.reason}"
+        if pre.status != Verdict.PASS:
+            return pre.status, pre.reason
+    outcome = evaluate(expect, facts)
+    return outcome.status, outcome.reason

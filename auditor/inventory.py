@@ -26,9 +26,10 @@ from typing import Any
 import yaml
 
 from auditor import addresses
-from auditor.catalog.yamlsource import parse_yaml, read_source
 from auditor.errors import InventoryError
 from auditor.model import Host
+from auditor.platforms import PLATFORMS
+from auditor.yamlsource import parse_yaml, read_source
 
 _CONNECTION_VARS = {
     "ansible_host",
@@ -187,8 +188,9 @@ def make_host(name: str, variables: dict[str, Any], groups: list[str], file: str
     os_name = str(
         v.get("os", "windows" if str(v.get("ansible_shell_type", "")).lower() == "powershell" else "linux")
     ).lower()
-    if os_name not in ("linux", "windows"):
-        raise InventoryError(f"os must be linux or windows, got {os_name!r}", file=file, line=line, field=f"{name}.os")
+    if os_name not in PLATFORMS:
+        known = " or ".join(PLATFORMS)
+        raise InventoryError(f"os must be {known}, got {os_name!r}", file=file, line=line, field=f"{name}.os")
     level_value = v.get("level", v.get("security_level"))
     port_value = v.get("ansible_port", v.get("ansible_ssh_port", 22))
     key = v.get("ansible_ssh_private_key_file") or v.get("ansible_private_key_file")

@@ -1,4 +1,4 @@
-"""The nouns of the auditor: checks, hosts, facts, evidence, verdicts and results.
+"""The nouns of the auditor: checks, hosts, host plans, facts, evidence, verdicts and results.
 
 Plain dataclasses, no behaviour beyond small derived values, so that every other
 module (catalog, engine, evaluation, renderers) speaks the same language.
@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
+
+from auditor.errors import InputError
 
 
 class Verdict(StrEnum):
@@ -78,6 +80,24 @@ class Host:
     vars: dict[str, Any] = field(default_factory=dict)  # non-connection variables: check parameters
 
 
+class ParamSource(Protocol):
+    """Where the parameters of a run's hosts were set (playbook, level, inventory, --param)."""
+
+    def error(self, host: Host, name: str, problem: str) -> InputError:
+        """The error for a bad value of parameter ``name`` of ``host``, naming the source that set it."""
+        ...
+
+
+@dataclass
+class HostPlan:
+    """What one host is audited for: its checks, and the parameters they get on it."""
+
+    host: Host
+    checks: list[Check]
+    params: dict[str, Any]
+    origin: ParamSource | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
+
+
 @dataclass(slots=True)  # thousands per run: no __dict__ each
 class Evidence:
     command: str
@@ -119,9 +139,13 @@ class CheckResult:
     status: Verdict
     reason: str
     evidence: list[Evidence]
+    # Set when an active waiver covers a result that did not pass: status is then WAIVED, and these keep
+    # the verdict it had and which waiver excused it ({id, type, approved_by, expires}).
+    waived_status: Verdict | None = None
+    waiver: dict[str, str] | None = None
 
     def to_dict(self, evidence: Callable[[Evidence], dict[str, Any]] = Evidence.to_dict) -> dict[str, Any]:
-        return {
+        d = {
             "check": self.check.id,
             "title": self.check.title,
             "status": str(self.status),
@@ -132,6 +156,10 @@ class CheckResult:
             "remediation": self.check.remediation,
             "evidence": [evidence(e) for e in self.evidence],
         }
+        if self.waived_status is not None:
+            d["waived_status"] = str(self.waived_status)
+            d["waiver"] = self.waiver
+        return d
 
 
 @dataclass(slots=True)  # thousands per run: no __dict__ each

@@ -1,4 +1,4 @@
-"""``results.json`` (schema ``auditor.results/2``, design §6): built from host results, validated, written.
+"""``results.json`` (schema ``auditor.results/2``): built from host results, validated, written.
 
 The JSON Schema lives in ``auditor/schemas/results.schema.json``; every file we
 write is validated against it first, so a consumer can rely on the shape. Version 2

@@ -23,11 +23,13 @@ from typing import Any
 
 from auditor import organisation, runlock
 from auditor import results as results_mod
+from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook, plan_run
-from auditor.engine import RunOptions, now, run_plans
+from auditor.catalog.playbook import load_playbook, plan_run
+from auditor.engine import RunOptions, run_plans
+from auditor.evidence import now
 from auditor.inventory import Inventory, load_inventory, local_inventory, redact
-from auditor.model import CheckResult, HostResult, Verdict
+from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder
@@ -79,6 +81,7 @@ class AuditOptions:
     no_network: bool = False
     lock: str | None = None  # a named run lock held for the whole run (a schedule's name)
     output_root: Path | None = None  # a fresh <run id> folder under it (default: reports/)
+    waivers: str | None = None  # a waivers file (--waivers), beside the playbook's and the evidence folder's
 
 
 @dataclass
@@ -126,6 +129,7 @@ def audit(
     cancel = hooks.cancel
     catalog, inv, book, plans = prepare(inventory, playbook, params)
     org = organisation.prepare(catalog, {**book.params, **params})
+    waivers = waivers_mod.prepare(catalog, book.doc, {**book.params, **params}, options.waivers)
     plans, net_plans = split_network(plans)  # NET-* checks run from this machine, beside the host phase
     connect = connect_options(options.known_hosts, options.trust_on_first_use, options.connect_timeout)
     net_job = None
@@ -146,7 +150,9 @@ def audit(
             options.output or (options.output_root or Path("reports")) / run_id, run_id, options.force
         )
         try:
-            return _run(folder, run_id, started, inv, book, params, plans, net_job, org, connect, options, hooks)
+            return _run(
+                folder, run_id, started, inv, book, params, plans, net_job, org, waivers, connect, options, hooks
+            )
         finally:
             folder.release()
     finally:
@@ -172,6 +178,7 @@ def _run(
     plans: list[HostPlan],
     net_job: Any,
     org: Any,
+    waivers: waivers_mod.Waivers | None,
     connect: ConnectOptions,
     options: AuditOptions,
     hooks: Hooks,
@@ -236,9 +243,13 @@ def _run(
     elif stopped:
         run_info["interrupted_by"] = cancel.reason or "stop requested"
     complete = not stopped and len(hosts) == len(plans)
+    # After judging, before anything is counted: a waived result is left out of every score and roll-up.
+    waiver_section = waivers_mod.apply(hosts, waivers) if waivers is not None else None
     document = results_mod.build(run_info, hosts, complete=complete)
     if org is not None:
         document["organisation"] = org.section()
+    if waiver_section is not None:
+        document["waivers"] = waiver_section
     results_mod.validate_shape(document)
     folder.write("results.json", lambda fh: results_mod.dump(document, fh))
     folder.write_text("report.html", RENDERERS["html"](document, options.lang))

@@ -1,4 +1,4 @@
-"""Pure roll-ups and scores (design §6 and §8). Recomputable by hand from results.json.
+"""Pure roll-ups and scores. Recomputable by hand from results.json.
 
 Roll-up of several verdicts into one (a host's plan task, an ISO control):
 ``fail`` if any fails; else ``error``/``unknown`` if any could not be decided;

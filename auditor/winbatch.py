@@ -68,8 +68,7 @@ def shell_command() -> str:
 def build(snippets: list[str], timeout: int = 30, nonce: str | None = None) -> Batch:
     """The script for distinct PowerShell snippets; ``Batch.script`` is what goes on stdin (base64)."""
     nonce = nonce or secrets.token_hex(8)
-    marker = f"@@AUDITOR-{nonce}"
-    lines = [_PRELUDE.format(marker=marker, out_limit=OUTPUT_LIMIT)]
+    lines = [_PRELUDE.format(marker=batch.MARKER + nonce, out_limit=OUTPUT_LIMIT)]
     for i, snippet in enumerate(snippets):
         encoded = base64.b64encode(snippet.encode("utf-8")).decode("ascii")
         lines.append(f"_run '{i}' '{encoded}' {int(timeout)}")

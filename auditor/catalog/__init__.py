@@ -15,10 +15,10 @@ from typing import Any
 from auditor.catalog.checks import load_check_file
 from auditor.catalog.controls import Annex, Crosswalk, load_annex, load_crosswalk
 from auditor.catalog.manual import Documents, PlanMap, load_documents, load_plan_map
-from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import CatalogError
 from auditor.model import Check
 from auditor.paths import controls_dir
+from auditor.yamlsource import load_yaml
 
 EDITIONS = ("2013", "2022")  # the editions checks and verdicts use
 INDEX_EDITIONS = ("2005",)  # indexes only (TCVN ISO/IEC 27001:2009): no verdicts in this numbering

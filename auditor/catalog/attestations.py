@@ -23,9 +23,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from auditor.catalog import Catalog
-from auditor.catalog.checks import schema_errors
-from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import CatalogError, InputError
+from auditor.yamlsource import load_yaml, schema_errors
 
 FILE_NAME = "attestations.yaml"
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}

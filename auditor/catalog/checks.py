@@ -1,4 +1,4 @@
-"""Load and validate check declarations (design §4).
+"""Load and validate check declarations (controls/iso27001/checks/*.yaml).
 
 Structure is checked by a JSON Schema (unknown keys are rejected); meaning by
 code: plan-task ids and ISO ids must exist, fact types must be registered and
@@ -10,21 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import CatalogError
 from auditor.evaluate import COMBINATORS, OPERATORS, leaf_operator
 from auditor.facts import REGISTRY
 from auditor.model import Check, FactSpec, Severity
-from auditor.network.facts import NETWORK_FACTS
+from auditor.network.probes import REGISTRY as PROBES
+from auditor.platforms import PLATFORMS
+from auditor.yamlsource import BILINGUAL_TEXT, YamlDoc, load_yaml, schema_errors
 
-_TEXT = {
-    "type": "object",
-    "properties": {"en": {"type": "string", "minLength": 1}, "vi": {"type": "string", "minLength": 1}},
-    "required": ["en", "vi"],
-    "additionalProperties": False,
-}
 _IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 
 
@@ -43,15 +36,15 @@ CHECK_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "id": {"type": "string", "pattern": "^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$"},
-        "title": _TEXT,
-        "description": _TEXT,
+        "title": BILINGUAL_TEXT,
+        "description": BILINGUAL_TEXT,
         "iso27001": iso_ids_schema(),
         "plan": _IDS,
         "severity": {"enum": [s.value for s in Severity]},
         "applies": {
             "type": "object",
             "properties": {
-                "os": {"enum": ["linux", "windows"]},
+                "os": {"enum": list(PLATFORMS)},
                 "params_set": {"type": "array", "items": {"type": "string"}},
                 "params_unset": {"type": "array", "items": {"type": "string"}},
                 # Network checks run on the auditor (auditor/network/), for inventory hosts in these groups.
@@ -71,44 +64,13 @@ CHECK_SCHEMA: dict[str, Any] = {
         },
         "when": {"type": "object"},
         "expect": {"type": "object"},
-        "remediation": _TEXT,
+        "remediation": BILINGUAL_TEXT,
     },
     "required": ["id", "title", "iso27001", "plan", "severity", "applies", "facts", "expect", "remediation"],
     "additionalProperties": False,
 }
 
 _FILE_SCHEMA = {"type": "array", "items": CHECK_SCHEMA}
-_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
-
-
-def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
-    # Building a validator costs more than running it on one small document; schemas are module constants.
-    cached = _VALIDATORS.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        cached = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
-    return cached[1]
-
-
-def schema_errors(doc: YamlDoc, schema: dict[str, Any], data: Any, prefix: tuple[Any, ...] = ()) -> None:
-    """Raise a CatalogError naming file, line and field for the first schema violation in ``data``."""
-    _schema_errors(doc, schema, data, prefix)
-
-
-def _schema_errors(doc: YamlDoc, schema: dict[str, Any], data: Any, prefix: tuple[Any, ...]) -> None:
-    validator = _validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if not errors:
-        return
-    err = errors[0]
-    path = prefix + tuple(err.absolute_path)
-    message = err.message
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        allowed = set(err.schema.get("properties", {}))
-        extra = sorted(k for k in err.instance if k not in allowed)
-        if extra:
-            path += (extra[0],)
-            message = f"unknown key {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
-    raise doc.error(CatalogError, path, message)
 
 
 def validate_iso_ids(
@@ -166,7 +128,7 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
     doc = load_yaml(path, CatalogError, display)
     if doc.data is None:
         return []
-    _schema_errors(doc, _FILE_SCHEMA, doc.data, ())
+    schema_errors(doc, _FILE_SCHEMA, doc.data, ())
     checks = []
     for index, raw in enumerate(doc.data):
         here: tuple[Any, ...] = (index,)
@@ -183,13 +145,13 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
             ((type_name, params),) = decl.items()
             params = {} if params is None else params
             if raw["applies"].get("probe") == "network":
-                if type_name not in NETWORK_FACTS:
+                if type_name not in PROBES:
                     raise doc.error(
                         CatalogError,
                         (*here, "facts", name, type_name),
-                        f"unknown network fact type {type_name!r} (known: {', '.join(sorted(NETWORK_FACTS))})",
+                        f"unknown network fact type {type_name!r} (known: {', '.join(sorted(PROBES))})",
                     )
-                _schema_errors(doc, NETWORK_FACTS[type_name], params, (*here, "facts", name, type_name))
+                schema_errors(doc, PROBES[type_name].params_schema, params, (*here, "facts", name, type_name))
                 facts[name] = FactSpec(type_name, params)
                 continue
             fact_type = REGISTRY.get(type_name)
@@ -205,7 +167,7 @@ def load_check_file(path: Path, display: str, plan_tasks: set[str], iso_ids: dic
                     (*here, "facts", name, type_name),
                     f"fact type {type_name!r} does not support os {raw['applies']['os']!r}",
                 )
-            _schema_errors(doc, fact_type.params_schema, params, (*here, "facts", name, type_name))
+            schema_errors(doc, fact_type.params_schema, params, (*here, "facts", name, type_name))
             facts[name] = FactSpec(type_name, params)
         validate_expectation(doc, (*here, "expect"), raw["expect"], set(facts))
         if "when" in raw:

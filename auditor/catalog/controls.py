@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog.checks import schema_errors
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import CatalogError
+from auditor.yamlsource import BILINGUAL_TEXT, YamlDoc, load_yaml, schema_errors
 
 ID_PATTERNS = {
     "2005": re.compile(r"^A\.(5|6|7|8|9|10|11|12|13|14|15)\.\d+\.\d+$"),
@@ -23,12 +22,6 @@ ID_PATTERNS = {
     "2022": re.compile(r"^[5-8]\.\d+$"),
 }
 
-_TEXT = {
-    "type": "object",
-    "properties": {"en": {"type": "string", "minLength": 1}, "vi": {"type": "string", "minLength": 1}},
-    "required": ["en", "vi"],
-    "additionalProperties": False,
-}
 _STR = {"type": "string", "minLength": 1}
 
 MANUAL_SCHEMA: dict[str, Any] = {
@@ -36,7 +29,7 @@ MANUAL_SCHEMA: dict[str, Any] = {
     "properties": {
         "documents": {"type": "array", "items": _STR, "minItems": 1, "uniqueItems": True},
         "max_age_days": {"type": "integer", "minimum": 1},
-        "note": _TEXT,
+        "note": BILINGUAL_TEXT,
     },
     "required": ["documents"],
     "additionalProperties": False,
@@ -62,7 +55,7 @@ _CONTROL = {
         "title_vi": _STR,
         "title_vi_note": _STR,
         "new_in_2022": {"type": "boolean"},
-        "description": _TEXT,
+        "description": BILINGUAL_TEXT,
         "manual": MANUAL_SCHEMA,
     },
     "required": ["id", "title", "title_vi"],

@@ -35,7 +35,7 @@ def _counts(total: int, entries: dict[str, dict[str, Any]], automated: set[str])
 
 
 def coverage(catalog: Catalog) -> dict[str, dict[str, int]]:
-    """The numbers ``auditor controls coverage`` prints (the issue fixes their shape)."""
+    """The numbers ``auditor controls coverage`` prints (a fixed shape: scripts read it)."""
     by_control = checks_by_control(catalog)
     out = {
         f"iso27001:{ed}": _counts(

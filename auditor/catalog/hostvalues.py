@@ -9,18 +9,15 @@ A refused value is bad input (exit 2), named with where it was set.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 
 from auditor.errors import InputError
-from auditor.evaluate import params_used, render
+from auditor.evaluate import not_applicable_reason, params_used, render
 from auditor.facts import REGISTRY
 from auditor.facts.base import UnsafeValue, check_path, strict_schema
-from auditor.model import Check, FactSpec
-
-if TYPE_CHECKING:
-    from auditor.catalog.playbook import HostPlan
+from auditor.model import FactSpec, HostPlan
 
 # Parameters that become path operands of a command on a host outside any fact (the network probes).
 PATH_PARAMS = ("log_marker_paths",)
@@ -54,7 +51,8 @@ def vet_plans(plans: list[HostPlan]) -> None:
                     for name, spec in check.facts.items()
                     if spec.type in REGISTRY and (used := params_used(spec.params))
                 ]
-            if not templated or not _applies(check, plan.params):  # no template: the catalog's schema judged it
+            # No template: the catalog's schema judged it. Not applicable: nothing of it is rendered.
+            if not templated or not_applicable_reason(check, plan.params):
                 continue
             for fact_name, spec, used in templated:
                 key = repr([check.id, fact_name, *(plan.params.get(p) for p in sorted(used))])
@@ -76,13 +74,6 @@ def vet_plans(plans: list[HostPlan]) -> None:
                     param = sorted(used)[0] if len(used) == 1 else ", ".join(sorted(used))
                     raise _refusal(plan, param, why)
                 seen.add(key)
-
-
-def _applies(check: Check, params: dict[str, Any]) -> bool:
-    """Whether the check runs for these parameters (params_set / params_unset): else nothing is rendered."""
-    if any(params.get(n) in (None, "", []) for n in check.applies.get("params_set", [])):
-        return False
-    return all(params.get(n) in (None, "", []) for n in check.applies.get("params_unset", []))
 
 
 def _refusal(plan: HostPlan, name: str, why: str) -> InputError:

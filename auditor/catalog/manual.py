@@ -8,22 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog.checks import iso_ids_schema, schema_errors, validate_iso_ids
+from auditor.catalog.checks import iso_ids_schema, validate_iso_ids
 from auditor.catalog.controls import MANUAL_SCHEMA
-from auditor.catalog.yamlsource import load_yaml
 from auditor.errors import CatalogError
-
-_TEXT = {
-    "type": "object",
-    "properties": {"en": {"type": "string", "minLength": 1}, "vi": {"type": "string", "minLength": 1}},
-    "required": ["en", "vi"],
-    "additionalProperties": False,
-}
+from auditor.yamlsource import BILINGUAL_TEXT, load_yaml, schema_errors
 
 DOCUMENTS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "roles": {"type": "object", "propertyNames": {"pattern": "^[A-Z][A-Z0-9-]*$"}, "additionalProperties": _TEXT},
+        "roles": {
+            "type": "object",
+            "propertyNames": {"pattern": "^[A-Z][A-Z0-9-]*$"},
+            "additionalProperties": BILINGUAL_TEXT,
+        },
         "documents": {
             "type": "array",
             "minItems": 1,
@@ -31,7 +28,7 @@ DOCUMENTS_SCHEMA: dict[str, Any] = {
                 "type": "object",
                 "properties": {
                     "id": {"type": "string", "pattern": "^DOC(-[A-Z0-9]+)+$"},
-                    "title": _TEXT,
+                    "title": BILINGUAL_TEXT,
                     "max_age_days": {"type": "integer", "minimum": 1},
                     "attested_by": {"type": "string"},
                 },
@@ -55,7 +52,7 @@ PLAN_MAP_SCHEMA: dict[str, Any] = {
                     "task": {"type": "string"},
                     "iso27001": iso_ids_schema(min_items=0),
                     "manual": MANUAL_SCHEMA,
-                    "note": _TEXT,
+                    "note": BILINGUAL_TEXT,
                 },
                 "required": ["task", "iso27001"],
                 "additionalProperties": False,

@@ -16,7 +16,7 @@ from typing import Any
 from auditor.evaluate import leaf_operator
 from auditor.facts import REGISTRY
 from auditor.model import Check
-from auditor.network.facts import NETWORK_FACTS
+from auditor.network.probes import REGISTRY as PROBES
 
 # A type is a function: the problem with a value, or None when it is fine.
 ParamType = Callable[[Any], str | None]
@@ -75,6 +75,8 @@ KNOWN: dict[str, ParamType] = {
     "file_server": text,
     "file_server_key": text,
     "evidence_dir": text,
+    "waiver_warn_days": lambda v: number(v, 0, 3650, whole=True),  # expiring waivers are listed this early
+    "waiver_max_days": lambda v: number(v, 1, 3650, whole=True),  # the longest a waiver may last
 }
 
 _COMPARISONS = {"lt", "lte", "gt", "gte"}
@@ -114,8 +116,8 @@ def types_of(checks: Iterable[Check]) -> dict[str, ParamType]:
                     if name and name not in KNOWN:
                         found[name] = _any_number
         for spec in check.facts.values():
-            fact = REGISTRY.get(spec.type)
-            schema = fact.params_schema if fact is not None else NETWORK_FACTS.get(spec.type, {})
+            fact = REGISTRY.get(spec.type) or PROBES.get(spec.type)
+            schema = fact.params_schema if fact is not None else {}
             for key, value in (spec.params or {}).items():
                 name = _whole_template(value)
                 if name and name not in KNOWN and _schema_takes_number(schema.get("properties", {}).get(key, {})):

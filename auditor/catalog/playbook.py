@@ -26,15 +26,17 @@ from auditor import clock
 from auditor.catalog import Catalog
 from auditor.catalog.hostvalues import vet_plans
 from auditor.catalog.params import problems, types_of
-from auditor.catalog.yamlsource import YamlDoc, load_yaml
 from auditor.errors import InputError, InventoryError, PlaybookError
 from auditor.evaluate import params_used
 from auditor.inventory import Inventory
-from auditor.model import Check, Host
+from auditor.model import FactSpec, Host, HostPlan
+from auditor.network.probes import REGISTRY as PROBES
+from auditor.network.probes import required_params
 from auditor.paths import playbooks_dir
+from auditor.yamlsource import YamlDoc, load_yaml
 
 _PLAY_KEYS = {"hosts", "checks", "plan", "params"}
-_TOP_KEYS = {"name", "title", "description", "params", "levels", "plays"}
+_TOP_KEYS = {"name", "title", "description", "params", "levels", "plays", "waivers"}  # waivers: auditor.waivers
 
 
 @dataclass
@@ -61,14 +63,6 @@ class Playbook:
         if self.doc is None:
             return PlaybookError(message, file=self.source)
         return self.doc.error(PlaybookError, path, message)
-
-
-@dataclass
-class HostPlan:
-    host: Host
-    checks: list[Check]
-    params: dict[str, Any]
-    origin: ParamOrigin | None = field(default=None, repr=False, compare=False)  # to name a bad value's source
 
 
 def resolve_playbook_path(name_or_file: str) -> Path:
@@ -233,7 +227,7 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
         for check in plan.checks:
             needed = needed_by.get(check.id)
             if needed is None:
-                needed = params_used(check.expect) | params_used({k: s.params for k, s in check.facts.items()})
+                needed = params_used(check.expect) | params_used({k: _needs(s) for k, s in check.facts.items()})
                 needed -= set(check.applies.get("params_set", []))  # without them the check is not applicable
                 needed_by[check.id] = needed
             missing = sorted(p for p in needed if plan.params.get(p) is None)
@@ -245,6 +239,12 @@ def plan_run(playbook: Playbook, catalog: Catalog, inventory: Inventory, cli_par
                 )
     vet_plans(list(plans.values()))  # before any host is contacted
     return list(plans.values())
+
+
+def _needs(spec: FactSpec) -> dict[str, Any]:
+    """The fact parameters a check cannot run without: all of a host fact's; a network probe's required
+    ones (an optional one left unset keeps the probe's default)."""
+    return required_params(spec.type, spec.params) if spec.type in PROBES else spec.params
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from auditor.engine import redact
+from auditor.evidence import redact
 
 EVIDENCE_KEYS = frozenset({"output", "stderr"})
 _EVIDENCE_BLOCK = re.compile(r'(<pre\b[^>]*\bclass="[^"]*\bevidence-output\b[^"]*"[^>]*>)(.*?)(</pre\s*>)', re.S | re.I)

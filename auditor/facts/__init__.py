@@ -1,16 +1,17 @@
-"""Fact types. Adding one = one new module here + one line in the import list below."""
+"""Fact types. Adding one = one new module here, named as the type it registers, + one line in the import list below."""
 
-from auditor.facts import (  # noqa: F401  (each import registers its fact types)
+from auditor.facts import (  # noqa: F401  (each import registers its fact type)
     accounts,
-    aide,
+    aide_db,
     apt_pending,
     apt_periodic,
     audit_rules,
-    clamav,
+    clamav_db,
     command,
     config_grep,
     cron_jobs,
-    files,
+    file,
+    file_age,
     firewall,
     host_clock,
     kernel_module,
@@ -19,19 +20,20 @@ from auditor.facts import (  # noqa: F401  (each import registers its fact types
     pam_limits,
     pam_lockout,
     process,
-    sshd,
-    sudo,
-    sysctl,
-    syslog,
+    service,
+    sshd_effective,
+    sudo_logging,
+    sysctl_effective,
+    syslog_forwarding,
     time_sync,
-    win_accounts,
-    win_admins,
     win_antivirus,
     win_bitlocker,
     win_eventlog,
     win_firewall,
     win_hotfix,
-    win_usb,
+    win_local_admins,
+    win_password_policy,
+    win_usb_storage,
 )
 from auditor.facts.base import REGISTRY, FactType, FactUnreadable, RawOutput
 

@@ -1,8 +1,7 @@
-"""``process`` and ``service``: is a daemon running?
+"""``process``: is a daemon running? And the process table that ``service`` and ``clamav_db`` read too.
 
 The process table is the truth we trust everywhere (lab hosts have no systemd, and a
-stale pidfile proves nothing). ``service`` adds systemd's view only when systemd is
-really PID 1 (``/run/systemd/system`` exists); otherwise ``systemctl`` would lie.
+stale pidfile proves nothing).
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from auditor.facts.base import (
     FactType,
     FactUnreadable,
     RawOutput,
-    name_arg,
     name_schema,
     register,
     require_rc,
@@ -45,7 +43,7 @@ PROCESS_TABLE = (
 _NS_LINK = re.compile(r"/proc/(\d+|self)/ns/net -> (\S+)")
 _NL_SOCK = re.compile(r"/proc/(\d+|self)/net/netlink:[0-9a-f]+ +0 +0 .* (\d+) *$")
 
-_NAMES_SCHEMA = {
+NAMES_SCHEMA = {
     "type": "array",
     "items": name_schema("A-Za-z0-9._@+-"),
     "minItems": 1,
@@ -144,7 +142,7 @@ class ProcessFact(FactType):
     name = "process"
     params_schema = {
         "type": "object",
-        "properties": {"names": _NAMES_SCHEMA},
+        "properties": {"names": NAMES_SCHEMA},
         "required": ["names"],
         "additionalProperties": False,
     }
@@ -170,44 +168,4 @@ class ProcessFact(FactType):
             "summary": f"also running in other network namespaces (containers), not counted: {', '.join(elsewhere)}"
             if elsewhere and not found
             else "",
-        }
-
-
-@register
-class ServiceFact(FactType):
-    name = "service"
-    params_schema = {
-        "type": "object",
-        "properties": {"units": _NAMES_SCHEMA, "processes": _NAMES_SCHEMA},
-        "required": ["units", "processes"],
-        "additionalProperties": False,
-    }
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        units = " ".join(name_arg(u) for u in params["units"])
-        return [
-            f"if [ -d /run/systemd/system ]; then echo @@systemd; for u in {units}; do "
-            'printf "%s %s\\n" "$u" "$(systemctl is-active -- "$u" 2>/dev/null)"; done; else echo @@nosystemd; fi',
-            PROCESS_TABLE,
-        ]
-
-    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
-        require_rc(outputs[0], "systemctl")
-        found = sections(outputs[0].stdout)
-        active: dict[str, str] = {}
-        for line in found.get("systemd", []):
-            unit, _, state = line.partition(" ")
-            active[unit] = state.strip() or "unknown"
-        table = parse_process_table(outputs[1])
-        procs = running(table.rows, params["processes"])
-        is_running = bool(procs) or any(s == "active" for s in active.values())
-        if not is_running and table.partial:
-            raise FactUnreadable("/proc is mounted with hidepid and the audit ran without root")
-        if not is_running and (unsure := undetermined(table, params["processes"])):
-            raise unsure
-        return {
-            "systemd": "systemd" in found,
-            "unit_states": active,
-            "processes": sorted(procs),
-            "running": is_running,
         }

@@ -2,40 +2,41 @@
 
 Every parameter that names something to contact (``portal_url``, ``file_server``,
 ``log_server``, ``smtp_hostname``, ``smtp_port``) or bounds a probe (``scan_ports``,
-``scan_probe_wait_ms``, ``log_marker_wait``, ``allowed_ports``) and the files the probes
-read (``tls_ca_file``, ``file_server_key``) is checked here, by ``auditor validate`` and
-by ``auditor run`` before the first connection. A bad value is an InputError naming where
-it came from (the inventory, the playbook or ``--param``), the host and the parameter.
-Pure apart from looking at the named files; light imports (no probe libraries).
+``scan_probe_wait_ms``, ``log_marker_wait``, ``allowed_ports``), the files the probes
+read (``tls_ca_file``, ``file_server_key``) and the paths searched (``log_marker_paths``)
+is checked here by ``auditor validate`` and ``auditor run`` before the first connection,
+whether or not a check of the host reads it, with the parser of the probe parameter the
+project's checks bind it to. Then every run parameter a host's network check binds to a
+probe parameter is parsed by that probe type's parser (a check may bind a parameter of
+another name). A bad value is an InputError naming where it came from (the inventory, the
+playbook or ``--param``), the host and the parameter. Pure apart from looking at the named
+files; light imports (no probe libraries).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from auditor import addresses
-from auditor.catalog.playbook import HostPlan
 from auditor.errors import InputError
-from auditor.model import Host
+from auditor.evaluate import params_used
+from auditor.model import HostPlan
+from auditor.network.probes import REGISTRY
 
-DEFAULT_SMTP_PORT = 25
-DEFAULT_LOG_MARKER_WAIT = 20.0
-MAX_LOG_MARKER_WAIT = 3600.0
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The parsed values phase.py uses (None: not set)."""
-
-    portal_url: addresses.Url | None
-    smtp_port: int
-    smtp_hostname: str | None
-    file_server: addresses.Url | None
-    log_servers: list[str]
-    log_marker_wait: float
+# Run parameters parsed for every host, whether or not a check of the host reads them, by the parser of
+# the probe parameter the project's checks bind them to (probe type, parameter); in this order.
+BY_NAME: dict[str, tuple[str, str]] = {
+    "portal_url": ("https_portal", "url"),
+    "smtp_port": ("smtp", "port"),
+    "smtp_hostname": ("smtp", "hostname"),
+    "file_server": ("file_server", "url"),
+    "log_server": ("log_marker", "server"),
+    "log_marker_wait": ("log_marker", "wait"),
+    "log_marker_paths": ("log_marker", "paths"),
+    "tls_ca_file": ("https_portal", "ca_file"),
+    "file_server_key": ("file_server", "key"),
+    "allowed_ports": ("exposure", "allowed_ports"),
+}
 
 
 def _error(plan: HostPlan, key: str, message: str) -> InputError:
@@ -44,11 +45,7 @@ def _error(plan: HostPlan, key: str, message: str) -> InputError:
     return InputError(f"{message} (host {plan.host.name})", field=key)
 
 
-def default_portal_url(host: Host) -> str:
-    return f"https://{addresses.bracket(host.address)}/"
-
-
-def check(plan: HostPlan) -> Checked:
+def check(plan: HostPlan) -> None:
     """Parse one host's network parameters; InputError for the first bad one."""
     p = plan.params
 
@@ -58,50 +55,38 @@ def check(plan: HostPlan) -> Checked:
     def present(key: str) -> bool:
         return p.get(key) not in (None, "", [])
 
-    def parsed(key: str, parse: Callable[[Any], Any], hint: str = "") -> Any:
+    def parsed(key: str, parse: Callable[[Any], Any]) -> None:
         try:
-            return parse(p[key])
-        except addresses.AddressError as exc:
-            raise fail(key, f"{exc}{hint}") from None
+            parse(p[key])
+        except ValueError as exc:  # addresses.AddressError and UnsafeValue are ValueErrors
+            raise fail(key, str(exc)) from None
 
-    portal = parsed("portal_url", lambda v: addresses.url(v, ("https",))) if present("portal_url") else None
-    smtp_port = parsed("smtp_port", addresses.port) if present("smtp_port") else DEFAULT_SMTP_PORT
-    smtp_hostname = parsed("smtp_hostname", addresses.host) if present("smtp_hostname") else None
-    file_server = None
-    if present("file_server"):
-        file_server = parsed(
-            "file_server",
-            lambda v: addresses.url(v, ("sftp", "smb", "ftps"), allow_user=True),
-            " (expected sftp://[user@]host[:port]/path)",
-        )
-    log_servers: list[str] = []
-    if present("log_server"):  # one server or several
-        log_servers = parsed(
-            "log_server",
-            lambda v: [addresses.host(x) for x in (v if isinstance(v, list) else [v])],
-            " (the log server's address or inventory name)",
-        )
-    wait = DEFAULT_LOG_MARKER_WAIT
-    if present("log_marker_wait"):
-        wait = _number(p["log_marker_wait"], 1, MAX_LOG_MARKER_WAIT, lambda m: fail("log_marker_wait", m))
-    if present("scan_probe_wait_ms"):
-        _number(p["scan_probe_wait_ms"], 1, 60000, lambda m: fail("scan_probe_wait_ms", m), whole=True)
-    for key in ("tls_ca_file", "file_server_key"):
-        if present(key) and not os.path.isfile(os.path.expanduser(str(p[key]))):
-            raise fail(key, f"{p[key]!r} is not a readable file")
-    from auditor.network.judge import parse_allowed_ports
     from auditor.network.scan import nmap_arguments
 
-    try:
-        parse_allowed_ports(p.get("allowed_ports"))
-    except ValueError as exc:
-        raise fail("allowed_ports", str(exc)) from None
+    for name, (kind, key) in BY_NAME.items():
+        if present(name):
+            parsed(name, REGISTRY[kind].parsers[key])
+    if present("scan_probe_wait_ms"):
+        _number(p["scan_probe_wait_ms"], 1, 60000, lambda m: fail("scan_probe_wait_ms", m), whole=True)
     if present("scan_ports"):
-        try:
-            nmap_arguments(str(p["scan_ports"]), False, 60)
-        except ValueError as exc:
-            raise fail("scan_ports", str(exc)) from None
-    return Checked(portal, smtp_port, smtp_hostname, file_server, log_servers, wait)
+        parsed("scan_ports", lambda v: nmap_arguments(str(v), False, 60))
+    _check_bound(plan, fail)
+
+
+def _check_bound(plan: HostPlan, fail: Callable[[str, str], InputError]) -> None:
+    """Each run parameter a network check binds to a probe parameter, through that probe's parser."""
+    for check in plan.checks:
+        for spec in check.facts.values():
+            kind = REGISTRY.get(spec.type)
+            for key, template in spec.params.items() if kind is not None else ():
+                parse = kind.parsers.get(key)
+                for name in params_used(template) if parse is not None else ():
+                    if plan.params.get(name) in (None, "", []):
+                        continue
+                    try:
+                        parse(plan.params[name])
+                    except ValueError as exc:  # addresses.AddressError and UnsafeValue are ValueErrors
+                        raise fail(name, str(exc)) from None
 
 
 def _number(value: Any, low: float, high: float, fail: Callable[[str], InputError], whole: bool = False) -> float:

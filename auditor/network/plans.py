@@ -1,7 +1,7 @@
 """Which checks of a run are network probes (NET-*), and for which hosts.
 
 Kept apart from ``phase`` so that a run without NET-* checks (``--no-network``, a local audit)
-never imports the probes (TLS, mail, HTTP, nmap): about 40 ms of every start-up.
+never imports the probe clients (TLS, mail, HTTP, nmap): about 40 ms of every start-up.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from auditor.catalog.playbook import HostPlan
-from auditor.model import Check, Host
+from auditor.model import Check, Host, HostPlan
 
 
 def is_network(check: Check) -> bool:

@@ -1,4 +1,5 @@
-"""CSV: one row per host × check, for spreadsheets and scripts.
+"""CSV: one row per host × check, for spreadsheets and scripts (a waived result with the verdict it had
+and its waiver in the last columns).
 
 Cells that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, CR first)
 get a leading apostrophe: host data must not become a formula (OWASP "CSV injection").
@@ -21,6 +22,7 @@ COLUMNS = [
     "run_id", "host", "address", "host_status", "level", "host_score",
     "check", "title", "status", "severity", "weight", "plan_tasks",
     "iso27001_2013", "iso27001_2022", "reason", "remediation", "evidence_commands", "evidence_at",
+    "waived_status", "waiver_id", "waiver_type", "waiver_approved_by", "waiver_expires",
 ]  # fmt: skip
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,6 +39,7 @@ def rows(results: dict[str, Any], lang: str) -> Iterator[list[str]]:
         head = [run_id, host["name"], host["address"], host["status"], host.get("level"), host.get("score")]
         for r in host["results"]:
             evidence = evidence_of(results, r)
+            waiver = r.get("waiver") or {}
             yield [
                 neutralize(v)
                 for v in [
@@ -53,6 +56,8 @@ def rows(results: dict[str, Any], lang: str) -> Iterator[list[str]]:
                     r.get("remediation", {}).get(lang) or r.get("remediation", {}).get("en", ""),
                     " ;; ".join(e["command"] for e in evidence),
                     " ".join(e["at"] for e in evidence),
+                    r.get("waived_status", ""),
+                    *(waiver.get(k, "") for k in ("id", "type", "approved_by", "expires")),
                 ]
             ]
 

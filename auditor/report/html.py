@@ -26,7 +26,7 @@ from jinja2 import (
 from jinja2.bccache import Bucket
 from markupsafe import Markup
 
-from auditor.report import i18n, svg, view
+from auditor.report import i18n, svg, view, waivers_view
 from auditor.scoring import WEIGHTS
 
 
@@ -150,6 +150,10 @@ def context(results: dict[str, Any], lang: str, previous: dict[str, Any] | None 
         "worst": view.worst_hosts(hosts),
         "findings": view.findings(results),
         "org_rows": view.organisation_rows(results, lang),
+        "waived": waivers_view.waived_rows(results),
+        "waiver_lists": waivers_view.waiver_lists(results),
+        "waiver_type_label": i18n.waiver_type_labels(_),
+        "waiver_state_label": i18n.waiver_state_labels(_),
         "diff": view.diff(previous, results) if previous else None,
         "diff_rows": view.DIFF_ROWS,
     }

@@ -99,6 +99,19 @@ def verdict_labels(_: Gettext) -> dict[str, str]:
     }
 
 
+def waiver_type_labels(_: Gettext) -> dict[str, str]:
+    return {
+        "risk_accepted": _("Risk accepted"),
+        "compensating_control": _("Compensating control"),
+        "false_positive": _("False positive"),
+        "not_applicable": _("Not applicable"),
+    }
+
+
+def waiver_state_labels(_: Gettext) -> dict[str, str]:
+    return {"active": _("Active"), "expiring": _("Expiring soon"), "expired": _("Expired")}
+
+
 def severity_labels(_: Gettext) -> dict[str, str]:
     return {"critical": _("Critical"), "high": _("High"), "medium": _("Medium"), "low": _("Low")}
 

@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from typing import Any
 
+from auditor.evidence import shown_excerpt
 from auditor.report.evidence import evidence_of
 from auditor.report.i18n import check_language
-from auditor.report.view import excerpt
 
 _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SKIPPED = ("not_applicable", "manual", "waived")
@@ -27,7 +27,7 @@ def xml_text(value: Any) -> str:
 def _evidence_text(document: dict[str, Any], result: dict[str, Any]) -> str:
     parts = []
     for e in evidence_of(document, result):
-        output, cut = excerpt(e["output"], chars=4000, lines=80)
+        output, cut = shown_excerpt(e["output"], chars=4000, lines=80)
         more = f"\n… {cut} more characters in results.json" if cut else ""
         parts.append(f"$ {e['command']}\n[rc={e['rc']} at {e['at']}]\n{output}{more}")
     return "\n\n".join(parts)
@@ -49,6 +49,13 @@ def testcase(document: dict[str, Any], host: dict[str, Any], result: dict[str, A
         )
     elif status in ("error", "unknown"):
         ET.SubElement(case, "error", {"message": reason, "type": status}).text = reason
+    elif status == "waived":
+        waiver = result.get("waiver") or {}
+        why = (
+            f"waived ({result.get('waived_status', '?')}) by {waiver.get('id', '?')}, {waiver.get('type', '?')}, "
+            f"approved by {waiver.get('approved_by', '?')}, expires {waiver.get('expires', '?')}: {result['reason']}"
+        )
+        ET.SubElement(case, "skipped", {"message": xml_text(why)})
     elif status in SKIPPED:
         ET.SubElement(case, "skipped", {"message": xml_text(f"{status}: {result['reason']}")})
     evidence = _evidence_text(document, result)

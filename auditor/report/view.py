@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor import scoring
+from auditor.evidence import shown_excerpt
 from auditor.report.evidence import evidence_of
 from auditor.scoring import Score, natural_key
 
@@ -19,18 +20,10 @@ VERDICTS = ("fail", "error", "unknown", "pass", "not_applicable", "manual", "wai
 FINDING = ("fail", "error", "unknown")
 SEVERITIES = ("critical", "high", "medium", "low")
 WORST_HOSTS = 10
-EXCERPT_CHARS = 1200
-EXCERPT_LINES = 25
 EVIDENCE_GROUPS_PER_CHECK = 20  # groups beyond this keep reason and hosts; the evidence is in results.json
 DIFF_ROWS = 200
 
 Doc = dict[str, Any]
-
-
-def excerpt(text: str, chars: int = EXCERPT_CHARS, lines: int = EXCERPT_LINES) -> tuple[str, int]:
-    """The head of ``text`` and how many characters were left out."""
-    head = "\n".join(text.splitlines()[:lines])[:chars]
-    return head, max(0, len(text) - len(head))
 
 
 def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
@@ -177,9 +170,9 @@ class EvidenceExcerpt:
 def evidence_excerpts(doc: Doc, result: dict[str, Any]) -> list[EvidenceExcerpt]:
     out = []
     for e in evidence_of(doc, result):
-        command, command_cut = excerpt(e["command"], chars=600, lines=8)
-        output, output_cut = excerpt(e["output"])
-        stderr, stderr_cut = excerpt(e.get("stderr", ""), chars=400, lines=6)
+        command, command_cut = shown_excerpt(e["command"], chars=600, lines=8)
+        output, output_cut = shown_excerpt(e["output"])
+        stderr, stderr_cut = shown_excerpt(e.get("stderr", ""), chars=400, lines=6)
         out.append(EvidenceExcerpt(command, command_cut, e["rc"], e["at"], output, output_cut, stderr, stderr_cut))
     return out
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from auditor.model import Host
+from auditor.platforms import platform_of
 from auditor.transports.base import ExecResult, HostError, OutputBudget, Transport, sudo_refusal
 from auditor.transports.local import LocalTransport
 from auditor.transports.ssh import HostKeys, SshTransport
-from auditor.transports.winssh import WindowsSshTransport
 
 
 @dataclass
@@ -31,10 +31,11 @@ class ConnectOptions:
             return self._host_keys
 
 
-FACTORIES: dict[str, Callable[[Host, ConnectOptions], Transport]] = {
-    "local": lambda host, opts: LocalTransport(become=host.become),
-    "ssh": lambda host, opts: (WindowsSshTransport if host.os == "windows" else SshTransport)(
-        host.address, host.port, host.user, host.key_file, host.become, opts.host_keys, opts.connect_timeout
+# (host, options, the command of the host's platform that reads the batch) -> a transport
+FACTORIES: dict[str, Callable[[Host, ConnectOptions, str], Transport]] = {
+    "local": lambda host, opts, shell: LocalTransport(shell),
+    "ssh": lambda host, opts, shell: SshTransport(
+        host.address, host.port, host.user, host.key_file, shell, opts.host_keys, opts.connect_timeout
     ),
 }
 
@@ -44,7 +45,7 @@ def open_transport(host: Host, options: ConnectOptions) -> Transport:
         factory = FACTORIES[host.transport]
     except KeyError:
         raise HostError(f"unknown transport {host.transport!r}") from None
-    return factory(host, options)
+    return factory(host, options, platform_of(host).shell_command(host.become))
 
 
 __all__ = [

@@ -10,6 +10,8 @@ import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+from auditor.batch import MARKER
+
 MB = 1024 * 1024
 HOST_OUTPUT_LIMIT = 64 * MB  # bytes read from one host before its batch is cut off
 RUN_OUTPUT_LIMIT = 256 * MB  # bytes of host output the whole run holds at once
@@ -96,11 +98,6 @@ class Transport(ABC):
         self.close()
 
 
-def shell_command(become: bool) -> str:
-    # sudo -n: never prompt. A refused sudo exits before reading the script.
-    return "sudo -n -- /bin/sh -s" if become else "/bin/sh -s"
-
-
 SUDO_REFUSALS = (
     "a password is required",
     "is not in the sudoers",
@@ -114,7 +111,7 @@ SUDO_REFUSALS = (
 
 def sudo_refusal(result: ExecResult) -> str | None:
     """The reason if sudo refused to run the batch (no marker was printed at all)."""
-    if result.rc not in (0, None) and "@@AUDITOR-" not in result.stdout:
+    if result.rc not in (0, None) and MARKER not in result.stdout:
         text = result.stderr.strip()
         if any(s in text for s in SUDO_REFUSALS) or text.startswith("sudo:"):
             return "sudo refused: " + text.splitlines()[0][:200]

@@ -6,12 +6,12 @@ import shlex
 import subprocess
 import time
 
-from auditor.transports.base import ExecResult, Transport, shell_command
+from auditor.transports.base import ExecResult, Transport
 
 
 class LocalTransport(Transport):
-    def __init__(self, become: bool = False):
-        self.shell_command = shell_command(become)
+    def __init__(self, shell_command: str = Transport.shell_command):
+        self.shell_command = shell_command
         self.proc: subprocess.Popen[bytes] | None = None
 
     def connect(self) -> None:

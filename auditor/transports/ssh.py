@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 # paramiko imports `invoke` only to run ssh_config `Match exec` lines, which the auditor never reads:
-# without it, start-up is 45 ms and 7 MB lighter (bench/README.md). An earlier import is left alone.
+# without it, start-up takes less time and memory (bench/README.md). An earlier import is left alone.
 sys.modules.setdefault("invoke", None)  # type: ignore[arg-type]
 import paramiko  # noqa: E402
 
@@ -31,7 +31,6 @@ from auditor.transports.base import (  # noqa: E402
     HostError,
     Transport,
     cut_reason,
-    shell_command,
 )
 
 # paramiko's reader thread logs a failed handshake with its traceback; without a handler of ours,
@@ -46,7 +45,7 @@ class _QuickAckSocket:
     sshd leaves Nagle on for a session without a terminal. Right after authentication it sends two
     small messages nothing answers (hostkeys-00, a debug line); the reply to the first channel
     open then waits for their ACK, which the client's kernel delays by 40 ms. Acknowledging at
-    once took the first exec on a connection from 53 ms to 11 ms (bench/README.md).
+    once spares the first exec of every connection that wait (bench/README.md).
     """
 
     def __init__(self, sock: socket.socket):
@@ -124,7 +123,7 @@ class SshTransport(Transport):
         port: int,
         user: str | None,
         key_file: str | None,
-        become: bool,
+        shell_command: str,
         host_keys: HostKeys,
         connect_timeout: float = 10.0,
     ):
@@ -134,7 +133,7 @@ class SshTransport(Transport):
         self.key_file = os.path.expanduser(key_file) if key_file else None
         self.host_keys = host_keys
         self.connect_timeout = connect_timeout
-        self.shell_command = shell_command(become)
+        self.shell_command = shell_command
         self.client: paramiko.SSHClient | None = None
         self._sock: socket.socket | None = None
 

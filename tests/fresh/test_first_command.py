@@ -24,7 +24,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKOUT = "/root/auditor"
-AUDIT_EXIT_CODES = (0, 1, 3)  # README "Exit codes": everything but 2 (bad input) is a finished audit
+AUDIT_EXIT_CODES = (0, 1, 3)  # docs/reference.md "Exit codes": everything but 2 (bad input) is a finished audit
 TOOLS = ("debootstrap", "unshare", "chroot", "mount", "umount")
 
 

@@ -1,4 +1,4 @@
-"""The run contract (design §6) end to end, through the real `auditor` command."""
+"""The run contract (exit codes, files written) end to end, through the real `auditor` command."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from auditor.paths import schema_path
 from auditor.report.evidence import evidence_of
+from tests.helpers import SilentServer, auditor
 
 BASELINE_TASKS = {
     "PT-AUTH",
@@ -31,12 +30,6 @@ BASELINE_TASKS = {
     "PT-MONITORING",
     "PT-ASSESSMENT",
 }
-
-
-def auditor(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "auditor", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout
-    )
 
 
 def validate(document: dict) -> None:
@@ -117,31 +110,6 @@ def test_report_rerenders_a_stored_run(local_run, tmp_path):
     proc = auditor("report", str(out / "results.json"), "--lang", "en", "--output", str(target))
     assert proc.returncode == 0, proc.stderr
     assert '<html lang="en">' in target.read_text()
-
-
-class SilentServer:
-    """A real TCP listener that accepts and never speaks SSH: a host that hangs."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-
-    def close(self) -> None:
-        for c in self.conns:
-            c.close()
-        self.sock.close()
 
 
 def test_interrupted_run_keeps_what_finished(tmp_path):

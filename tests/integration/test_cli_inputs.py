@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import doc_block
+
 ROOT = Path(__file__).parents[2]
 
 
@@ -37,11 +39,9 @@ def _unreadable(path: Path) -> tuple[str, ...]:
     return NO_DAC
 
 
-def test_readme_example_validates(tmp_path):
-    from tests.unit.test_inventory import README_INI
-
+def test_the_documented_example_validates(tmp_path):
     inv = tmp_path / "hosts.ini"
-    inv.write_text(README_INI)
+    inv.write_text(doc_block("docs/inventories-and-playbooks.md", "Ansible INI inventories", "ini"))
     proc = auditor("validate", "--inventory", str(inv))
     assert proc.returncode == 0, proc.stderr
     assert "5 host(s)" in proc.stdout

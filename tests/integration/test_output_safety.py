@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_cli import SilentServer, auditor
+from tests.helpers import SilentServer, auditor
 
 VICTIM_TEXT = "precious: must not be overwritten\n"
 

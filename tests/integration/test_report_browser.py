@@ -284,7 +284,27 @@ def poison(document: dict[str, Any]) -> dict[str, Any]:
         r["reason"] = f"{payload} org-reason-{i}"
         r["evidence"][0].update(file=payload, attested_by=payload)
     doc["organisation"] = org
+    _waive_hostile(doc)
     return doc
+
+
+def _waive_hostile(doc: dict[str, Any]) -> None:
+    """Waived results and a waivers section whose every text is hostile: ids, approvers, justifications."""
+    items = []
+    for i, payload in enumerate(HOSTILE):
+        host = next(h for h in doc["hosts"] if h["name"] == f"{payload}-{i}")
+        failed = next((r for r in host["results"] if r["status"] in ("fail", "error")), None)
+        if failed is not None:
+            failed.update(waived_status=failed["status"], status="waived")
+            failed["waiver"] = {"id": f"{payload}-W{i}", "type": "risk_accepted", "approved_by": payload,
+                                "expires": "2027-01-01"}  # fmt: skip
+        items.append({"id": f"{payload}-W{i}", "type": "risk_accepted", "checks": [payload], "hosts": [payload],
+                      "justification": f"{payload} justification-{i}", "requested_by": payload, "approved_by": "B",
+                      "approved_on": "2026-11-01", "expires": "2027-01-01", "state": "active", "waived": 1,
+                      "matched": 1})  # fmt: skip
+    doc["waivers"] = {"sources": [HOSTILE[0]], "as_of": "2026-12-07T00:00:00Z", "warn_days": 30,
+                      "max_days": 365, "items": items, "expired": [items[0]["id"]], "expiring": [],
+                      "unused": [items[1]["id"]]}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -368,6 +388,15 @@ def test_hostile_data_runs_nothing_and_loads_nothing(page: Page, runs: dict[str,
             assert f"{payload}-{i}" in dom["names"]
             assert any(payload in reason for reason in dom["reasons"])
         assert any("<script>alert(1)</script>" in o for o in dom["outputs"])
+        waivers = page.js(
+            """({waived: document.querySelectorAll('#waived tbody tr').length,
+                 justifications: [...document.querySelectorAll('#waiver-table td.reason')].map(c => c.textContent),
+                 expired: document.getElementById('waivers-expired').textContent})"""
+        )
+        assert waivers["waived"] == sum(r["status"] == "waived" for h in hostile_doc["hosts"] for r in h["results"]) > 0
+        for i, payload in enumerate(HOSTILE):
+            assert f"{payload} justification-{i}" in waivers["justifications"]
+        assert f"{HOSTILE[0]}-W0" in waivers["expired"]
 
 
 def test_phone_width_has_no_page_wide_scroll(page: Page, runs: dict[str, Path], shots: Path) -> None:
@@ -403,6 +432,44 @@ def test_sorting_script_runs_under_the_policy(page: Page, runs: dict[str, Path])
     visible = page.js("[...document.querySelectorAll('#hosts tbody tr:not(.hidden) .hn')].map(c => c.textContent)")
     assert visible and all("onerror" in name for name in visible)
     assert page.problems() == []
+
+
+def test_statement_of_applicability_in_the_browser(page: Page, runs: dict[str, Path], shots: Path) -> None:
+    """The SoA of the real run, with an applicability file whose texts are hostile: shown as text, nothing runs."""
+    base = runs["results"].parent.parent
+    applicability = base / "applicability.yaml"
+    exclusion = " ".join(HOSTILE)
+    applicability.write_text(
+        json.dumps({"soa": {"edition": "2022", "version": HOSTILE[1], "owner": HOSTILE[0], "approver": HOSTILE[2],
+                            "date": "2026-11-15"},
+                    "controls": [{"id": "7.5", "applicable": False, "exclusion": exclusion}]}),
+        encoding="utf-8",
+    )  # fmt: skip
+    for lang in ("vi", "en"):
+        target = base / f"soa-{lang}.html"
+        proc = auditor("soa", "--results", str(runs["results"]), "--edition", "2022", "--applicability",
+                       str(applicability), "--format", "html", "--lang", lang, "--output", str(target))  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        url = target.as_uri()
+        page.open(url)
+        page.screenshot(shots / f"soa-{lang}.png", full_page=True)
+        dom = page.js(
+            """({rows: document.querySelectorAll('#soa-table tbody tr[data-row]').length,
+                 excluded: document.querySelector('#soa-table tr[data-control="7.5"] td.reason').textContent,
+                 about: document.getElementById('soa-about').textContent,
+                 scripts: document.scripts.length, imgs: document.images.length, location: location.href})"""
+        )
+        assert dom["rows"] == 93 and dom["excluded"] == exclusion
+        assert HOSTILE[0] in dom["about"] and dom["scripts"] == 1 and dom["imgs"] == 0 and dom["location"] == url
+        page.js(
+            "const s = document.querySelector('[data-filter=soa-table] select'); s.value = 'excluded';"
+            "s.dispatchEvent(new Event('change'))"
+        )
+        shown = page.js(
+            "[...document.querySelectorAll('#soa-table tbody tr:not(.hidden)')].map(r => r.dataset.control)"
+        )
+        assert shown == ["7.5"]  # our hashed script runs under the policy
+        assert page.dialogs == [] and page.requests(url) == [] and page.problems() == []
 
 
 def test_the_harness_sees_dialogs_requests_and_csp_violations(page: Page, tmp_path: Path) -> None:

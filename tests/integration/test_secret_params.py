@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from auditor.inventory import load_inventory, redact
-from tests.integration.test_cli import auditor
+from tests.helpers import auditor
 
 PLAYBOOK = """\
 name: tiny

@@ -1,4 +1,4 @@
-"""A small, independent implementation of the design §5 rules, used by test_lab.py
+"""A small, independent implementation of the six baseline plan tasks' verdict rules, used by test_lab.py
 to check that every profile's EXPECTED table is what its host really is (so a
 verdict mismatch in test_verdicts.py points at the auditor, not at the lab)."""
 

@@ -1,10 +1,15 @@
-"""Tiny paramiko helpers for the lab tests (strict host-key checking)."""
+"""Tiny paramiko helpers for the lab tests (strict host-key checking), and one command on a lab host."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import paramiko
+
+if TYPE_CHECKING:
+    from tests.lab.lab import Lab
 
 
 def connect(
@@ -24,3 +29,21 @@ def run(client: paramiko.SSHClient, command: str, timeout: float = 30.0) -> tupl
     _, out, err = client.exec_command(command, timeout=timeout)
     rc = out.channel.recv_exit_status()
     return rc, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+
+
+def on_host(lab: Lab, name: str, command: str) -> tuple[int, str, str]:
+    """COMMAND as the audit account on the lab host NAME: (exit code, stdout, stderr)."""
+    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
+        return run(ssh, command)
+
+
+def output_of(lab: Lab, name: str, command: str) -> str:
+    """COMMAND's stdout on the lab host NAME; it must succeed."""
+    rc, out, err = on_host(lab, name, command)
+    assert rc == 0, err
+    return out
+
+
+def root_output(lab: Lab, name: str, command: str) -> str:
+    """COMMAND's stdout as root (``sudo -n sh -c``) on the lab host NAME, whatever its exit code."""
+    return on_host(lab, name, f"sudo -n sh -c {shlex.quote(command)}")[1]

@@ -4,7 +4,6 @@ to say the opposite on each host, and AIDE's own ``--config-check`` to name the 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import AIDE_PROFILES, get
+from tests.lab.sshutil import root_output
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -38,27 +38,19 @@ def results(aide_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     return results_by_host(aide_lab, tmp_path_factory.mktemp("aide"))
 
 
-def _sh(lab: Lab, name: str, command: str) -> str:
-    from tests.lab.sshutil import connect, run
-
-    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
-        _, out, _ = run(ssh, f"sudo -n sh -c {json.dumps(command)}")
-    return out
-
-
 def test_the_fixed_paths_read_the_opposite(aide_lab: Lab) -> None:
-    assert "/var/lib/aide/aide.db" in _sh(aide_lab, FAIL, OLD_PATHS)  # a fresh file: the old check passed
-    assert _sh(aide_lab, PASS, OLD_PATHS).strip() == ""  # nothing there: the old check failed
+    assert "/var/lib/aide/aide.db" in root_output(aide_lab, FAIL, OLD_PATHS)  # a fresh file: the old check passed
+    assert root_output(aide_lab, PASS, OLD_PATHS).strip() == ""  # nothing there: the old check failed
 
 
 def test_aide_names_the_database(aide_lab: Lab) -> None:
-    assert "'file:/srv/aide/aide.db.gz'" in _sh(aide_lab, FAIL, ASK_AIDE)
-    assert "'file:/srv/aide/aide.db'" in _sh(aide_lab, PASS, ASK_AIDE)
+    assert "'file:/srv/aide/aide.db.gz'" in root_output(aide_lab, FAIL, ASK_AIDE)
+    assert "'file:/srv/aide/aide.db'" in root_output(aide_lab, PASS, ASK_AIDE)
 
 
 def test_config_check_is_cheap(aide_lab: Lab) -> None:
     start = time.monotonic()
-    _sh(aide_lab, PASS, "for i in 1 2 3 4 5 6 7 8 9 10; do " + ASK_AIDE + " >/dev/null; done")
+    root_output(aide_lab, PASS, "for i in 1 2 3 4 5 6 7 8 9 10; do " + ASK_AIDE + " >/dev/null; done")
     assert (time.monotonic() - start) / 10 < 0.2  # ssh included: aide itself takes ~15 ms
 
 

@@ -1,4 +1,4 @@
-"""Each check of the baseline's six plan tasks (design §5), proven on its own: a lab host where it passes
+"""Each check of the baseline's six plan tasks, proven on its own: a lab host where it passes
 and one where it fails, with evidence. The plan-task verdicts are in test_verdicts.py; this proves every
 check behind them, including the one that runs only when no log server is named."""
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from tests.lab.helpers import AuditRun, audit_cli
 from tests.lab.lab import Lab, host_name
-from tests.lab.test_verdicts import AuditRun, _audit
 
 pytestmark = pytest.mark.lab
 
@@ -33,14 +33,14 @@ ANYWHERE = "LNX-LOG-FORWARDED-ANYWHERE"  # runs only when no log_server is given
 
 @pytest.fixture(scope="module")
 def audit(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
-    return _audit(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("baseline-checks"), "--no-network")
+    return audit_cli(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("baseline-checks"), "--no-network")
 
 
 @pytest.fixture(scope="module")
 def audit_without_log_server(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
     d = tmp_path_factory.mktemp("no-log-server")
     inventory = lab.write_inventory(d / "inventory.ini", [lab.host(COMPLIANT), lab.host(NONCOMPLIANT)])
-    return _audit(lab, inventory, lab.known_hosts, d / "out", "--no-network", "--param", "log_server=")
+    return audit_cli(lab, inventory, lab.known_hosts, d / "out", "--no-network", "--param", "log_server=")
 
 
 def result(run: AuditRun, host: str, check: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ opposite on each host, so the verdicts below rest on cron's reading alone."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import CRON_PROFILES, get
+from tests.lab.sshutil import root_output
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -39,24 +39,16 @@ def results(cron_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     return results_by_host(cron_lab, tmp_path_factory.mktemp("cron"))
 
 
-def _sh(lab: Lab, name: str, command: str) -> str:
-    from tests.lab.sshutil import connect, run
-
-    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
-        _, out, _ = run(ssh, f"sudo -n sh -c {json.dumps(command)}")
-    return out
-
-
 def test_a_grep_reads_the_opposite(cron_lab: Lab) -> None:
-    assert "/etc/cron.d/backup.disabled" in _sh(cron_lab, FAIL, OLD_GREP)
-    assert "/etc/cron.d/nightly" in _sh(cron_lab, FAIL, OLD_GREP)
-    assert _sh(cron_lab, FAIL, "ls /var/lib/aide/aide.db")  # the old baseline check's only question
-    assert _sh(cron_lab, PASS, OLD_GREP).strip() == ""
+    assert "/etc/cron.d/backup.disabled" in root_output(cron_lab, FAIL, OLD_GREP)
+    assert "/etc/cron.d/nightly" in root_output(cron_lab, FAIL, OLD_GREP)
+    assert root_output(cron_lab, FAIL, "ls /var/lib/aide/aide.db")  # the old baseline check's only question
+    assert root_output(cron_lab, PASS, OLD_GREP).strip() == ""
 
 
 def test_run_parts_is_the_reading(cron_lab: Lab) -> None:
-    assert "/etc/cron.daily/aide" not in _sh(cron_lab, FAIL, "run-parts --test /etc/cron.daily")
-    assert "/etc/cron.hourly/site-backup" in _sh(cron_lab, PASS, "run-parts --test /etc/cron.hourly")
+    assert "/etc/cron.daily/aide" not in root_output(cron_lab, FAIL, "run-parts --test /etc/cron.daily")
+    assert "/etc/cron.hourly/site-backup" in root_output(cron_lab, PASS, "run-parts --test /etc/cron.hourly")
 
 
 @pytest.mark.parametrize("name", [FAIL, PASS])

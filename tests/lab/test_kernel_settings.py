@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import KERNEL_PROFILES, get
+from tests.lab.sshutil import output_of
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -34,15 +35,6 @@ def results(kernel_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return results_by_host(kernel_lab, tmp_path_factory.mktemp("kernel"))
 
 
-def _ssh(lab: Lab, name: str, command: str) -> str:
-    from tests.lab.sshutil import connect, run
-
-    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
-        rc, out, err = run(ssh, command)
-    assert rc == 0, err
-    return out
-
-
 @pytest.mark.parametrize("profile", KERNEL_PROFILES)
 def test_each_check_judged_as_the_program_reads_it(results: dict[str, dict[str, Any]], profile: str) -> None:
     for check, (status, words) in get(profile).CHECKS.items():
@@ -61,14 +53,14 @@ def test_plan_tasks_as_expected(results: dict[str, dict[str, Any]], kernel_lab: 
 def test_a_session_gets_the_limit_the_auditor_reads(kernel_lab: Lab) -> None:
     """pam_limits itself: the SSH login's hard core limit is the last "*" entry read (later files win;
     type "-" sets hard too)."""
-    assert _ssh(kernel_lab, PASS_FILES, "ulimit -Hc").strip() == "unlimited"
-    assert _ssh(kernel_lab, FAIL_FILES, "ulimit -Hc").strip() == "0"
+    assert output_of(kernel_lab, PASS_FILES, "ulimit -Hc").strip() == "unlimited"
+    assert output_of(kernel_lab, FAIL_FILES, "ulimit -Hc").strip() == "0"
 
 
 def test_modprobe_reads_first_install_masks_and_underscores(kernel_lab: Lab) -> None:
-    said = _ssh(kernel_lab, PASS_FILES, "/usr/sbin/modprobe -n -v usb-storage")
+    said = output_of(kernel_lab, PASS_FILES, "/usr/sbin/modprobe -n -v usb-storage")
     assert said.strip() == "install /sbin/modprobe --ignore-install usb-storage"  # 10-backup.conf, not 90-block
-    said = _ssh(kernel_lab, FAIL_FILES, "/usr/sbin/modprobe -n -v usb-storage")
+    said = output_of(kernel_lab, FAIL_FILES, "/usr/sbin/modprobe -n -v usb-storage")
     assert said.strip() == "install /usr/bin/false"
 
 
@@ -76,7 +68,7 @@ def test_the_kernel_values_the_pair_was_built_on(kernel_lab: Lab) -> None:
     """eth0's own send_redirects keeps redirects on beside all = 0; all.accept_source_route = 1 is
     harmless when every interface says 0."""
     conf = "/proc/sys/net/ipv4/conf"
-    said = _ssh(kernel_lab, PASS_FILES, f"cat {conf}/all/send_redirects {conf}/eth0/send_redirects")
+    said = output_of(kernel_lab, PASS_FILES, f"cat {conf}/all/send_redirects {conf}/eth0/send_redirects")
     assert said.split() == ["0", "1"]
-    said = _ssh(kernel_lab, FAIL_FILES, f"cat {conf}/all/accept_source_route {conf}/eth0/accept_source_route")
+    said = output_of(kernel_lab, FAIL_FILES, f"cat {conf}/all/accept_source_route {conf}/eth0/accept_source_route")
     assert said.split() == ["1", "0"]

@@ -80,7 +80,7 @@ def test_profile_daemons_run(lab: Lab, clients, name: str) -> None:  # type: ign
 
 @pytest.mark.parametrize("name", HOSTS)
 def test_expected_table_matches_reference_rules(lab: Lab, clients, name: str) -> None:  # type: ignore[no-untyped-def]
-    """An independent evaluation of the §5 rules agrees with the profile's EXPECTED."""
+    """An independent evaluation of the plan tasks' verdict rules agrees with the profile's EXPECTED."""
     host = lab.host(name)
     _, out, _ = run(clients[name], reference.SCRIPT, timeout=60)
     # The reference reads what it can without sudo where sudo is refused: the unprivileged truth.

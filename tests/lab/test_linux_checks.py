@@ -1,4 +1,4 @@
-"""The Linux host checks beyond the six plan tasks of design §5 (controls/iso27001/checks/linux-{accounts,
+"""The Linux host checks beyond the six baseline plan tasks (controls/iso27001/checks/linux-{accounts,
 hardening,monitoring,backup,updates}.yaml), proven on the lab: each one passes on the compliant host and
 fails on the noncompliant one, with evidence. One audit run over the session lab."""
 
@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
+from tests.lab.helpers import AuditRun, audit_cli
 from tests.lab.lab import Lab, host_name
-from tests.lab.test_verdicts import AuditRun, _audit
 
 pytestmark = pytest.mark.lab
 
 REPO = Path(__file__).resolve().parents[2]
 NEW_FILES = ("linux-accounts", "linux-hardening", "linux-monitoring", "linux-backup", "linux-updates")
-# check id -> the plan tasks it reports under (none of the six of design §5: their verdicts stay the profiles')
+# check id -> the plan tasks it reports under (none of the six baseline tasks: their verdicts stay the profiles')
 NEW_CHECKS: dict[str, tuple[str, ...]] = {
     "LNX-ACCOUNTS-NO-EMPTY-PASSWORD": ("PT-ASSESSMENT",),
     "LNX-ACCOUNTS-ONLY-ROOT-UID0": ("PT-ASSESSMENT",),
@@ -47,7 +47,7 @@ NOT_A_PASS_IN_THE_LAB = {"LNX-AUDITD-RULES": "unknown"}
 
 @pytest.fixture(scope="module")
 def audit(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
-    return _audit(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("linux-checks"))
+    return audit_cli(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("linux-checks"))
 
 
 def _result(audit: AuditRun, host: str, check: str) -> dict[str, Any]:

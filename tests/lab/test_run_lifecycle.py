@@ -19,7 +19,7 @@ from auditor.network.plans import split as split_network
 from auditor.paths import schema_path
 from auditor.run import prepare
 from auditor.transports import ConnectOptions, OutputBudget
-from tests.integration.test_cli import SilentServer
+from tests.helpers import SilentServer
 from tests.lab.lab import Lab, host_name
 
 pytestmark = pytest.mark.lab

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import UPDTIME_PROFILES, get
+from tests.lab.sshutil import on_host
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -42,19 +43,11 @@ def updtime_lab() -> Iterator[Lab]:
         yield the_lab
 
 
-def _ssh(lab: Lab, name: str, command: str) -> tuple[int, str]:
-    from tests.lab.sshutil import connect, run
-
-    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
-        rc, out, _ = run(ssh, command)
-    return rc, out
-
-
 @pytest.fixture(scope="module")
 def results(updtime_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     # chronyd on updtimeon polls its server every 1/16 s: selected within a second or two of start.
     deadline = time.monotonic() + 30
-    while "^,*," not in _ssh(updtime_lab, ON, "chronyc -n -c sources")[1]:
+    while "^,*," not in on_host(updtime_lab, ON, "chronyc -n -c sources")[1]:
         assert time.monotonic() < deadline, "chronyd on updtimeon never selected the lab's NTP server"
         time.sleep(0.5)
     return results_by_host(updtime_lab, tmp_path_factory.mktemp("updtime"))
@@ -62,7 +55,7 @@ def results(updtime_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 @pytest.mark.parametrize("name", [ON, OFF])
 def test_the_files_read_line_by_line_say_the_other_verdict(updtime_lab: Lab, name: str) -> None:
-    said = {key: _ssh(updtime_lab, name, cmd)[1] for key, cmd in OLD_GREPS.items()}
+    said = {key: on_host(updtime_lab, name, cmd)[1] for key, cmd in OLD_GREPS.items()}
     old = {
         "LNX-UNATTENDED-UPGRADES": "pass" if said["enabled"].strip() and not said["disabled"].strip() else "fail",
         "LNX-SECURITY-UPDATES-APPLIED": "pass" if int(said["sim"]) == 0 else "fail",  # lists are fresh

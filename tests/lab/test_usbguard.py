@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import USBGUARD_PROFILES, get
+from tests.lab.sshutil import output_of
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -36,15 +37,6 @@ def results(usbguard_lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> dict
     return results_by_host(usbguard_lab, tmp_path_factory.mktemp("usbguard"))
 
 
-def _ssh(lab: Lab, name: str, command: str) -> str:
-    from tests.lab.sshutil import connect, run
-
-    with connect(lab.host(name).address, lab.key, lab.known_hosts) as ssh:
-        rc, out, err = run(ssh, command)
-    assert rc == 0, err
-    return out
-
-
 @pytest.mark.parametrize("profile", USBGUARD_PROFILES)
 def test_usb_storage_judged_on_the_daemons_answer(results: dict[str, dict[str, Any]], profile: str) -> None:
     for check, (status, words) in get(profile).CHECKS.items():
@@ -56,15 +48,15 @@ def test_usb_storage_judged_on_the_daemons_answer(results: dict[str, dict[str, A
 
 def test_the_daemon_and_its_file_disagree(usbguard_lab: Lab) -> None:
     """What the pair is built on, read from the real daemon: its answer is not its file's."""
-    assert _ssh(usbguard_lab, PASS, ASK).strip() == "block"
-    assert _ssh(usbguard_lab, PASS, FILE_SAYS).strip() == "allow"
-    assert _ssh(usbguard_lab, FAIL, ASK).strip() == "allow"
-    assert _ssh(usbguard_lab, FAIL, FILE_SAYS).strip() == "block"
+    assert output_of(usbguard_lab, PASS, ASK).strip() == "block"
+    assert output_of(usbguard_lab, PASS, FILE_SAYS).strip() == "allow"
+    assert output_of(usbguard_lab, FAIL, ASK).strip() == "allow"
+    assert output_of(usbguard_lab, FAIL, FILE_SAYS).strip() == "block"
 
 
 def test_no_install_line_blocks_the_module(usbguard_lab: Lab) -> None:
     for name in (PASS, FAIL):
-        said = _ssh(usbguard_lab, name, "/usr/sbin/modprobe -n -v usb-storage 2>&1 || true")
+        said = output_of(usbguard_lab, name, "/usr/sbin/modprobe -n -v usb-storage 2>&1 || true")
         assert "install" not in said, said
 
 

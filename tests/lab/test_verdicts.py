@@ -1,29 +1,20 @@
 """The auditor CLI against the lab: every host x plan task verdict equals the
-profile's EXPECTED (design §5), evidence everywhere, and the failure modes: a
+profile's EXPECTED, evidence everywhere, and the failure modes: a
 down host, a wrong host key (no login may happen), a host without sudo."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.lab.helpers import WRONG_KEY_HOST, AuditRun, audit_cli
 from tests.lab.lab import Lab, host_name
 from tests.lab.profiles import LAB_PROFILES, PLAN_TASKS, get
 
 pytestmark = pytest.mark.lab
 
-REPO = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT = 600
 HOSTS = {host_name(p): p for p in LAB_PROFILES}
-WRONG_KEY_HOST = host_name("compliant")  # runs rsyslog, so sshd logins land in auth.log
 CONTROL_HOST = host_name("minimal")
 ACCEPTED = "Accepted publickey for auditor"
 # On a host that cannot be audited every check is `error`, except checks decided by
@@ -32,48 +23,10 @@ ACCEPTED = "Accepted publickey for auditor"
 UNDECIDABLE = {"error", "not_applicable"}
 
 
-@dataclass
-class AuditRun:
-    rc: int
-    results: dict[str, Any] | None
-    stdout: str
-    stderr: str
-    auth_log: str  # what WRONG_KEY_HOST's /var/log/auth.log gained during the run
-
-    def host(self, name: str) -> dict[str, Any]:
-        assert self.results is not None, f"no results.json (rc={self.rc})\n{self.stderr[-3000:]}"
-        for h in self.results["hosts"]:
-            if h["name"] == name:
-                return h
-        pytest.fail(f"host {name} missing from results.json")
-
-
-def _require_auditor() -> None:
-    if importlib.util.find_spec("auditor") is None or importlib.util.find_spec("auditor.cli") is None:
-        from tests.conftest import skip_or_fail
-
-        skip_or_fail("the auditor package is not importable")
-
-
-def _audit(lab: Lab, inventory: Path, known_hosts: Path, out: Path, *extra: str) -> AuditRun:
-    _require_auditor()
-    auth = lab.host(WRONG_KEY_HOST).root / "var/log/auth.log"
-    offset = auth.stat().st_size
-    cmd = [sys.executable, "-m", "auditor", "run", "--inventory", str(inventory),
-           "--known-hosts", str(known_hosts), "--output", str(out), "--no-network", *extra]  # fmt: skip
-    # --no-network: these tests are about the host phase; the NET-* checks are tests/lab/test_network.py's.
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    time.sleep(1.0)  # let rsyslog write what sshd told it
-    results_file = out / "results.json"
-    results = json.loads(results_file.read_text()) if results_file.exists() else None
-    gained = auth.read_bytes()[offset:].decode(errors="replace")
-    return AuditRun(proc.returncode, results, proc.stdout, proc.stderr, gained)
-
-
 @pytest.fixture(scope="module")
 def audit(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
     """One run over the whole lab with the correct known_hosts."""
-    return _audit(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("audit"))
+    return audit_cli(lab, lab.inventory, lab.known_hosts, tmp_path_factory.mktemp("audit"))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +35,7 @@ def variant(lab: Lab, tmp_path_factory: pytest.TempPathFactory) -> AuditRun:
     d = tmp_path_factory.mktemp("variant")
     hosts = [lab.host(WRONG_KEY_HOST), lab.host(CONTROL_HOST)]
     inv, kh = lab.write_variant(d, hosts=hosts, wrong_key_for=[WRONG_KEY_HOST])
-    return _audit(lab, inv, kh, d / "out")
+    return audit_cli(lab, inv, kh, d / "out")
 
 
 def test_run_finishes_with_results(audit: AuditRun) -> None:
@@ -134,7 +87,7 @@ def test_unprivileged_audit(lab: Lab, tmp_path: Path) -> None:
     """Without become, what any user can read still decides; what needs root is `error`, never a guess."""
     nosudo = lab.host(host_name("nosudo"))
     inventory = lab.write_inventory(tmp_path / "inventory.ini", [nosudo], become=False)
-    run = _audit(lab, inventory, lab.known_hosts, tmp_path / "out")
+    run = audit_cli(lab, inventory, lab.known_hosts, tmp_path / "out")
     host = run.host(nosudo.name)
     assert host["status"] == "reachable", host["error"]
     assert {t: host["plan_tasks"].get(t) for t in PLAN_TASKS} == nosudo.profile.EXPECTED_UNPRIVILEGED
@@ -170,19 +123,19 @@ def test_unknown_host_key_refused_then_trusted_on_first_use(lab: Lab, tmp_path: 
     known_hosts = tmp_path / "known_hosts"
     known_hosts.write_text("")
 
-    refused = _audit(lab, inventory, known_hosts, tmp_path / "refused")
+    refused = audit_cli(lab, inventory, known_hosts, tmp_path / "refused")
     assert refused.rc == 3
     assert refused.host(host.name)["status"] == "error"
     assert "host key unknown" in refused.host(host.name)["error"]
     assert ACCEPTED not in refused.auth_log
     assert known_hosts.read_text() == ""
 
-    trusted = _audit(lab, inventory, known_hosts, tmp_path / "trusted", "--trust-on-first-use")
+    trusted = audit_cli(lab, inventory, known_hosts, tmp_path / "trusted", "--trust-on-first-use")
     assert trusted.host(host.name)["status"] == "reachable"
     assert "trusted on first use" in trusted.stdout
     recorded = known_hosts.read_text().split()
     assert recorded[0] == host.address and " ".join(recorded[1:3]) == host.host_key
 
-    verified = _audit(lab, inventory, known_hosts, tmp_path / "verified")
+    verified = audit_cli(lab, inventory, known_hosts, tmp_path / "verified")
     assert verified.host(host.name)["status"] == "reachable"
     assert known_hosts.read_text().split() == recorded  # nothing added the second time

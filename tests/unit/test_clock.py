@@ -17,9 +17,8 @@ from auditor import clock
 from auditor.catalog import load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.clock import Reference
-from auditor.engine import judge
 from auditor.errors import InputError
-from auditor.evaluate import evaluate
+from auditor.evaluate import evaluate, judge
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.inventory import load_inventory
 from auditor.model import Evidence, Fact, FactSpec, Verdict

@@ -46,3 +46,19 @@ def test_links_lead_somewhere(page: Path) -> None:
         elif fragment and dest.suffix == ".md" and fragment not in anchors(dest):
             broken.append(f"{target}: no heading #{fragment} in {dest.relative_to(REPO)}")
     assert not broken, broken
+
+
+def test_every_page_is_in_the_index() -> None:
+    """docs/README.md is the index: a page nobody can find from it is as good as missing."""
+    index = REPO / "docs/README.md"
+    listed = {(index.parent / target.partition("#")[0]).resolve() for target in links(index)}
+    pages = {p.resolve() for p in (REPO / "docs").glob("*.md")} - {index.resolve()}
+    assert not pages - listed, sorted(p.name for p in pages - listed)
+    readme_links = {(REPO / target.partition("#")[0]).resolve() for target in links(REPO / "README.md")}
+    assert index.resolve() in readme_links, "README.md does not link to docs/README.md"
+
+
+def test_the_anchors_checked_are_the_pages_headings() -> None:
+    """The check above is no pretence: a heading of a page is an anchor, a made-up one is not."""
+    page = REPO / "docs/first-audit.md"
+    assert "5-audit" in anchors(page) and "no-such-heading" not in anchors(page)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan, load_playbook
+from auditor.catalog.playbook import load_playbook
 from auditor.engine import plan_work
-from auditor.model import Host
+from auditor.model import Host, HostPlan
 
 
 def test_package_facts_share_one_dpkg_query_and_sshd_runs_once():
@@ -70,7 +70,7 @@ def test_facts_that_read_files_share_one_archive_and_name_their_own_files_as_evi
     params = {**load_playbook("baseline", catalog).params, "log_server": "10.0.0.2"}
     work = plan_work(HostPlan(Host(name="h", address="10.0.0.1"), checks, params))
     readers = {key: spec for key, spec in work.specs.items() if REGISTRY[spec.type].files(spec.params)}
-    from auditor.facts.syslog import RSYSLOG_SNIPPET
+    from auditor.facts.syslog_forwarding import RSYSLOG_SNIPPET
 
     expected = {
         "sshd_effective",

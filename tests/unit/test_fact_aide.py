@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from auditor.clock import Reference
-from auditor.facts.aide import AideDbFact, parse_config_check, snippet
+from auditor.facts.aide_db import AideDbFact, parse_config_check, snippet
 from auditor.facts.base import FactUnreadable, RawOutput
 
 DATA = Path(__file__).parent / "data" / "aide"

@@ -7,7 +7,7 @@ import pytest
 from conftest import DATA, raw
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.clamav import ClamavDbFact, parse_clamconf, parse_version
+from auditor.facts.clamav_db import ClamavDbFact, parse_clamconf, parse_version
 from auditor.facts.package import PackageFact
 
 LAB = DATA / "clamav" / "lab"

@@ -10,7 +10,8 @@ import pytest
 from conftest import raw
 
 from auditor.facts.base import FactUnreadable, RawOutput
-from auditor.facts.files import FileAgeFact, FileFact
+from auditor.facts.file import FileFact
+from auditor.facts.file_age import FileAgeFact
 
 DAY = 86400
 

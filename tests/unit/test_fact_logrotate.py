@@ -9,7 +9,7 @@ import pytest
 from conftest import raw
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.files import FileAgeFact
+from auditor.facts.file_age import FileAgeFact
 from auditor.facts.logrotate import LogrotateFact, parse_debug
 
 DATA = Path(__file__).parent / "data/logrotate"

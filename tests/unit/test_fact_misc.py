@@ -9,7 +9,7 @@ import pytest
 from conftest import DATA, raw
 
 from auditor.facts.base import FactUnreadable, shell_glob
-from auditor.facts.clamav import ClamavDbFact, parse_header
+from auditor.facts.clamav_db import ClamavDbFact, parse_header
 from auditor.facts.package import PackageFact
 from auditor.facts.process import ProcessFact
 

@@ -6,7 +6,7 @@ import pytest
 from conftest import raw, tar_section
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.sshd import SshdEffectiveFact, match_overrides
+from auditor.facts.sshd_effective import SshdEffectiveFact, match_overrides
 
 FACT = SshdEffectiveFact()
 

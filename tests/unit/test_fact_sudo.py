@@ -7,7 +7,7 @@ import pytest
 from conftest import raw, tar_section
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.sudo import SudoLoggingFact, sudoers_files
+from auditor.facts.sudo_logging import SudoLoggingFact, sudoers_files
 
 SUDOERS = "Defaults\tenv_reset\nroot\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from conftest import raw, tar_section
 
 from auditor.facts.pam_limits import PamLimitsFact
-from auditor.facts.sysctl import SysctlEffectiveFact, normalize, procps_order
+from auditor.facts.sysctl_effective import SysctlEffectiveFact, normalize, procps_order
 from auditor.model import Evidence, Fact, FactSpec, Verdict
 
 DATA = Path(__file__).parent / "data/sysctl"
@@ -121,7 +121,7 @@ def test_no_entry_is_not_restricted() -> None:
 
 def _usb_verdict(policy: Fact) -> tuple:
     from auditor.catalog import load_catalog
-    from auditor.engine import judge
+    from auditor.evaluate import judge
 
     facts = {
         "usb": _fact("kernel_module", {"blocked_effective": False, "summary": "modprobe would load usb-storage"}),

@@ -6,7 +6,7 @@ import pytest
 from conftest import raw, tar_section
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.syslog import SyslogForwardingFact, rsyslog_targets, syslog_ng_targets
+from auditor.facts.syslog_forwarding import SyslogForwardingFact, rsyslog_targets, syslog_ng_targets
 
 FACT = SyslogForwardingFact()
 
@@ -95,7 +95,7 @@ def test_unreadable_config_without_targets_is_unreadable():
 
 # rsyslog's own reading: ``rsyslogd -N1 -o`` run by the fact's snippet on a bookworm lab host (8.2302).
 def _own(captures, stem: str, archive: dict[str, str] | None = None) -> dict:
-    from auditor.facts.syslog import SyslogForwardingFact
+    from auditor.facts.syslog_forwarding import SyslogForwardingFact
 
     out, err = captures.text(f"rsyslog/{stem}.out"), captures.text(f"rsyslog/{stem}.stderr")
     return SyslogForwardingFact().parse([raw(out, stderr=err), raw(tar_section(archive or {}))], {})
@@ -123,7 +123,7 @@ def test_a_forwarding_rule_rsyslog_reports_as_an_error_is_not_a_pass(captures):
 
 
 def test_no_rsyslogd_falls_back_to_the_files():
-    from auditor.facts.syslog import SyslogForwardingFact
+    from auditor.facts.syslog_forwarding import SyslogForwardingFact
 
     files = {"/etc/rsyslog.conf": "$IncludeConfig /etc/rsyslog.d/*.conf\n", "/etc/rsyslog.d/a.conf": "*.* @h1\n"}
     value = SyslogForwardingFact().parse([raw("@@no-rsyslogd\n"), raw(tar_section(files))], {})

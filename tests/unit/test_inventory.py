@@ -8,6 +8,7 @@ import pytest
 
 from auditor.errors import InventoryError
 from auditor.inventory import expand_range, load_inventory
+from tests.helpers import doc_block
 
 INI = """\
 # comment
@@ -116,6 +117,7 @@ def test_yaml_inventory_unknown_key(tmp_path):
 
 # --- read as Ansible's INI plugin reads it --------------------------------------------------------------
 
+INVENTORY_PAGE = "docs/inventories-and-playbooks.md"
 README_INI = """\
 [servers]
 web01 ansible_host=10.0.0.5 ansible_user=auditor ansible_ssh_private_key_file=~/.ssh/audit level=3
@@ -129,16 +131,8 @@ servers
 """
 
 
-def _readme_example() -> str:
-    from pathlib import Path
-
-    text = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
-    start = text.index("```ini\n", text.index("## Auditing servers")) + len("```ini\n")
-    return text[start : text.index("```", start)]
-
-
-def test_readme_example_loads_with_its_comments(tmp_path):
-    assert _readme_example() == README_INI  # the test reads what README shows
+def test_the_documented_example_loads_with_its_comments(tmp_path):
+    assert doc_block(INVENTORY_PAGE, "Ansible INI inventories", "ini") == README_INI  # what the page shows
     path = tmp_path / "hosts.ini"
     path.write_text(README_INI)
     inv = load_inventory(path)

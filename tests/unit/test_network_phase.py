@@ -13,6 +13,7 @@ from auditor.inventory import load_inventory
 from auditor.network import logmarker, phase, targets
 from auditor.network import plans as netplans
 from auditor.network.fileserver import parse_url
+from auditor.network.probes.base import portal_url
 from auditor.transports import ConnectOptions
 
 
@@ -59,7 +60,9 @@ def test_prepare_vets_targets_and_parameters(catalog, tmp_path: Path) -> None:  
     options = phase.NetworkOptions(connect=ConnectOptions(known_hosts=tmp_path / "kh"))
     _, net = netplans.split(plans_for(catalog, tmp_path, "[portals]\nweb ansible_host=10.0.0.5 smtp_port=2525\n"))
     job = phase.prepare(net, options)
-    assert {k: str(v) for k, v in job.portal_urls.items()} == {"web": "https://10.0.0.5/"}
+    probes = {p.type: p.params for p in job.probes["web"]}
+    assert probes["https_portal"] == {} and "smtp" not in probes  # portal_url unset: the probe's default URL
+    assert str(portal_url(net[0].host, probes["https_portal"])) == "https://10.0.0.5/"
     assert "443" in " ".join(job.nmap_args)
     for ini, message in [
         ("[servers]\nwide ansible_host=10.0.0.0/8\n", "--allow-wide-scan"),

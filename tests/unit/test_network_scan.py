@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.network import judge, scan
+from auditor.network import scan, values
 
 DATA = Path(__file__).parent / "data" / "network"
 
@@ -27,7 +27,7 @@ def test_every_target_parsed_with_services(scans: dict[str, scan.HostScan]) -> N
 
 
 def test_insecure_host_judged_by_service_detection(scans: dict[str, scan.HostScan]) -> None:
-    facts = judge.exposure_facts(scans["insecure1"], {8080: "serves a login form"}, judge.parse_allowed_ports("22"))
+    facts = values.exposure_facts(scans["insecure1"], {8080: "serves a login form"}, values.parse_allowed_ports("22"))
     assert any(f.startswith("23/tcp telnet") for f in facts["cleartext"])
     assert any(f.startswith("2121/tcp FTP") for f in facts["cleartext"])  # FTP on a non-standard port
     assert any(f.startswith("8080/tcp HTTP admin/login page") for f in facts["cleartext"])
@@ -38,19 +38,19 @@ def test_insecure_host_judged_by_service_detection(scans: dict[str, scan.HostSca
 
 def test_port_table_guess_is_not_a_finding(scans: dict[str, scan.HostScan]) -> None:
     """514/tcp on the log server is syslog; nmap's port table says 'shell' (rsh) with conf 3: not rsh."""
-    facts = judge.exposure_facts(scans["logsrv1"], {}, None)
+    facts = values.exposure_facts(scans["logsrv1"], {}, None)
     assert facts["cleartext"] == [] and facts["unidentified"] == ["514/tcp"]
     assert facts["unexpected_ports"] is None  # no allowed_ports: not decided
 
 
 def test_https_and_redirect_only_is_clean(scans: dict[str, scan.HostScan]) -> None:
-    facts = judge.exposure_facts(scans["portal1"], {}, judge.parse_allowed_ports("22,80,443"))
+    facts = values.exposure_facts(scans["portal1"], {}, values.parse_allowed_ports("22,80,443"))
     assert facts["cleartext"] == [] and facts["unexpected_ports"] == []
-    assert [p.label for p in scans["portal1"].open_ports() if judge.is_plain_http(p)] == ["80/tcp"]
+    assert [p.label for p in scans["portal1"].open_ports() if values.is_plain_http(p)] == ["80/tcp"]
 
 
 def test_mailbox_services_include_unidentified_tls_ports(scans: dict[str, scan.HostScan]) -> None:
-    labels = [p.label for p in judge.mailbox_services(scans["mailtls1"])]
+    labels = [p.label for p in values.mailbox_services(scans["mailtls1"])]
     assert labels == ["110/tcp", "143/tcp", "993/tcp", "995/tcp"]
 
 
@@ -84,7 +84,7 @@ def test_probe_waits_capped() -> None:
 @pytest.mark.parametrize("bad", ["23/tcpx", "abc", "22/sctp"])
 def test_allowed_ports_rejects_garbage(bad: str) -> None:
     with pytest.raises(ValueError):
-        judge.parse_allowed_ports(bad)
+        values.parse_allowed_ports(bad)
 
 
 def test_network_and_named_targets() -> None:

@@ -14,7 +14,8 @@ import pytest
 from conftest import raw
 
 from auditor.facts.base import FactUnreadable
-from auditor.facts.process import PROCESS_TABLE, ProcessFact, ServiceFact
+from auditor.facts.process import PROCESS_TABLE, ProcessFact
+from auditor.facts.service import ServiceFact
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
 

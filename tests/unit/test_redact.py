@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.engine import _SECRET, excerpt, redact
+from auditor.evidence import _SECRET, redact, stored_excerpt
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ from auditor.engine import _SECRET, excerpt, redact
 )
 def test_secret_values_are_masked(text: str, expected: str) -> None:
     assert redact(text) == expected
-    assert excerpt(text) == expected
+    assert stored_excerpt(text) == expected
 
 
 def test_the_fast_path_never_skips_what_the_pattern_would_mask() -> None:

@@ -1,4 +1,4 @@
-"""The score recomputed by hand from results.json, at every level the report shows (design §8)."""
+"""The score recomputed by hand from results.json, at every level the report shows."""
 
 from __future__ import annotations
 

@@ -6,18 +6,21 @@ from __future__ import annotations
 import dataclasses
 import json
 import shlex
+import threading
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan
 from auditor.model import CheckResult, Evidence, Host, HostResult, Verdict
 from auditor.network import phase, scan
+from auditor.network.probes import REGISTRY as PROBES
+from auditor.network.probes import Run, Target
 from auditor.report import RENDERERS
 from auditor.report.evidence import evidence_of, whole_output
 from auditor.results import SCHEMA_ID, build, host_to_dict, validate
+from auditor.transports import ConnectOptions
 
 AT = "2026-01-05T08:00:00Z"
 DATA = Path(__file__).parent / "data" / "report"
@@ -116,16 +119,10 @@ def test_exposure_evidence_shares_the_scan_and_keeps_its_own_lines() -> None:
     port = {"a": scan.Port("tcp", 22, "open", "ssh", conf=10), "b": scan.Port("tcp", 23, "open", "telnet", conf=10)}
     results = []
     for name, address in targets.items():
-        facts = phase._Facts()
-        phase._exposure(
-            HostPlan(Host(name, address), [check], {}),
-            run_,
-            scan.HostScan(address, True, "syn-ack", [port[name]]),
-            facts,
-            1.0,
-            record,
-        )
-        evidence = facts.by_type["exposure"][2]
+        shared = Run(ConnectOptions(known_hosts=Path("/nonexistent")), 1.0, [], "t", threading.Event(), run_, record)
+        host_scan = scan.HostScan(address, True, "syn-ack", [port[name]])
+        reading = PROBES["exposure"].probe(Target(Host(name, address), {}, shared, host_scan))
+        evidence = phase._fact(phase.Probe("exposure", {}), reading).evidence
         assert evidence.source is record and evidence.command == run_.command
         results.append(
             HostResult(

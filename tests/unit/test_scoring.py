@@ -1,4 +1,4 @@
-"""Roll-up (design §6) and score (design §8), recomputed by hand."""
+"""Roll-up and score, recomputed by hand."""
 
 from __future__ import annotations
 

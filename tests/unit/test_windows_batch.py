@@ -9,11 +9,10 @@ from pathlib import Path
 
 from auditor import engine, winbatch
 from auditor.catalog import load_catalog
-from auditor.catalog.playbook import HostPlan
 from auditor.facts import REGISTRY
-from auditor.model import Host, Verdict
+from auditor.model import Host, HostPlan, Verdict
 from auditor.transports import ConnectOptions, ExecResult, Transport, open_transport
-from auditor.transports.winssh import WindowsSshTransport
+from auditor.transports.ssh import SshTransport
 
 DATA = Path(__file__).parent / "data" / "windows"
 
@@ -57,8 +56,8 @@ def test_windows_hosts_get_the_powershell_transport(tmp_path):
     options = ConnectOptions(known_hosts=tmp_path / "known_hosts")
     win = open_transport(Host("w", "10.0.0.9", os="windows"), options)
     lin = open_transport(Host("l", "10.0.0.5"), options)
-    assert isinstance(win, WindowsSshTransport) and win.shell_command == winbatch.shell_command()
-    assert not isinstance(lin, WindowsSshTransport) and lin.shell_command == "/bin/sh -s"
+    assert isinstance(win, SshTransport) and win.shell_command == winbatch.shell_command()
+    assert isinstance(lin, SshTransport) and lin.shell_command == "/bin/sh -s"
 
 
 # --- a whole Windows host through the engine -------------------------------------------------------------------

@@ -10,10 +10,10 @@ import pytest
 
 from auditor.catalog import load_catalog
 from auditor.clock import Reference
-from auditor.engine import judge
+from auditor.evaluate import judge
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
-from auditor.facts.win_accounts import parse_net_accounts
 from auditor.facts.win_antivirus import decode_state
+from auditor.facts.win_password_policy import parse_net_accounts
 from auditor.model import Evidence, Fact, FactSpec, Verdict
 
 DATA = Path(__file__).parent / "data" / "windows"

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from auditor.catalog.yamlsource import parse_yaml
 from auditor.errors import InventoryError
 from auditor.inventory import load_inventory
+from auditor.yamlsource import parse_yaml
 
 
 def _laughs(levels: int) -> str:
@@ -45,7 +45,7 @@ def test_aliases_that_expand_a_little_are_fine():
 
 
 def test_a_big_document_is_not_a_bomb_for_its_size(monkeypatch):
-    from auditor.catalog import yamlsource
+    from auditor import yamlsource
 
     monkeypatch.setattr(yamlsource, "MAX_NODES", 100)
     hosts = "".join(f"  h{i}: {{address: 10.0.0.{i}, groups: [g]}}\n" for i in range(200))  # 1,600 nodes written out

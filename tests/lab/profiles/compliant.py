@@ -1,4 +1,4 @@
-"""compliant: every plan task is configured the way design §5 requires."""
+"""compliant: every plan task is configured the way its verdict rules require for a pass."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """nosudo: configured like ``compliant`` but the auditor account has no sudo at all.
 
 Facts that need root cannot be read, so those verdicts must be `error`, never a
-guessed pass or fail (design §5).  Facts an unprivileged user can read still
+guessed pass or fail.  Facts an unprivileged user can read still
 decide the other tasks.  Variety: PT-LOG uses the RainerScript omfwd form.
 """
 
@@ -17,7 +17,7 @@ SUDO = False
 DAEMONS = compliant.DAEMONS
 INIT = compliant.INIT
 # With ansible_become=true (the lab inventory) sudo is refused: the core makes that a host
-# error and every check `error` with the reason (issue 3), never a guessed verdict.
+# error and every check `error` with the reason, never a guessed verdict.
 EXPECTED = {task: "error" for task in ("PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS")}
 REASONS = {task: "sudo refused: the host cannot be audited as configured" for task in EXPECTED}
 # With ansible_become=false the audit runs unprivileged: facts that need root are `error`,

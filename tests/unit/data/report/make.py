@@ -12,6 +12,7 @@ reasons and evidence are set here so each rule of the score formula is exercised
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -21,6 +22,7 @@ sys.path.insert(0, str(HERE.parents[3]))
 from auditor.catalog import load_catalog  # noqa: E402
 from auditor.model import CheckResult, Evidence, Host, HostResult, Severity, Verdict  # noqa: E402
 from auditor.results import build, validate, write_json  # noqa: E402
+from auditor.waivers import Waiver, Waivers, apply  # noqa: E402
 
 AT = "2026-01-05T08:00:00Z"
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>'
@@ -32,8 +34,35 @@ PLAN = [  # (check id, severity override, verdict, reason)
     ("LNX-IDS-RUNNING", Severity.LOW, Verdict.UNKNOWN, "the process table could not be read"),
     ("LNX-LOG-FORWARDED", Severity.CRITICAL, Verdict.NOT_APPLICABLE, "not applicable: parameter log_server is not set"),
     ("LNX-USB-STORAGE-BLOCKED", Severity.HIGH, Verdict.MANUAL, "a person must show the USB policy"),
-    ("LNX-LOG-DAEMON-RUNNING", Severity.HIGH, Verdict.WAIVED, "waived until 2026-06-30 by the CISO"),
+    # fails, and waivers.apply makes it waived on the hosts W-FIX-1 covers (every host but down01)
+    ("LNX-LOG-DAEMON-RUNNING", Severity.HIGH, Verdict.FAIL, "no syslog daemon runs"),
 ]
+FIXED_NOW = 1767600000.0  # 2026-01-05T08:00:00Z, the run's time: waiver states do not move with the calendar
+
+
+def waivers() -> Waivers:
+    def waiver(wid: str, check: str, hosts: tuple[str, ...], kind: str, on: str, expires: str, line: int) -> Waiver:
+        return Waiver(
+            wid, (check,), hosts, kind, "Máy chủ nhật ký mới đang lắp đặt", "Nguyễn Văn A", "Trần Thị B",
+            dt.date.fromisoformat(on), dt.date.fromisoformat(expires), f"waivers.yaml:{line}",
+        )  # fmt: skip
+
+    return Waivers(
+        [
+            waiver("W-FIX-0", "LNX-AV-SIGNATURES-FRESH", ("all",), "risk_accepted", "2025-06-01", "2025-12-31", 2),
+            waiver(
+                "W-FIX-1",
+                "LNX-LOG-DAEMON-RUNNING",
+                ("servers", "pcs"),
+                "compensating_control",
+                "2025-12-01",
+                "2026-01-20",
+                11,
+            ),
+            waiver("W-FIX-2", "LNX-IDS-*", ("kiosk01",), "false_positive", "2025-12-01", "2026-06-30", 20),
+        ],  # fmt: skip
+        ["waivers.yaml"],
+    )
 
 
 def results_for(checks: dict, verdicts: list[Verdict], output: str) -> list[CheckResult]:
@@ -80,7 +109,9 @@ def main() -> None:
         ),
     ]
     run = {"id": "fixture-1", "started": AT, "finished": AT, "playbook": "baseline", "params": {}, "inventory": "x"}
+    section = apply(hosts, waivers(), FIXED_NOW)
     document = build(run, hosts)
+    document["waivers"] = section
     validate(document)
     write_json(HERE / "results.json", document)
 

@@ -22,7 +22,8 @@ import re
 from typing import Any
 
 from auditor.facts.base import ABS_PATH, FactType, FactUnreadable, RawOutput, path_arg, register, require_rc, sections
-from auditor.facts.files import FileAgeFact, stat_loop
+from auditor.facts.file import stat_loop
+from auditor.facts.file_age import FileAgeFact
 
 DEFAULT_CONFIG = "/etc/aide/aide.conf"
 _SET = "set 'database_in' option to "

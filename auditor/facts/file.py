@@ -1,13 +1,13 @@
-"""``file`` (existence, type, mode, owner of paths) and ``file_age`` (age of the newest/oldest match)."""
+"""``file``: existence, type, mode and owner of paths; and the one ``stat`` of them that ``file_age`` reads too."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from auditor.clock import Dated, HostClock, age_of, epoch, evidence_line, host_clock, newest, oldest, show, upper
+from auditor.clock import HostClock, age_of, epoch, host_clock
 from auditor.facts.base import ABS_PATH, TEMPLATE, FactType, FactUnreadable, RawOutput, glob_arg, register, require_rc
 
-_PATHS_SCHEMA = {
+PATHS_SCHEMA = {
     "type": "object",
     "properties": {
         "paths": {
@@ -45,11 +45,11 @@ def stat_loop(words: str) -> str:
     return _STAT_LOOP.format(patterns=words)
 
 
-def _stat_snippet(paths: list[Any]) -> str:
+def stat_snippet(paths: list[Any]) -> str:
     return stat_loop(" ".join(glob_arg(p) for p in _flat(paths)))
 
 
-def _host_clock(raw: RawOutput) -> HostClock:
+def stat_clock(raw: RawOutput) -> HostClock:
     lines = raw.stdout.splitlines()
     try:
         return host_clock(epoch(lines[0] if lines else ""), raw.reference)
@@ -57,9 +57,9 @@ def _host_clock(raw: RawOutput) -> HostClock:
         raise FactUnreadable("unexpected output from date/stat") from None
 
 
-def _parse_stat(raw: RawOutput) -> tuple[HostClock, list[dict[str, Any]], list[str]]:
+def parse_stat(raw: RawOutput) -> tuple[HostClock, list[dict[str, Any]], list[str]]:
     require_rc(raw, "stat")
-    host = _host_clock(raw)
+    host = stat_clock(raw)
     lines = raw.stdout.splitlines()
     entries: list[dict[str, Any]] = []
     unreadable: list[str] = []
@@ -93,13 +93,13 @@ def _parse_stat(raw: RawOutput) -> tuple[HostClock, list[dict[str, Any]], list[s
 @register
 class FileFact(FactType):
     name = "file"
-    params_schema = _PATHS_SCHEMA
+    params_schema = PATHS_SCHEMA
 
     def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [_stat_snippet(params["paths"])]
+        return [stat_snippet(params["paths"])]
 
     def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
-        _, entries, unreadable = _parse_stat(outputs[0])
+        _, entries, unreadable = parse_stat(outputs[0])
         if unreadable:
             raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
         return {
@@ -110,40 +110,3 @@ class FileFact(FactType):
             "modes": sorted({e["mode"] for e in entries}),
             "owners": sorted({e["owner"] for e in entries}),
         }
-
-
-@register
-class FileAgeFact(FactType):
-    name = "file_age"
-    params_schema = _PATHS_SCHEMA
-
-    def snippets(self, params: dict[str, Any]) -> list[str]:
-        return [_stat_snippet(params["paths"])]
-
-    def parse(self, outputs: list[RawOutput], params: dict[str, Any]) -> dict[str, Any]:
-        host, entries, unreadable = _parse_stat(outputs[0])
-        if unreadable and not entries:
-            raise FactUnreadable("cannot stat " + ", ".join(unreadable) + " (permission denied?)")
-        if not entries:
-            return {"count": 0, "newest_days": None, "oldest_days": None, "newest_path": None, "clock": host.as_dict()}
-        dated = [Dated(e["age_days"], e["undated"]) for e in entries]
-        young = newest(dated)
-        youngest = min(
-            (e for e in entries if e["age_days"] is not None), key=lambda e: upper(e["age_days"]), default=None
-        )
-        notes = [f"{e['path']} {e['undated']}" for e in entries if e["undated"]]
-        if host.off or notes:
-            notes.append(host.describe())
-        return {
-            "count": len(entries),
-            "newest_days": young.age,
-            "newest_path": youngest["path"] if youngest else None,
-            "oldest_days": oldest(dated).age,
-            "clock": host.as_dict(),
-            "summary": "; ".join(
-                [f"{youngest['path']}: {show(youngest['age_days'])}" if youngest else "no datable file", *notes]
-            ),
-        }
-
-    def evidence(self, outputs: list[RawOutput], params: dict[str, Any]) -> str:
-        return outputs[0].stdout.rstrip("\n") + "\n" + evidence_line(_host_clock(outputs[0]))

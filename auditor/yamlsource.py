@@ -1,7 +1,9 @@
-"""Safe YAML loading that remembers where every value came from.
+"""Safe YAML loading that remembers where every value came from, for every input file.
 
 The data is loaded with ``yaml.safe_load`` semantics; alongside it we keep the
-composed node tree, so an error about ``checks[3].expect.lte`` can name its line.
+composed node tree, so an error about ``checks[3].expect.lte`` can name its line,
+whether it comes from a JSON Schema (``schema_errors``) or from code (``YamlDoc.error``).
+Inventories, playbooks and the catalog all read their files through here.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import yaml
 
-from auditor.errors import InputError, InputUnreadable
+from auditor.errors import CatalogError, InputError, InputUnreadable
 
 PathPart = str | int
 
@@ -215,3 +218,52 @@ def _reject_duplicate_keys(root: yaml.Node | None, name: str, error_type: type[I
                 stack.append(value_node)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+
+
+# --- JSON Schema, its first violation named by file, line and field ------------------------------
+
+# Text a person wrote that must say something (a name, a justification): not empty, not only blanks.
+NONBLANK_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}
+
+# Text a report shows in either of its languages.
+BILINGUAL_TEXT: dict[str, Any] = {
+    "type": "object",
+    "properties": {"en": {"type": "string", "minLength": 1}, "vi": {"type": "string", "minLength": 1}},
+    "required": ["en", "vi"],
+    "additionalProperties": False,
+}
+
+_VALIDATORS: dict[int, tuple[dict[str, Any], jsonschema.Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    # Building a validator costs more than running it on one small document; schemas are module constants.
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _VALIDATORS[id(schema)] = (schema, jsonschema.Draft202012Validator(schema))
+    return cached[1]
+
+
+def schema_errors(
+    doc: YamlDoc,
+    schema: dict[str, Any],
+    data: Any,
+    prefix: tuple[Any, ...] = (),
+    error_type: type[InputError] = CatalogError,
+) -> None:
+    """Raise an error naming file, line and field for the first violation of ``schema`` in ``data``
+    (the value at ``prefix`` of the document)."""
+    validator = _validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    err = errors[0]
+    path = prefix + tuple(err.absolute_path)
+    message = err.message
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = set(err.schema.get("properties", {}))
+        extra = sorted(k for k in err.instance if k not in allowed)
+        if extra:
+            path += (extra[0],)
+            message = f"unknown key {extra[0]!r} (allowed: {', '.join(sorted(allowed))})"
+    raise doc.error(error_type, path, message)

@@ -1,4 +1,4 @@
-"""Pure judging of what the network probes saw: the values the NET-* checks compare.
+"""The values of the network facts, computed from what the probes saw (pure): what the NET-* checks compare.
 
 Insecure services are recognised by **service detection** (nmap's probe match, conf 10),
 never by the port number: telnet on 2323 is telnet, and 514/tcp that nmap could not
@@ -7,9 +7,10 @@ identify is not "rsh". An open port whose service was not identified is listed a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from auditor.network.scan import HostScan, Port
+if TYPE_CHECKING:  # the probe types read parse_allowed_ports when the catalog loads: no nmap module then
+    from auditor.network.scan import HostScan, Port
 
 CLEARTEXT_SERVICES = {
     "telnet": "telnet (clear-text remote login)",
