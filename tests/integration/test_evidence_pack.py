@@ -39,7 +39,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder.mkdir()
     document = json.loads(FIXTURE.read_text())
     evidence = next(e for h in document["hosts"] for r in h["results"] for e in r["evidence"] if "output" in e)
-    evidence["output"] += "\nDB_PASSWORD=hunter2-secret"
+    evidence["output"] += (
+        "\nDB_PASSWORD=hunter2-secret\nPGPASSWORD=hunter2-pg\nDATABASE_URL=postgresql://app:hunter2-dsn@db/app"
+    )
     (folder / "results.json").write_text(json.dumps(document))
     (folder / "report.html").write_text(
         '<p>Lock it ("passwd -l NAME")</p><pre class="evidence-output">api_key: "hunter2-secret"</pre>'
