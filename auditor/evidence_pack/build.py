@@ -245,7 +245,8 @@ def make_pack(request: PackRequest) -> PackSummary:
         "namespace": NAMESPACE,
         "previous": previous,
         "redaction": {
-            "rule": "values after password, passwd, passphrase, secret, token, api key masked as ********",
+            "rule": "values after password, passwd, passphrase, secret, token, api key, PGPASSWORD, requirepass, "
+            "masterauth, *_pass keys, and a URL's password, masked as ********",
             "files_masked": sorted(masked),
             "not_masked": "attestations/ (byte for byte: their SHA-256s are attested)",
         },
