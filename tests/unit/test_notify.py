@@ -152,7 +152,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
     said, peak_kib = proc.stdout.splitlines()
     assert said.endswith("exited 3: last words"), proc.stderr
-    assert int(peak_kib) < 150_000, f"{int(peak_kib) // 1024} MiB"
+    assert int(peak_kib) < 400_000, f"{int(peak_kib) // 1024} MiB"  # held whole: 1.3 GiB
 
 
 def _server_without_starttls(seen: list[bytes]) -> tuple[int, threading.Thread]:
