@@ -640,7 +640,7 @@ def notify_command(diff_file: str, **notice_options: Any) -> None:
     text = sys.stdin.read() if diff_file == "-" else read_source(Path(diff_file), InputError)
     try:
         diff = notify.check_diff(json.loads(text))
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise InputError(f"not JSON: {exc}", file=diff_file) from None
     sys.exit(_send_notices(notices, diff, EXIT_OK))
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from auditor import clock
 from auditor.evaluate import judge_rules, not_applicable_reason, parameter_evidence, render, rules_of
-from auditor.evidence import now, stored_excerpt
+from auditor.evidence import now, redact, stored_excerpt
 from auditor.facts import REGISTRY, FactUnreadable, RawOutput
 from auditor.facts.base import files_snippet
 from auditor.model import Check, CheckResult, Evidence, Fact, FactSpec, HostPlan, HostResult, Verdict
@@ -187,11 +187,11 @@ def collect(plan: HostPlan, options: RunOptions, work: HostWork | None = None) -
                 if result.rc is None and not outputs:
                     raise HostError(result.cut or f"no answer within {options.host_timeout:g} s")
                 if not outputs and result.rc not in (0, None):
-                    raise HostError(
-                        f"the audit script failed (exit {result.rc}): {(result.stderr.strip() or 'no output')[:300]}"
-                    )
+                    said = (result.stderr.strip() or "no output")[:300]
+                    raise HostError(f"the audit script failed (exit {result.rc}): {said}")
             except HostError as exc:
-                status, error = exc.status, exc.reason
+                # A reason may quote what the host printed (sudo's complaint, the script's stderr).
+                status, error = exc.status, redact(exc.reason)
 
         facts_by_key = {
             key: _read_fact(

@@ -15,12 +15,19 @@ STORED_EXCERPT_CHARS = 4000
 SHOWN_EXCERPT_CHARS = 1200
 SHOWN_EXCERPT_LINES = 25
 
-# Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b).
-# The value is on the word's line: sshd's "permitrootlogin without-password" must not mask the next line.
+# Not \b: DB_PASSWORD and app.secret are secrets too (an underscore is a word character for \b); but
+# not inside a word either: sudo's NOPASSWD is no key. The value is on the word's line: sshd's
+# "permitrootlogin without-password" must not mask the next line. Also: PGPASSWORD, Redis's
+# requirepass/masterauth, keepalived's auth_pass, a quoted key ("password": "x", 'token' => 'x') and
+# an XML element (<password>x</password>).
 _SECRET = re.compile(
-    r"(?i)(?<![a-z0-9])(password|passwd|passphrase|secret|token|api[_-]?key)([ \t]*[=:][ \t]*|[ \t]+)(\S+)"
+    r"(?i)(?<![a-z0-9])"
+    r"(password|passwd|passphrase|secret|token|api[_-]?key|pgpassword|requirepass|masterauth|[a-z0-9]+_pass)"
+    r"([\"']?[ \t]*(?:=>|[=:])[ \t]*|>|[ \t]+)(\S+)"
 )
-_SECRET_WORDS = ("pass", "secret", "token", "api")  # every match of _SECRET holds one, casefolded
+_SECRET_WORDS = ("pass", "secret", "token", "api", "auth")  # every match of _SECRET holds one, casefolded
+# A password in a URL's user part (postgresql://app:PASSWORD@db/app), as inventory.redact masks it.
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/@:\s]*:)[^@/\s]+@")
 
 
 def now() -> str:
@@ -30,6 +37,8 @@ def now() -> str:
 
 def redact(text: str) -> str:
     """Mask values that look like secrets before output leaves the host's evidence for a report."""
+    if "://" in text:
+        text = _URL_PASSWORD.sub(r"\1********@", text)
     folded = text.casefold()
     if not any(word in folded for word in _SECRET_WORDS):  # most output: the regex never runs
         return text

@@ -14,6 +14,7 @@ fails is reported to the caller: the run's files are already written by then.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,16 +23,18 @@ import signal
 import smtplib
 import ssl
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from auditor import addresses
 from auditor.errors import InputError
 from auditor.history.diff import drift as drift_of
 
+_ERR_TAIL = 4096  # bytes of a failed hook's error output kept, for its last line
 MOST_LINES = 40  # per section: a notice says what to look at, the report says everything
 # A mail address as the notices accept it: plain local part and a host name, no comments, no quoting.
 _MAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}@([A-Za-z0-9_.-]{1,253})")
@@ -170,8 +173,8 @@ def check_diff(diff: Any) -> dict[str, Any]:
     """The diff's shape, as far as notices read it; InputError naming what is wrong."""
     if not isinstance(diff, dict):
         raise InputError("the diff is not a JSON object")
-    for key in ("changes", "host_keys_changed"):
-        if not isinstance(diff.get(key, []), list):
+    for key in ("changes", "host_keys_changed", "hosts_added", "hosts_removed"):
+        if not isinstance(diff.get(key) or [], list):
             raise InputError(f"{key}: expected a list")
     for i, change in enumerate(diff.get("changes", [])):
         if not isinstance(change, dict) or not all(k in change for k in ("host", "check", "before", "after")):
@@ -281,8 +284,25 @@ def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
     )
 
 
+def _feed(stream: IO[bytes], data: bytes) -> None:
+    # A hook that does not read its stdin (a broken pipe) is its own business.
+    with contextlib.suppress(OSError), stream:
+        stream.write(data)
+
+
+def _drain(stream: IO[bytes], tail: bytearray) -> None:
+    """Read the hook's error output to its end, keeping its last bytes only (the line a failure quotes)."""
+    with stream:
+        for chunk in iter(lambda: stream.read(1 << 16), b""):
+            tail += chunk
+            del tail[:-_ERR_TAIL]
+
+
 def run_command(argv: tuple[str, ...], diff: dict[str, Any], timeout: float) -> None:
-    """The hook, the diff JSON on its stdin; its own process group, killed whole at the timeout."""
+    """The hook, the diff JSON on its stdin; its own process group, killed whole at the timeout.
+
+    The hook's own exit is what is waited for: a daemon it started may hold its stderr open for ever,
+    and what it prints is read as it comes, not held whole in memory."""
     shown = _clean(shlex.join(argv), 200)
     try:
         proc = subprocess.Popen(
@@ -291,18 +311,28 @@ def run_command(argv: tuple[str, ...], diff: dict[str, Any], timeout: float) -> 
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            # The mail login's password is for the mail server, not for whatever the hook runs.
+            env={k: v for k, v in os.environ.items() if k != SMTP_PASSWORD_ENV},
         )
     except OSError as exc:
         raise NoticeError(f"notice command {shown}: {exc.strerror or exc}") from None
+    assert proc.stdin is not None and proc.stderr is not None
+    tail = bytearray()
+    payload = json.dumps(diff, ensure_ascii=False).encode()
+    threading.Thread(target=_feed, args=(proc.stdin, payload), daemon=True).start()
+    reader = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
+    reader.start()
     try:
-        _, err = proc.communicate(json.dumps(diff, ensure_ascii=False).encode(), timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         raise NoticeError(f"notice command {shown} did not finish in {timeout:g} s: killed") from None
+    reader.join(1.0)
     if proc.returncode != 0:
-        tail = _clean(err.decode(errors="replace").strip().splitlines()[-1] if err.strip() else "", 200)
-        raise NoticeError(f"notice command {shown} exited {proc.returncode}" + (f": {tail}" if tail else ""))
+        err = bytes(tail).decode(errors="replace").strip()
+        last = _clean(err.splitlines()[-1] if err else "", 200)
+        raise NoticeError(f"notice command {shown} exited {proc.returncode}" + (f": {last}" if last else ""))
 
 
 def deliver(config: Settings, diff: dict[str, Any]) -> tuple[bool, list[str]]:

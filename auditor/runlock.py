@@ -54,6 +54,22 @@ class RunLock:
         self._fd = self._dir_fd = -1
 
 
+def _unsafe_ancestor(folder: Path) -> str | None:
+    """A folder above the lock folder that someone else may change: they could rename the lock folder
+    away while a run holds it, and the next run would lock a fresh one. Sticky folders (/tmp) are fine:
+    there only an entry's owner may rename it, and each entry below is checked in turn."""
+    for ancestor in folder.absolute().parents:
+        try:
+            info = os.stat(ancestor)
+        except OSError as exc:
+            return f"{ancestor}: {describe(exc)}"
+        if info.st_uid not in (0, os.geteuid()):
+            return f"{ancestor} belongs to another user"
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not info.st_mode & stat.S_ISVTX:
+            return f"{ancestor} may be written by others"
+    return None
+
+
 def take(name: str, run_id: str, folder: Path | None = None) -> RunLock:
     """Hold the lock ``name``: FolderBusy (exit 4) when a live run holds it, OutputError (exit 3) otherwise."""
     check_name(name)
@@ -63,6 +79,10 @@ def take(name: str, run_id: str, folder: Path | None = None) -> RunLock:
         dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as exc:
         raise OutputError(f"run lock folder {folder}: {describe(exc)}") from None
+    unsafe = _unsafe_ancestor(folder)
+    if unsafe:
+        os.close(dir_fd)
+        raise OutputError(f"run lock folder {folder}: {unsafe}, who could swap the lock folder: refused")
     try:
         info = os.fstat(dir_fd)
         # Anyone who may write the folder may swap the lock file: then the lock means nothing.

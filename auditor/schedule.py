@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import auditor
-from auditor import notify, runlock
+from auditor import inventory, notify, runlock
 from auditor.errors import InputError
 from auditor.output import OutputError, describe, write_file
 
@@ -35,7 +35,7 @@ DEFAULT_OUTPUT_ROOT = "/var/lib/auditor/runs"
 _SYNTAX = set("%$\\'\"`")
 CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MAX_COMMAND = 900  # cron reads at most about 1000 characters of a line
+MAX_COMMAND = 900  # bytes: cron refuses a command of about 1000 bytes or more
 
 
 @dataclass
@@ -89,10 +89,12 @@ def _absolute(value: str, field_name: str) -> str:
 
 def _db_url(value: str) -> str:
     _plain(value, "--db")
-    from urllib.parse import urlsplit
+    from urllib.parse import parse_qsl, urlsplit
 
     try:
-        password = urlsplit(value).password
+        parts = urlsplit(value)
+        # libpq also takes the password from the query (?password=), SQLAlchemy passes it on as it is
+        password = parts.password or any(k.casefold() == "password" for k, _ in parse_qsl(parts.query))
     except ValueError as exc:
         raise InputError(f"{exc}", field="--db") from None
     if password:
@@ -102,6 +104,21 @@ def _db_url(value: str) -> str:
             field="--db",
         )
     return value
+
+
+def _param(param: str) -> str:
+    """A KEY=VALUE a run would record; refused when a run would not (a secret-named key, a URL's password):
+    the schedule's files are world-readable and ``schedule list`` prints them."""
+    key, eq, value = _plain(param, "--param").partition("=")
+    if not eq or not key or not key.replace("_", "a").replace(".", "a").isalnum() or not key.isascii():
+        raise InputError(f"{param!r}: expected KEY=VALUE", field="--param")
+    if inventory.is_secret_name(key) or inventory.redact(value) != value:
+        raise InputError(
+            f"{key}: holds a secret, which would be written into the schedule's files: "
+            "put it in the playbook or the inventory, readable by the auditor alone",
+            field="--param",
+        )
+    return param
 
 
 def cron_fields(expression: str) -> list[set[int] | None]:
@@ -203,11 +220,7 @@ def run_argv(request: Request) -> list[str]:
         argv.append(f"--playbook={playbook}")
     if request.known_hosts is not None:
         argv.append(f"--known-hosts={_absolute(request.known_hosts, '--known-hosts')}")
-    for param in request.params:
-        key, eq, _ = _plain(param, "--param").partition("=")
-        if not eq or not key or not key.replace("_", "a").replace(".", "a").isalnum() or not key.isascii():
-            raise InputError(f"{param!r}: expected KEY=VALUE", field="--param")
-        argv.append(f"--param={param}")
+    argv += [f"--param={_param(param)}" for param in request.params]
     if request.db is not None:
         argv.append(f"--db={_db_url(request.db)}")
     root = _absolute(request.output_root or f"{DEFAULT_OUTPUT_ROOT}/{name}", "--output-root")
@@ -239,8 +252,9 @@ def plan(request: Request, kind: str | None = None) -> Plan:
         cron_fields(request.every)
     argv = run_argv(request)
     command = shlex.join(argv)
-    if len(command) > MAX_COMMAND:
-        raise InputError(f"the command line would be {len(command)} characters; cron reads at most {MAX_COMMAND}")
+    size = len(command.encode())  # cron's limit is in bytes: é or 日 takes 2 or 3
+    if size > MAX_COMMAND:
+        raise InputError(f"the command line would be {size} bytes; cron reads at most {MAX_COMMAND}")
     kind = kind or ("systemd" if systemd_is_init() else "cron")
     name = request.name
     if kind == "cron":
@@ -285,6 +299,13 @@ def _systemctl(*args: str) -> None:
 
 def install(the_plan: Plan, root: Path = Path("/")) -> list[str]:
     """Write the files (temporary file + rename, never through a link); start the timer when systemd runs."""
+    for path in the_plan.files:
+        target = _under(root, path)
+        if target.is_file() and not target.is_symlink() and _read_ours(target) is None:
+            # An administrator's own job under our name: replacing it would silently drop it.
+            raise OutputError(
+                f"{target} exists and was not written by the auditor: refused (remove it, or choose another --name)"
+            )
     written = []
     for path, text in the_plan.files.items():
         target = _under(root, path)

@@ -182,7 +182,7 @@ def previous_link(old: Path) -> dict[str, Any]:
             manifest = json.loads(members.read(archive, by_name[MANIFEST], 16 << 20))
     except PackInvalid as exc:
         raise PackInputError(f"--previous {old}: not an evidence pack: {exc}") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise PackInputError(f"--previous {old}: {MANIFEST} is not JSON") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise PackInputError(f"--previous {old}: {MANIFEST} is not of format {FORMAT}")
@@ -225,6 +225,9 @@ def make_pack(request: PackRequest) -> PackSummary:
     if request.attestations is not None:
         # Packed byte for byte: their SHA-256s are in attestations.yaml and in the results.
         files.update({f"attestations/{n}": d for n, d in _read_tree(request.attestations).items()})
+    clashes = members.collisions(files)
+    if clashes:
+        raise PackInputError(f"cannot be packed: {'; '.join(clashes)} (rename one)")
     total = sum(len(d) for d in files.values())
     if total > members.MAX_TOTAL_BYTES or len(files) > members.MAX_MEMBERS - 3:
         raise PackInputError(f"{len(files)} files, {total} bytes: more than one pack holds")
@@ -242,7 +245,8 @@ def make_pack(request: PackRequest) -> PackSummary:
         "namespace": NAMESPACE,
         "previous": previous,
         "redaction": {
-            "rule": "values after password, passwd, passphrase, secret, token, api key masked as ********",
+            "rule": "values after password, passwd, passphrase, secret, token, api key, PGPASSWORD, requirepass, "
+            "masterauth, *_pass keys, and a URL's password, masked as ********",
             "files_masked": sorted(masked),
             "not_masked": "attestations/ (byte for byte: their SHA-256s are attested)",
         },

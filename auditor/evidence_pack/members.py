@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import unicodedata
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,20 +28,20 @@ _RATIO_FLOOR = 1 << 20
 _CHUNK = 1 << 20
 _NAME_LIMIT = 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_UNSAFE_CHARS = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a path inside a pack (None when it can): relative, plain, no way out.
 
     Backslashes and control characters are refused too: sha256sum escapes such names in its lines,
-    which would make SHA256SUMS differ from what ``sha256sum -c`` expects."""
+    which would make SHA256SUMS differ from what ``sha256sum -c`` expects. So is every other character
+    that is not printable (U+0085, U+2028: line breaks to some readers of SHA256SUMS, not to others)."""
     if not name:
         return "an empty name"
     if len(name) > _NAME_LIMIT:
         return f"a name longer than {_NAME_LIMIT} characters"
-    if _UNSAFE_CHARS.search(name):
-        return "a backslash or control character in the name"
+    if "\\" in name or not name.isprintable():
+        return "a backslash, control character or line separator in the name"
     if name.startswith("/") or _DRIVE.match(name):
         return "an absolute path"
     parts = name.split("/")
@@ -51,12 +52,26 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def collisions(names: Iterable[str]) -> list[str]:
+    """Names that are one file where case or Unicode normalisation does not tell names apart (Windows,
+    macOS): extracted there, one overwrites the other and the inspector's ``sha256sum -c`` fails."""
+    first: dict[str, str] = {}
+    problems = []
+    for name in names:
+        key = unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+        if first.setdefault(key, name) != name:
+            problems.append(f"{name!r} and {first[key]!r} differ only by case or Unicode normalisation")
+    return problems
+
+
 def _entry_problem(info: zipfile.ZipInfo) -> str | None:
     problem = name_problem(info.filename)
     if problem:
         return problem
     mode = info.external_attr >> 16
-    if info.create_system == 3 and stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+    # Whatever system the entry names: unzip reads these bits as a Unix mode for several besides Unix
+    # (Atari, BeOS, VMS…) and extracts a link.
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
         kind = "a symbolic link" if stat.S_ISLNK(mode) else "a directory" if stat.S_ISDIR(mode) else "a special file"
         return f"{kind}, not a regular file"
     if info.is_dir():
@@ -98,6 +113,7 @@ def opened(path: Path) -> Iterator[tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]
                 problems.append(f"entry {info.filename!r}: appears twice (which copy is the evidence?)")
             seen.add(info.filename)
             total += info.file_size
+        problems += [f"entries {p}" for p in collisions(info.filename for info in entries[:MAX_MEMBERS])]
         if total > MAX_TOTAL_BYTES:
             problems.append(f"{total} bytes unpacked in all (limit {MAX_TOTAL_BYTES})")
         if problems:

@@ -28,7 +28,7 @@ _CONTROL = {chr(c) for c in range(32)} | {"\x7f"}
 
 @dataclass(frozen=True)
 class PublicKey:
-    line: str  # "ssh-ed25519 AAAA… comment"
+    line: str  # "ssh-ed25519 AAAA…", without the key's comment
     key_type: str
     fingerprint: str  # "SHA256:…", as ssh-keygen -l and -Y verify print it
 
@@ -88,10 +88,13 @@ def public_key(key: Path) -> PublicKey:
         if "bad permissions" in said:
             raise PackInputError(f"signing key {key} is readable by others: ssh-keygen refuses it (chmod 600 it)")
         raise PackInputError(f"signing key {key}: ssh-keygen cannot read it: {said}")
-    line = proc.stdout.decode("ascii", "replace").strip()
-    key_type = line.split()[0] if line else ""
+    # The type and the key only: the comment is free text (a newline in it would start a second line in
+    # the allowed_signers line we print for the inspector, trusting whatever key follows it).
+    fields = proc.stdout.decode("ascii", "replace").split()[:2]
+    key_type = fields[0] if fields else ""
     if key_type != "ssh-ed25519":
         raise PackInputError(f"signing key {key} is {key_type or 'unknown'}: an ed25519 key is required")
+    line = " ".join(fields)
     return PublicKey(line, key_type, fingerprint(line))
 
 

@@ -28,7 +28,11 @@ def parse(sums: bytes) -> tuple[dict[str, str], list[str]]:
         return {}, [f"{SUMS}: not UTF-8 text"]
     if decoded and not decoded.endswith("\n"):
         problems.append(f"{SUMS}: the last line is cut short")
-    for number, line in enumerate(decoded.splitlines(), 1):
+    # Lines end at "\n" only, as sha256sum reads them (str.splitlines also breaks at U+2028 and others).
+    lines = decoded.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
         match = _LINE.match(line)
         if not match:
             problems.append(f"{SUMS} line {number}: not 'sha256  path'")

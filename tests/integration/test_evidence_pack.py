@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -38,7 +39,9 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder.mkdir()
     document = json.loads(FIXTURE.read_text())
     evidence = next(e for h in document["hosts"] for r in h["results"] for e in r["evidence"] if "output" in e)
-    evidence["output"] += "\nDB_PASSWORD=hunter2-secret"
+    evidence["output"] += (
+        "\nDB_PASSWORD=hunter2-secret\nPGPASSWORD=hunter2-pg\nDATABASE_URL=postgresql://app:hunter2-dsn@db/app"
+    )
     (folder / "results.json").write_text(json.dumps(document))
     (folder / "report.html").write_text(
         '<p>Lock it ("passwd -l NAME")</p><pre class="evidence-output">api_key: "hunter2-secret"</pre>'
@@ -185,6 +188,22 @@ def test_tampering_is_refused_with_its_reason(
     assert reason in said and "NOT VERIFIED" in said, said
 
 
+@pytest.mark.parametrize("system", [0, 5, 16], ids=["MS-DOS", "Atari", "BeOS"])
+def test_a_member_turned_into_a_symlink_is_refused_whatever_system_it_names(
+    pack: Path, keys: Path, tmp_path: Path, system: int
+) -> None:
+    """Its bytes (and so SHA256SUMS and the signature) unchanged: only the entry's metadata says "link",
+    which unzip honours for entries made on these systems."""
+    with zipfile.ZipFile(pack) as source, zipfile.ZipFile(tmp_path / "t.zip", "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "run/report.html":
+                info.create_system, info.external_attr = system, 0o120777 << 16
+            target.writestr(info, data)
+    code, said = verify(tmp_path / "t.zip", allowed_signers(keys, keys / "signing"))
+    assert code == 1 and "'run/report.html': a symbolic link" in said, said
+
+
 def test_rewriting_the_zip_unchanged_still_verifies(pack: Path, keys: Path, tmp_path: Path) -> None:
     """The tampering tests' own rewriting is not what they detect."""
     same = write_zip(tmp_path / "same.zip", entries(pack))
@@ -209,6 +228,25 @@ def test_another_key_is_refused(pack: Path, keys: Path) -> None:
 def test_another_identity_is_refused(pack: Path, keys: Path) -> None:
     code, said = verify(pack, allowed_signers(keys, keys / "signing"), "--identity", "someone@else")
     assert code == 1 and "signature not valid for identity 'someone@else'" in said, said
+
+
+@pytest.mark.parametrize(
+    ("options", "identity"),
+    [
+        ('namespaces="file"', None),  # the key may sign, but not evidence packs
+        ('valid-before="20200101"', None),  # the key expired
+        ('valid-after="29990101"', None),  # not yet valid
+        ('namespaces="auditor-evidence"', "officer@example.org.evil"),  # an identity that merely starts alike
+    ],
+)
+def test_allowed_signers_options_are_honoured(
+    pack: Path, keys: Path, tmp_path: Path, options: str, identity: str | None
+) -> None:
+    public = " ".join((keys / "signing.pub").read_text().split()[:2])
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"{IDENTITY} {options} {public}\n")
+    code, said = verify(pack, allowed, *(("--identity", identity) if identity else ()))
+    assert code == 1 and "NOT VERIFIED" in said, said
 
 
 def test_a_pack_signed_with_another_key_fails_the_stock_check(
@@ -244,6 +282,60 @@ def test_a_symlink_in_the_run_folder_is_refused(keys: Path, run_dir: Path, tmp_p
     proc = auditor("evidence", "pack", str(linked), "--key", str(keys / "signing"), "-o", str(out))
     assert proc.returncode == 2 and "is a symbolic link: refused" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("name", ["notes\u2028b.txt", "notes\x85b.txt"], ids=["U+2028", "U+0085"])
+def test_a_name_with_a_line_separator_is_refused(keys: Path, run_dir: Path, tmp_path: Path, name: str) -> None:
+    """Packed, it made a SHA256SUMS line that sha256sum reads as one line and verify read as two: the
+    auditor refused its own pack."""
+    odd = tmp_path / "run"
+    shutil.copytree(run_dir, odd)
+    (odd / name).write_text("notes\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(odd), "--key", str(keys / "signing"), "-o", str(out))
+    assert proc.returncode == 2 and "line separator in the name" in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "names", [("Notes.txt", "notes.txt"), ("caf\u00e9.txt", "cafe\u0301.txt")], ids=["case", "NFC-NFD"]
+)
+def test_names_that_are_one_file_on_windows_or_macos_are_refused(
+    pack: Path, keys: Path, run_dir: Path, tmp_path: Path, names: tuple[str, str]
+) -> None:
+    """Extracted where case or normalisation does not tell them apart, one overwrites the other and the
+    inspector's sha256sum -c fails on a pack nobody tampered with."""
+    odd = tmp_path / "run"
+    shutil.copytree(run_dir, odd)
+    for number, name in enumerate(names):
+        (odd / name).write_text(f"notes {number}\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(odd), "--key", str(keys / "signing"), "-o", str(out))
+    assert proc.returncode == 2 and "differ only by case or Unicode normalisation" in proc.stderr, proc.stderr
+    assert not out.exists()
+    # and a pack holding such names (made by other means) does not verify
+    items = entries(pack)
+    planted = [(f"run/{name}", b"x", 0o100644) for name in names]
+    clash = write_zip(tmp_path / "clash.zip", [*items, *planted])
+    code, said = verify(clash, allowed_signers(keys, keys / "signing"))
+    assert code == 1 and "differ only by case or Unicode normalisation" in said, said
+
+
+def test_a_key_comment_cannot_add_a_line_to_the_allowed_signers_line(run_dir: Path, tmp_path: Path) -> None:
+    """The comment is free text the key's maker chose; the line we print is pasted into allowed_signers."""
+    forged = 'officer\nintruder@example.org namespaces="auditor-evidence" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE'
+    key = tmp_path / "k"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", forged, "-f", str(key)], check=True, timeout=30
+    )
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--key", str(key), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    public = key.with_name("k.pub").read_text().split()[:2]
+    assert f'allowed_signers line: IDENTITY namespaces="auditor-evidence" {" ".join(public)}\n' in proc.stdout
+    assert "intruder" not in proc.stdout
+    manifest = json.loads(dict((n, d) for n, d, _ in entries(out))["manifest.json"])
+    assert manifest["signer"]["public_key"] == " ".join(public)
 
 
 def test_a_key_with_a_passphrase_is_an_error_not_a_prompt(run_dir: Path, tmp_path: Path) -> None:
@@ -283,6 +375,19 @@ def test_a_pack_is_not_chained_to_a_tampered_one(pack: Path, keys: Path, run_dir
                    "--previous", str(tampered))  # fmt: skip
     assert proc.returncode == 2 and "changed: run/results.json" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+def test_a_previous_pack_with_a_manifest_too_deep_to_parse_is_refused(
+    keys: Path, run_dir: Path, tmp_path: Path
+) -> None:
+    manifest = b"[" * 100_000 + b"]" * 100_000
+    sums = f"{hashlib.sha256(manifest).hexdigest()}  manifest.json\n".encode()
+    old = write_zip(tmp_path / "old.zip", [("SHA256SUMS", sums, 0o100644), ("manifest.json", manifest, 0o100644)])
+    out = tmp_path / "new.zip"
+    proc = auditor("evidence", "pack", str(run_dir), "--key", str(keys / "signing"), "-o", str(out),
+                   "--previous", str(old))  # fmt: skip
+    assert proc.returncode == 2 and "manifest.json is not JSON" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not out.exists()
 
 
 def test_attestations_are_packed_byte_for_byte(keys: Path, run_dir: Path, tmp_path: Path) -> None:

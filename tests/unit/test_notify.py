@@ -4,6 +4,8 @@ STARTTLS getting nothing (a real socket on loopback; the TLS path is proven agai
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -102,6 +104,15 @@ def test_command_gets_the_diff_on_stdin(tmp_path: Path) -> None:
     assert json.loads(out.read_text()) == DIFF
 
 
+def test_command_does_not_get_the_mail_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(notify.SMTP_PASSWORD_ENV, "s3cret")
+    monkeypatch.setenv("AUDITOR_HOOK_PROBE", "kept")
+    config = notify.Settings(
+        command=("/bin/sh", "-c", 'env | grep -q s3cret && exit 9; test "$AUDITOR_HOOK_PROBE" = kept')
+    )
+    assert notify.deliver(config, DIFF) == (True, [])
+
+
 def test_command_failure_and_timeout_are_reported() -> None:
     failed = notify.Settings(command=("/bin/sh", "-c", "echo no route to pager >&2; exit 7"))
     assert notify.deliver(failed, DIFF)[1] == ["notice command /bin/sh -c 'echo no route to pager >&2; exit 7' "
@@ -110,6 +121,38 @@ def test_command_failure_and_timeout_are_reported() -> None:
     slow = notify.Settings(command=("/bin/sh", "-c", "sleep 30 & sleep 30"), timeout=0.5)
     _, problems = notify.deliver(slow, DIFF)
     assert time.monotonic() - started < 5 and "did not finish in 0.5 s: killed" in problems[0]
+
+
+def test_a_command_that_exited_is_not_held_by_what_it_left_running(tmp_path: Path) -> None:
+    """A daemon the hook started in a session of its own keeps stderr open: the hook itself exited 0."""
+    pid_file = tmp_path / "daemon.pid"
+    config = notify.Settings(command=("/bin/sh", "-c", f"setsid sh -c 'echo $$ > {pid_file}; exec sleep 20' & exit 0"),
+                             timeout=10)  # fmt: skip
+    started = time.monotonic()
+    try:
+        assert notify.deliver(config, DIFF) == (True, [])
+        assert time.monotonic() - started < 5
+    finally:
+        for _ in range(50):
+            if pid_file.exists() and pid_file.read_text().strip():
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+                break
+            time.sleep(0.1)
+
+
+def test_a_command_that_prints_without_end_costs_no_memory() -> None:
+    """Its error output is read to the end but only its last line is kept."""
+    probe = f"""
+import resource
+from auditor import notify
+config = notify.Settings(command=("/bin/sh", "-c", "yes x | head -c 200000000 >&2; echo last words >&2; exit 3"))
+print(notify.deliver(config, {DIFF!r})[1][0])
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    said, peak_kib = proc.stdout.splitlines()
+    assert said.endswith("exited 3: last words"), proc.stderr
+    assert int(peak_kib) < 400_000, f"{int(peak_kib) // 1024} MiB"  # held whole: 1.3 GiB
 
 
 def _server_without_starttls(seen: list[bytes]) -> tuple[int, threading.Thread]:
@@ -160,6 +203,14 @@ def test_notify_command_line_exit_codes(tmp_path: Path) -> None:
     diff_file.write_text('{"changes": [{"host": "x"}]}')
     bad = subprocess.run([*base, "--notify-command", "/bin/true"], cwd=REPO, capture_output=True, text=True)
     assert bad.returncode == 2 and "changes[0]" in bad.stderr
+    for text, said in [
+        ('{"changes": [], "hosts_added": 5}', "hosts_added: expected a list"),
+        ('{"changes": [], "hosts_removed": "web1"}', "hosts_removed: expected a list"),
+        ("[" * 100_000 + "]" * 100_000, "not JSON"),  # deeper than the parser's recursion
+    ]:
+        diff_file.write_text(text)
+        bad = subprocess.run([*base, "--notify-command", "/bin/true"], cwd=REPO, capture_output=True, text=True)
+        assert bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
 def test_a_failed_notice_turns_a_finished_run_into_exit_3(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,6 +25,10 @@ DIGEST = "a" * 64
         ("C:/Windows/x", "absolute path"),
         ("run\\..\\x", "backslash"),
         ("run/a\nb", "control character"),
+        ("run/a\u2028b", "line separator"),  # a line break to str.splitlines, not to sha256sum
+        ("run/a\x85b", "line separator"),
+        ("run/a\u202eb", "line separator"),  # not printable either: a right-to-left override
+        ("run/ré sumé.txt", None),
         ("run//x", "empty or '.' component"),
         ("./run/x", "empty or '.' component"),
         ("run/", "empty or '.' component"),
@@ -53,6 +57,8 @@ def test_sha256sums_is_sha256sum_output_in_byte_order() -> None:
         (f"{DIGEST} *run/x\n", "not 'sha256  path'"),  # binary-mode lines are not what we write
         (f"{DIGEST}  run/x", "cut short"),
         ("\\" + f"{DIGEST}  run\\\\x\n", "not 'sha256  path'"),  # sha256sum's escaped form
+        # one line to sha256sum: its name is refused, not read as a second line listing "run/b"
+        (f"{DIGEST}  run/a\u2028{DIGEST}  run/b\n", "line separator"),
     ],
 )
 def test_sha256sums_lines_that_are_refused(sums: str, problem: str) -> None:
@@ -108,3 +114,9 @@ def test_other_text_is_masked_whole_and_bytes_are_kept() -> None:
     assert redacted("run/notes.txt", b"token = abc\n") == b"token = ********\n"
     blob = b"\xff\xfepassword=x"
     assert redacted("run/capture.bin", blob) is blob
+
+
+def test_sha256sums_lines_end_at_newline_only() -> None:
+    listed, problems = parse(f"{DIGEST}  run/a\u2028{DIGEST}  run/b\n{DIGEST}  run/c\n".encode())
+    assert list(listed) == ["run/c"] and len(problems) == 1 and "line 1" in problems[0], problems
+    assert parse(b"") == ({}, [])

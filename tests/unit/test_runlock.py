@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -66,6 +67,27 @@ def test_a_folder_others_may_write_is_refused(tmp_path: Path) -> None:
     folder.chmod(0o777)
     with pytest.raises(OutputError, match="not this user's alone"):
         runlock.take("x", "r", folder)
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o770])
+def test_a_folder_above_that_others_may_write_is_refused(tmp_path: Path, mode: int) -> None:
+    """They could rename the lock folder away while a run holds it: the next run would lock a fresh one."""
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o700)
+    shared.chmod(mode)
+    with pytest.raises(OutputError, match="may be written by others"):
+        runlock.take("x", "r", shared / "auditor" / "locks")
+    shared.chmod(mode | stat.S_ISVTX)  # sticky, as /tmp: only an entry's owner may rename it
+    runlock.take("x", "r", shared / "auditor" / "locks").release()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="gives a folder to another user")
+def test_a_folder_above_of_another_user_is_refused(tmp_path: Path) -> None:
+    theirs = tmp_path / "theirs"
+    theirs.mkdir(mode=0o755)
+    os.chown(theirs, 65534, 65534)
+    with pytest.raises(OutputError, match="belongs to another user"):
+        runlock.take("x", "r", theirs / "locks")
 
 
 def test_a_symlinked_lock_file_is_refused(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from auditor import schedule
 from auditor.errors import InputError
+from auditor.output import OutputError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,6 +85,13 @@ def test_cron_expressions_refused(expression: str) -> None:
         ({"params": ("novalue",)}, "--param"),
         ({"params": ("k;x=1",)}, "--param"),
         ({"db": "postgresql+psycopg://auditor:secret@db/auditor"}, "--db"),
+        # libpq takes a password from the query too: it would sit in a 0644 file all the same
+        ({"db": "postgresql+psycopg://auditor@db/auditor?password=secret"}, "--db"),
+        ({"db": "postgresql+psycopg://auditor@db/auditor?sslmode=require&PASSWORD=secret"}, "--db"),
+        # parameters a run never records (secret names, a URL's password) are not written beside it either
+        ({"params": ("api_password=secret",)}, "--param"),
+        ({"params": ("smtp.token=secret",)}, "--param"),
+        ({"params": ("feed=https://reader:secret@feeds.lab/x",)}, "--param"),
         ({"output_root": "runs"}, "--output-root"),
         ({"known_hosts": "~/.ssh/known_hosts"}, "--known-hosts"),
     ],
@@ -113,6 +121,14 @@ def test_command_is_the_runs_argv_quoted() -> None:
     line = the_plan.files["/etc/cron.d/auditor-nightly"].splitlines()[-1]
     assert line.endswith(f" root {the_plan.command}")
     assert line.split(" ")[:5] == [str(schedule._spread("nightly")), "2", "*", "*", "*"]
+
+
+def test_a_command_too_long_for_cron_is_refused_counting_bytes() -> None:
+    """400 characters of Vietnamese or Japanese are 800-1200 bytes: cron counts bytes, so must we."""
+    schedule.plan(request(params=("motto=" + "a" * 400,)), "cron")
+    for text in ("ệ" * 400, "日" * 400):
+        with pytest.raises(InputError, match="bytes; cron reads at most"):
+            schedule.plan(request(params=(f"motto={text}",)), "cron")
 
 
 def test_dry_run_json_and_the_crontab_lines() -> None:
@@ -228,3 +244,25 @@ def test_a_mail_login_is_not_scheduled(tmp_path: Path, monkeypatch: pytest.Monke
     notices = notify.settings(("soc@lab.example",), "mx.lab", 587, "auditor@lab.example", smtp_user="auditor")
     with pytest.raises(InputError, match="--smtp-user"):
         schedule.plan(request(notices=notices), "cron")
+
+
+def test_install_never_replaces_a_file_the_auditor_did_not_write(tmp_path: Path) -> None:
+    cron_d = tmp_path / "etc/cron.d"
+    cron_d.mkdir(parents=True)
+    theirs = cron_d / "auditor-other"
+    theirs.write_text("0 * * * * root /usr/local/bin/backup\n")
+    with pytest.raises(OutputError, match="not written by the auditor"):
+        schedule.install(schedule.plan(request(name="other"), "cron"), tmp_path)
+    assert theirs.read_text() == "0 * * * * root /usr/local/bin/backup\n"
+    first = schedule.plan(request(name="other", every="daily"), "cron")
+    theirs.unlink()
+    schedule.install(first, tmp_path)
+    again = schedule.plan(request(name="other", every="weekly"), "cron")
+    schedule.install(again, tmp_path)  # its own earlier file is replaced
+    assert theirs.read_text() == next(iter(again.files.values()))
+    units = tmp_path / "etc/systemd/system"
+    units.mkdir(parents=True)
+    (units / "auditor-other.timer").write_text("[Timer]\nOnCalendar=hourly\n")
+    with pytest.raises(OutputError, match=r"auditor-other\.timer"):
+        schedule.install(schedule.plan(request(name="other"), "systemd"), tmp_path)
+    assert not (units / "auditor-other.service").exists()  # nothing written when one file is refused
