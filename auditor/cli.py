@@ -25,6 +25,7 @@ from auditor import results as results_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
 from auditor.catalog.yamlsource import read_source
+from auditor.drill.commands import drill
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -79,6 +80,9 @@ def main() -> None:
 @click.version_option(package_name="auditor")
 def cli() -> None:
     """Information-security compliance auditor (ISO/IEC 27001, TCVN ISO/IEC 27001, Vietnamese plan tasks)."""
+
+
+cli.add_command(drill)
 
 
 # Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.

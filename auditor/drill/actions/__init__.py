@@ -1,0 +1,11 @@
+"""Action types. Adding one = one new module here + one line in the import list below."""
+
+from auditor.drill.actions import (  # noqa: F401  (each import registers its action type)
+    backup_restore,
+    eicar,
+    firewall_block,
+    ssh_bruteforce,
+)
+from auditor.drill.actions.base import REGISTRY, ActContext, ActionType, DrillError, Outcome
+
+__all__ = ["REGISTRY", "ActContext", "ActionType", "DrillError", "Outcome"]
