@@ -8,6 +8,7 @@ SHA-256 of the live file. The archive's age is measured against the auditor's cl
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from typing import Any
 
@@ -16,7 +17,7 @@ from auditor.facts.base import UnsafeValue, check_path, glob_arg, path_arg, quot
 from auditor.model import Host
 
 TMP_PREFIX = "/tmp/auditor-drill-restore."
-_TMP = re.compile(r"^/tmp/auditor-drill-restore\.[A-Za-z0-9]{6,}$")
+_TMP = re.compile(r"^/tmp/auditor-drill-restore\.[0-9a-f]{12}\.[A-Za-z0-9]{8}$")
 
 
 def _as_list(value: Any) -> list[str]:
@@ -40,10 +41,10 @@ def newest_script(paths: list[str]) -> str:
     return f'for f in {globs}; do [ -f "$f" ] && stat -c \'%Y %s %n\' -- "$f"; done 2>/dev/null | sort -n | tail -n 1\n'
 
 
-def restore_script(archive: str, canary: str | None, window: float) -> str:
+def restore_script(archive: str, canary: str | None, window: float, token: str) -> str:
     a = path_arg(archive)
     lines = [
-        f"d=$(mktemp -d {TMP_PREFIX}XXXXXXXX) || exit 3",
+        f"d=$(mktemp -d {TMP_PREFIX}{token}.XXXXXXXX) || exit 3",
         'echo "tmpdir=$d"',
         "t0=$(date +%s.%N)",
         f'timeout {int(window)} tar -xf {a} -C "$d" 2>&1; echo "tar_rc=$?"',
@@ -105,7 +106,9 @@ class BackupRestore(ActionType):
         age_days = round((time.time() - float(mtime)) / 86400, 2)
         ctx.state["archive"] = {"path": archive, "size": int(size), "age_days": age_days}
         ctx.shell.event("act", f"newest archive {archive} ({size} bytes, {age_days} days old); restoring")
-        step = ctx.shell.run(restore_script(archive, canary, ctx.window), "act", timeout=ctx.window + 30)
+        ctx.state["token"] = secrets.token_hex(6)  # before the folder exists: a cleanup can find it by this
+        script = restore_script(archive, canary, ctx.window, ctx.state["token"])
+        step = ctx.shell.run(script, "act", timeout=ctx.window + 30)
         values = _values(step.output)
         if _TMP.match(values.get("tmpdir", "")):
             ctx.state["tmpdir"] = values["tmpdir"]
@@ -145,11 +148,12 @@ class BackupRestore(ActionType):
         )
 
     def cleanup(self, ctx: ActContext) -> tuple[bool, str]:
-        tmp = ctx.state.get("tmpdir")
-        if not tmp:
+        if "token" not in ctx.state:
             return True, "no restore folder was created"
-        t = quote(tmp)
+        # The folder mktemp answered, or (the answer lost) every folder of this act's token.
+        t = quote(ctx.state["tmpdir"]) if "tmpdir" in ctx.state else f"{TMP_PREFIX}{ctx.state['token']}.*"
         step = ctx.shell.run_cleanup(
-            f'rm -rf --one-file-system -- {t}; if [ -e {t} ]; then echo "still there"; else echo removed; fi\n'
+            f"rm -rf --one-file-system -- {t}; left=removed; for f in {t}; do [ -e \"$f\" ] && left='still there'; "
+            'done; echo "$left"\n'
         )
         return step.output.strip().endswith("removed"), step.output.strip()

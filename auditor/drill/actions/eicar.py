@@ -8,6 +8,7 @@ inside the script on stdin and is never shown: evidence names it "EICAR test str
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
 
 from auditor.drill.actions.base import ActContext, ActionType, DrillError, Outcome, register
@@ -17,22 +18,23 @@ from auditor.model import Host
 # Pieces in an order no scanner matches; joined only in memory.
 _PIECES = ("-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*", "X5O!P%@AP[4\\PZX54(P^)7CC)7}$", "EICAR")
 FILE_PREFIX = "/tmp/auditor-drill-eicar."
-_PATH = re.compile(r"^/tmp/auditor-drill-eicar\.[A-Za-z0-9]{6,}$")
+_PATH = re.compile(r"^/tmp/auditor-drill-eicar\.[0-9a-f]{12}\.[A-Za-z0-9]{8}$")
 
 
 def eicar() -> str:
     return _PIECES[1] + _PIECES[2] + _PIECES[0]
 
 
-def write_script() -> str:
-    # mktemp makes the file 0600 and O_EXCL: nobody else can read, replace or pre-plant it.
+def write_script(token: str) -> str:
+    # mktemp makes the file 0600 and O_EXCL: nobody else can read, replace or pre-plant it. The token,
+    # chosen here before anything is sent, lets a cleanup find the file even if the answer was lost.
     return (
-        f'umask 077; f=$(mktemp {FILE_PREFIX}XXXXXXXX) || exit 3; echo "path=$f"\n'
+        f'umask 077; f=$(mktemp {FILE_PREFIX}{token}.XXXXXXXX) || exit 3; echo "path=$f"\n'
         f'printf \'%s\' {quote(eicar())} > "$f" || exit 4; ls -l -- "$f"\n'
     )
 
 
-SHOWN_WRITE = f"umask 077; f=$(mktemp {FILE_PREFIX}XXXXXXXX); printf '%s' '<EICAR test string>' > \"$f\""
+SHOWN_WRITE = f"umask 077; f=$(mktemp {FILE_PREFIX}TOKEN.XXXXXXXX); printf '%s' '<EICAR test string>' > \"$f\""
 
 
 def scan_script(path: str) -> str:
@@ -89,7 +91,8 @@ class EicarFile(ActionType):
         ]
 
     def act(self, ctx: ActContext) -> None:
-        step = ctx.shell.run(write_script(), "act", shown=SHOWN_WRITE)
+        ctx.state["token"] = secrets.token_hex(6)
+        step = ctx.shell.run(write_script(ctx.state["token"]), "act", shown=SHOWN_WRITE)
         path = next((ln[5:] for ln in step.output.splitlines() if ln.startswith("path=")), "")
         if _PATH.match(path):
             ctx.state["path"] = path  # before anything else can fail: the cleanup needs it
@@ -105,10 +108,11 @@ class EicarFile(ActionType):
         return judge_scan(path, step.output)
 
     def cleanup(self, ctx: ActContext) -> tuple[bool, str]:
-        path = ctx.state.get("path")
-        if not path:
-            # The write failed before mktemp answered: remove any file of ours left from it.
+        if "token" not in ctx.state:
             return True, "no test file was created"
-        p = quote(path)
-        step = ctx.shell.run_cleanup(f'rm -f -- {p}; if [ -e {p} ]; then echo "still there"; else echo removed; fi\n')
+        # The path mktemp answered, or (the answer lost) every file of this act's token.
+        p = quote(ctx.state["path"]) if "path" in ctx.state else f"{FILE_PREFIX}{ctx.state['token']}.*"
+        step = ctx.shell.run_cleanup(
+            f'rm -f -- {p}; left=removed; for f in {p}; do [ -e "$f" ] && left=\'still there\'; done; echo "$left"\n'
+        )
         return step.output.strip().endswith("removed"), step.output.strip()
