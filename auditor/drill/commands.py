@@ -20,6 +20,9 @@ _options = [
         metavar="NAME",
         help="Scenario name (playbooks/drills/NAME.yaml) or file; repeatable. Default: all built in.",
     ),
+    click.option(
+        "--limit", "limit", multiple=True, metavar="HOST|GROUP", help="Only these inventory hosts; repeatable."
+    ),
     click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="e.g. drill_source=ADDRESS."),
     click.option(
         "--known-hosts", type=click.Path(dir_okay=False), help="known_hosts file (default ~/.ssh/known_hosts)."
@@ -42,11 +45,11 @@ def drill() -> None:
 @drill.command("plan")
 @_with_options
 def plan_command(
-    inventory: str | None, scenarios: tuple[str, ...], params: tuple[str, ...], known_hosts: str | None,
-    connect_timeout: float,
+    inventory: str | None, scenarios: tuple[str, ...], limit: tuple[str, ...], params: tuple[str, ...],
+    known_hosts: str | None, connect_timeout: float,
 ) -> None:  # fmt: skip
     """Show what each act would do to which host. Changes nothing, contacts no host."""
-    options = runner.DrillOptions(inventory, list(scenarios), params=parse_cli_params(params))
+    options = runner.DrillOptions(inventory, list(scenarios), params=parse_cli_params(params), limit=list(limit))
     for line in runner.plan(options):
         click.echo(line)
 
@@ -59,7 +62,8 @@ def plan_command(
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Minutes language.")
 @click.option("--confirm", is_flag=True, help="Required: the drill changes the hosts while it runs.")
 def run_command(
-    inventory: str | None, scenarios: tuple[str, ...], params: tuple[str, ...], known_hosts: str | None,
+    inventory: str | None, scenarios: tuple[str, ...], limit: tuple[str, ...], params: tuple[str, ...],
+    known_hosts: str | None,
     connect_timeout: float, output: str | None, officers: tuple[str, ...], lessons: str, lang: str, confirm: bool,
 ) -> None:  # fmt: skip
     """Run the scenarios; write drill.json and drill.html. Needs --confirm."""
@@ -73,6 +77,7 @@ def run_command(
         connect_timeout=connect_timeout,
         lessons=lessons,
         lang=lang,
+        limit=list(limit),
     )
     document, out_dir, code = runner.run(options, confirm)
     for scenario in document["scenarios"]:

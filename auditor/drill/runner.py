@@ -44,6 +44,7 @@ class DrillOptions:
     connect_timeout: float = 10.0
     lessons: str = ""
     lang: str = "vi"
+    limit: list[str] = field(default_factory=list)  # only these inventory hosts or groups
 
 
 @dataclass
@@ -57,6 +58,10 @@ def prepare(options: DrillOptions) -> Prepared:
     if not options.inventory:
         raise InputError("a drill acts on inventory hosts only: give --inventory")
     inventory = load_inventory(Path(options.inventory))
+    for pattern in options.limit:
+        if not inventory.names(pattern):
+            raise InputError(f"--limit: no host or group {pattern!r} in {inventory.source}")
+    limited = {h.name for h in inventory.select(options.limit)} if options.limit else set(inventory.hosts)
     names = options.scenarios or available()
     chosen: list[tuple[Scenario, list[Host]]] = []
     for name in names:
@@ -66,7 +71,7 @@ def prepare(options: DrillOptions) -> Prepared:
                 raise ScenarioError(
                     f"no host or group {pattern!r} in {inventory.source}", file=scenario.file, field="hosts"
                 )
-        hosts = inventory.select(scenario.hosts)
+        hosts = [h for h in inventory.select(scenario.hosts) if h.name in limited]
         chosen.append((scenario, hosts))
     return Prepared(inventory, chosen)
 
@@ -136,6 +141,7 @@ class _Run:
     connect: ConnectOptions
     cli_params: dict[str, Any]
     signals: _Signals
+    inventory_hosts: list[Host] = field(default_factory=list)
     sources: dict[str, DrillSource] = field(default_factory=dict)
     timeline: list[dict[str, Any]] = field(default_factory=list)
 
@@ -154,7 +160,7 @@ def _run_act(run: _Run, scenario: Scenario, index: int, host: Host) -> dict[str,
     events: list[dict[str, Any]] = []
     shell = HostShell(host, run.connect, steps, events)
     params = act_params(act.params, host, run.cli_params)
-    ctx = ActContext(host=host, shell=shell, params=params, window=act.window)
+    ctx = ActContext(host=host, shell=shell, params=params, window=act.window, inventory_hosts=run.inventory_hosts)
     started = now_iso()
     interrupted = False
     try:
@@ -220,6 +226,7 @@ def run(options: DrillOptions, confirm: bool) -> tuple[dict[str, Any], Path, int
         connect_options(options.known_hosts, options.trust_on_first_use, options.connect_timeout),
         options.params,
         signals,
+        list(prepared.inventory.hosts.values()),
     )
     started = now_iso()
     results: list[dict[str, Any]] = []

@@ -26,14 +26,12 @@ from tests.lab.sshutil import connect, run
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
 STRONG, WEAK = host_name("drillstrong"), host_name("drillweak")
-SCENARIOS = ("av-eicar", "backup-restore", "firewall-block", "ids-bruteforce")
+SCENARIOS = ("av-eicar", "backup-restore", "firewall-block", "ids-bruteforce", "log-delivery")
 
 
 def source_address(lab: Lab) -> str:
-    """A free address of the lab's /26 (hosts start at .10 of it; the last two are taken by the lab)."""
-    base = lab.hosts[0].address.rsplit(".", 1)[0]
-    first = int(lab.hosts[0].address.rsplit(".", 1)[1]) - 10
-    return f"{base}.{first + 50}"
+    """A free address of the lab's /26 (hosts start at offset 10; the last two are taken by the lab)."""
+    return str(lab.net.network_address + 50)
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +39,15 @@ def drill_lab() -> Iterator[Lab]:
     from tests.conftest import running_lab
 
     bridge, subnet = lab_network()
-    with running_lab(DRILL_PROFILES, f"{bridge}x", subnet.replace(".0/24", ".128/26")) as the_lab:
+    profiles = (*DRILL_PROFILES, "logserver")
+    with running_lab(profiles, f"{bridge}x", subnet.replace(".0/24", ".128/26")) as the_lab:
         yield the_lab
 
 
 def drill(lab: Lab, out: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "auditor", "drill", *args, "--inventory", str(lab.inventory),
            "--known-hosts", str(lab.known_hosts), "--param", f"drill_source={source_address(lab)}"]  # fmt: skip
+    cmd += ["--limit", "drillstrong", "--limit", "drillweak"]  # the log server is searched, not drilled
     if args[0] == "run":
         cmd += ["--output", str(out), "--officer", "Nguyễn Văn An", "--officer", "Trần Thị Bình",
                 "--param", "backup_canary=/etc/drill-canary"]  # fmt: skip
@@ -89,6 +89,8 @@ def test_reasons_name_what_the_defence_did(record: dict[str, Any]) -> None:
     assert "reachable from the drill source" in v[("firewall-block", WEAK)]["reason"]
     assert "fail2ban banned" in v[("ids-bruteforce", STRONG)]["reason"]
     assert "does not run" in v[("ids-bruteforce", WEAK)]["reason"]
+    assert "arrived on logsrv1 in /var/log/remote/" in v[("log-delivery", STRONG)]["reason"]
+    assert "did not arrive on logsrv1" in v[("log-delivery", WEAK)]["reason"]
 
 
 def test_exit_code_and_record(record: dict[str, Any]) -> None:

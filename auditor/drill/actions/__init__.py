@@ -4,6 +4,7 @@ from auditor.drill.actions import (  # noqa: F401  (each import registers its ac
     backup_restore,
     eicar,
     firewall_block,
+    log_delivery,
     ssh_bruteforce,
 )
 from auditor.drill.actions.base import REGISTRY, ActContext, ActionType, DrillError, Outcome

@@ -113,6 +113,7 @@ class ActContext:
     params: dict[str, Any]  # the act's `with`, then the host's inventory variables and --param values
     window: float  # seconds the defence has to react
     source: Any = None  # the drill source (auditor.drill.source.DrillSource) for actions that need one
+    inventory_hosts: list[Host] = field(default_factory=list)  # e.g. to find the log server among them
     state: dict[str, Any] = field(default_factory=dict)  # what the cleanup needs to undo
 
 
@@ -123,6 +124,7 @@ class ActionType(ABC):
     cleanups: ClassVar[tuple[str, ...]]  # what the YAML may name as `cleanup`
     params_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False}
     needs_source: ClassVar[bool] = False
+    needs_inventory: ClassVar[bool] = False
 
     @abstractmethod
     def describe(self, host: Host, params: dict[str, Any], window: float) -> list[str]:

@@ -59,7 +59,8 @@ LOGKEEP_PROFILES = ("logkeep_pass", "logkeep_fail")
 AIDE_PROFILES = ("aidesay_fail", "aidesay_pass")
 # The running USBGuard daemon's policy and its configuration file disagree, both ways (tests/lab/test_usbguard.py).
 USBGUARD_PROFILES = ("usbguardsay_pass", "usbguardsay_fail")
-# A host where every drill scenario passes and one where each fails (tests/lab/test_drill.py): that module only.
+# A host where every drill scenario passes and one where each fails, with a log server (tests/lab/test_drill.py):
+# that module only.
 DRILL_PROFILES = ("drillstrong", "drillweak")
 ALL_PROFILES = (
     *LAB_PROFILES,

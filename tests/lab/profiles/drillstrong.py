@@ -3,6 +3,7 @@
 - av-eicar: clamscan with the lab's database (daily.hdb holds the EICAR MD5 signature: common.clamav_db).
 - backup-restore: /srv/backup's newest archive is a real tar.gz holding /etc/drill-canary as it is on the host.
 - firewall-block: nftables input policy drop, only SSH accepted.
+- log-delivery: rsyslogd forwards everything to the lab's log server over TCP.
 - ids-bruteforce: fail2ban's sshd jail reads /var/log/auth.log (rsyslogd writes it); the auditor's own
   address is whitelisted, the drill source is not.
 """
@@ -19,7 +20,13 @@ DAEMONS = ("rsyslogd", "sshd", "clamd", "fail2ban-server")
 INIT = (c.NFT_LOAD,)
 EXPECTED: dict[str, str] = {}
 REASONS: dict[str, str] = {}
-DRILL = {"av-eicar": "pass", "backup-restore": "pass", "firewall-block": "pass", "ids-bruteforce": "pass"}
+DRILL = {
+    "av-eicar": "pass",
+    "backup-restore": "pass",
+    "firewall-block": "pass",
+    "ids-bruteforce": "pass",
+    "log-delivery": "pass",
+}
 CANARY_TEXT = b"drill canary: restored copies must match this file\n"
 
 
@@ -28,6 +35,7 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     c.clamav_db(root, built=c.days_ago(ctx, 1 / 24))
     c.nftables(root, c.nft_input_drop())
     c.fail2ban_trust_auditor(root, ctx)
+    c.rsyslog_rule(root, "50-remote.conf", f"*.* @@{ctx.log_server}:514\n")
     c.write(root, _drill.CANARY, CANARY_TEXT.decode())
     members = {_drill.CANARY: CANARY_TEXT, "/etc/hostname": f"{ctx.name}\n".encode()}
     _drill.archive(root, "/srv/backup/etc-old.tar.gz", _drill.tar_gz(members, c.days_ago(ctx, 8)), c.days_ago(ctx, 8))
