@@ -179,3 +179,29 @@ def test_ctrl_c_mid_act_still_cleans_up(drill_lab: Lab, tmp_path: Path) -> None:
     assert act["cleanup"]["ok"] and document["drill_sources"][0]["removed"]
     shown = subprocess.run(["ip", "-o", "addr", "show", "to", address], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == ""
+
+
+@pytest.fixture
+def netfilter_logged_in_namespaces() -> Iterator[None]:
+    """The kernel logs netfilter of the lab's namespaces only with this set; restored to what it was after."""
+    path = Path("/proc/sys/net/netfilter/nf_log_all_netns")
+    if not path.exists():
+        pytest.skip("no net.netfilter.nf_log_all_netns on this kernel")
+    before = path.read_text().strip()
+    subprocess.run(["sysctl", "-q", "-w", "net.netfilter.nf_log_all_netns=1"], check=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["sysctl", "-q", "-w", f"net.netfilter.nf_log_all_netns={before}"], check=True)
+
+
+def test_ids_scan(drill_lab: Lab, tmp_path: Path, netfilter_logged_in_namespaces: None) -> None:
+    proc = drill(drill_lab, tmp_path / "o", "run", "--confirm", "--scenario", "ids-scan")
+    document = json.loads((tmp_path / "o/drill.json").read_text())
+    v = verdicts(document)
+    for profile in DRILL_PROFILES:
+        act = v[("ids-scan", host_name(profile))]
+        assert act["status"] == get(profile).DRILL["ids-scan"], (act["reason"], act["evidence"], proc.stdout)
+        assert act["cleanup"]["ok"]
+    assert "/var/log/psad/" in v[("ids-scan", STRONG)]["reason"]
+    assert "psad is installed but does not run" in v[("ids-scan", WEAK)]["reason"]

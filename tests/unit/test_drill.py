@@ -215,3 +215,20 @@ def test_run_without_confirm_or_inventory_is_bad_input(tmp_path: Path) -> None:
     assert not (tmp_path / "o").exists()
     with pytest.raises(InputError, match="--inventory"):
         plan(DrillOptions(None, ["av-eicar"]))
+
+
+# --- ids-scan -----------------------------------------------------------------------------------
+
+
+def test_a_scan_passes_only_on_a_record_naming_the_source() -> None:
+    from auditor.drill.actions.port_scan import judge, nmap_argv
+
+    record = "psad=running\npsad_record=1796605874 /var/log/psad/10.77.49.178/danger_level\n"
+    assert judge(record, "10.77.49.178").status == "pass"
+    assert judge("psad=running\n", "10.77.49.178") is None  # running, nothing yet: keep looking
+    assert judge("psad=stopped\n", "10.77.49.178").status == "fail"
+    assert judge("", "10.77.49.178").status == "fail"
+    argv = nmap_argv("/usr/bin/nmap", "10.77.49.178", "eth0", "10.77.49.138", "1-1024")
+    assert argv[-2:] == ["--", "10.77.49.138"]
+    with pytest.raises(DrillError):
+        nmap_argv("/usr/bin/nmap", "10.77.49.178", "eth0", "10.77.49.138", "-oN /etc/passwd")

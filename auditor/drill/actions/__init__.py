@@ -5,6 +5,7 @@ from auditor.drill.actions import (  # noqa: F401  (each import registers its ac
     eicar,
     firewall_block,
     log_delivery,
+    port_scan,
     ssh_bruteforce,
 )
 from auditor.drill.actions.base import REGISTRY, ActContext, ActionType, DrillError, Outcome

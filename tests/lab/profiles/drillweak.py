@@ -4,6 +4,7 @@
 - backup-restore: the newest archive is cut short (a corrupt gzip stream); an older one would restore,
   so a drill that picked any archive but the newest would pass.
 - firewall-block: no ruleset: the listener is reachable from the drill source.
+- ids-scan: psad installed and configured, not running.
 - log-delivery: rsyslogd runs and writes locally, but its only forwarding rule is commented out.
 - ids-bruteforce: fail2ban installed and configured but not running.
 """
@@ -25,6 +26,7 @@ DRILL = {
     "backup-restore": "fail",
     "firewall-block": "fail",
     "ids-bruteforce": "fail",
+    "ids-scan": "fail",
     "log-delivery": "fail",
 }
 
@@ -33,6 +35,7 @@ def configure(root: Path, ctx: c.HostContext) -> None:
     for program in ("usr/bin/clamscan", "usr/bin/clamdscan", "usr/sbin/clamd"):
         (root / program).unlink(missing_ok=True)
     c.fail2ban_trust_auditor(root, ctx)
+    c.psad_conf(root, ctx.name)
     c.rsyslog_rule(root, "50-remote.conf", f"#*.* @@{ctx.log_server}:514\n")
     c.write(root, _drill.CANARY, "drill canary\n")
     members = {_drill.CANARY: b"drill canary\n", "/etc/hostname": f"{ctx.name}\n".encode()}
