@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema
 
 from auditor import __version__
-from auditor.output import OutputFolder
+from auditor.output import OutputError, OutputFolder
 from auditor.paths import schema_path
 
 SCHEMA = "auditor.drill/1"
@@ -85,6 +85,11 @@ def validate(doc: dict[str, Any]) -> None:
 def write(folder: OutputFolder, doc: dict[str, Any], lang: str) -> None:
     from auditor.drill.minutes import render_minutes
 
-    validate(doc)
+    # Written first, checked after: a record that does not match its schema (a bug) is still kept to be read.
     folder.write_text("drill.json", json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
     folder.write_text("drill.html", render_minutes(doc, lang))
+    try:
+        validate(doc)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        raise OutputError(f"drill.json does not match {SCHEMA_FILE} at {where or 'top'}: {exc.message}") from None

@@ -172,6 +172,7 @@ def _run_act(run: _Run, scenario: Scenario, index: int, host: Host) -> dict[str,
             ctx.source.up(host.address)
         action.act(ctx)
         outcome = action.observe(ctx)
+        shell.event("observe", f"verdict {outcome.status}: {outcome.reason}")
     except DrillError as exc:
         outcome = Outcome("error", str(exc))
     except HostError as exc:
@@ -181,6 +182,8 @@ def _run_act(run: _Run, scenario: Scenario, index: int, host: Host) -> dict[str,
         outcome = Outcome("error", "interrupted (Ctrl-C or SIGTERM) before the observation ended")
     except Exception as exc:  # a bug of ours: never a pass, and the cleanup still runs
         outcome = Outcome("error", f"internal error: {type(exc).__name__}: {exc}")
+    if outcome.status == "error":
+        shell.event("observe", f"verdict error: {outcome.reason}")
     with run.signals.shield():
         try:
             cleaned, said = action.cleanup(ctx)
@@ -190,7 +193,6 @@ def _run_act(run: _Run, scenario: Scenario, index: int, host: Host) -> dict[str,
             cleaned, said = False, f"cleanup failed: internal error: {type(exc).__name__}: {exc}"
         shell.event("cleanup", ("done: " if cleaned else "NOT DONE: ") + said)
         shell.close()
-    shell.event("observe", f"verdict {outcome.status}: {outcome.reason}")
     for event in events:
         event["scenario"] = scenario.name
     run.timeline.extend(events)
