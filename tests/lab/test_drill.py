@@ -149,9 +149,9 @@ def test_no_drill_source_is_an_error_never_a_pass(drill_lab: Lab, tmp_path: Path
     assert all("drill_source is not set" in a["reason"] for a in document["scenarios"][0]["acts"])
 
 
-def test_ctrl_c_mid_act_still_cleans_up(drill_lab: Lab, tmp_path: Path) -> None:
-    """One failed login (below fail2ban's maxretry) and a long window: the drill is still observing when
-    SIGINT comes; the ban check's cleanup, the drill source's removal and the record must still happen."""
+def slow_drill(lab: Lab, tmp_path: Path) -> subprocess.Popen[str]:
+    """One failed login (below fail2ban's maxretry) and a long window: the drill is still observing 3 s
+    after its drill source came up, when this returns."""
     scenario = tmp_path / "slow.yaml"
     scenario.write_text(
         "scenario: slow-ban\ntitle: one login, long wait\nproves: nothing\nhosts: [drillstrong]\nacts:\n"
@@ -159,17 +159,42 @@ def test_ctrl_c_mid_act_still_cleans_up(drill_lab: Lab, tmp_path: Path) -> None:
         "    cleanup: lift-ban\n"
     )
     cmd = [sys.executable, "-m", "auditor", "drill", "run", "--confirm", "--scenario", str(scenario),
-           "--inventory", str(drill_lab.inventory), "--known-hosts", str(drill_lab.known_hosts),
-           "--param", f"drill_source={source_address(drill_lab)}", "--output", str(tmp_path / "o")]  # fmt: skip
+           "--inventory", str(lab.inventory), "--known-hosts", str(lab.known_hosts),
+           "--param", f"drill_source={source_address(lab)}", "--output", str(tmp_path / "o")]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    address = source_address(drill_lab)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the drill source is up: the act has begun
-        shown = subprocess.run(["ip", "-o", "addr", "show", "to", address], capture_output=True, text=True)
+        shown = subprocess.run(["ip", "-o", "addr", "show", "to", source_address(lab)], capture_output=True, text=True)
         if shown.stdout.strip():
             break
         time.sleep(0.2)
     time.sleep(3)
+    return proc
+
+
+def test_a_lost_connection_is_an_error_and_the_cleanup_reconnects(drill_lab: Lab, tmp_path: Path) -> None:
+    proc = slow_drill(drill_lab, tmp_path)
+    # Kill every SSH session of the auditor account on the host but this one: the drill's connection drops.
+    kill = (
+        "me=$PPID; mine=$(ps -o ppid= -p $me | tr -d ' '); "
+        "for p in $(pgrep -f '^sshd: auditor'); do [ $p != $me ] && [ $p != $mine ] && sudo kill $p; done; echo ok"
+    )
+    with connect(drill_lab.host(STRONG).address, drill_lab.key, drill_lab.known_hosts) as ssh:
+        _, said, _ = run(ssh, kill)
+    out, err = proc.communicate(timeout=120)
+    document = json.loads((tmp_path / "o/drill.json").read_text())
+    act = document["scenarios"][0]["acts"][0]
+    assert said.strip() == "ok" and proc.returncode == 3 and act["status"] == "error", out + err
+    assert "SSH session" in act["reason"] or "closed" in act["reason"], act["reason"]
+    assert act["cleanup"]["ok"] and [e for e in act["evidence"] if e["phase"] == "cleanup"], act
+    assert document["drill_sources"][0]["removed"]
+
+
+def test_ctrl_c_mid_act_still_cleans_up(drill_lab: Lab, tmp_path: Path) -> None:
+    """SIGINT while the drill observes: the ban check's cleanup, the drill source's removal and the
+    record must still happen."""
+    proc = slow_drill(drill_lab, tmp_path)
+    address = source_address(drill_lab)
     os.kill(proc.pid, signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     document = json.loads((tmp_path / "o/drill.json").read_text())
