@@ -57,4 +57,9 @@ def environment(lang: str) -> Environment:
 def render_minutes(doc: dict[str, Any], lang: str = "vi") -> str:
     _ = translations(check_language(lang)).gettext
     labels = {"pass": _("Pass"), "fail": _("Fail"), "error": _("Error")}
-    return environment(lang).get_template("drill.html.j2").render(d=doc, lang=lang, assets=assets(), label=labels)
+    phases = {"act": _("Act"), "observe": _("Observation"), "cleanup": _("Cleanup")}
+    return (
+        environment(lang)
+        .get_template("drill.html.j2")
+        .render(d=doc, lang=lang, assets=assets(), label=labels, phase=phases)
+    )
