@@ -62,7 +62,7 @@ def prepare(options: DrillOptions) -> Prepared:
         if not inventory.names(pattern):
             raise InputError(f"--limit: no host or group {pattern!r} in {inventory.source}")
     limited = {h.name for h in inventory.select(options.limit)} if options.limit else set(inventory.hosts)
-    names = options.scenarios or available()
+    names = list(dict.fromkeys(options.scenarios)) or available()
     chosen: list[tuple[Scenario, list[Host]]] = []
     for name in names:
         scenario = load(name)
