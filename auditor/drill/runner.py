@@ -233,6 +233,8 @@ def run(options: DrillOptions, confirm: bool) -> tuple[dict[str, Any], Path, int
     started = now_iso()
     results: list[dict[str, Any]] = []
     try:
+        # Installed until the record is written: a signal after the last act waits for the drill source's
+        # removal and the record instead of cutting them short.
         with signals.installed():
             for scenario, hosts in prepared.scenarios:
                 acts: list[dict[str, Any]] = []
@@ -242,26 +244,26 @@ def run(options: DrillOptions, confirm: bool) -> tuple[dict[str, Any], Path, int
                         if signals.interrupted:
                             break
                         acts.append(_run_act(state, scenario, index, host))
-        with signals.shield():
-            source_log = []
-            for source in state.sources.values():
-                ok, _ = source.down()
-                source_log.append(
-                    {"address": source.address, "device": source.device, "removed": ok, "log": source.log}
+            with signals.shield():
+                source_log = []
+                for source in state.sources.values():
+                    ok, _ = source.down()
+                    source_log.append(
+                        {"address": source.address, "device": source.device, "removed": ok, "log": source.log}
+                    )
+                document = record_mod.document(
+                    drill_id=drill_id,
+                    started=started,
+                    finished=now_iso(),
+                    inventory=prepared.inventory.source,
+                    officers=options.officers,
+                    lessons=options.lessons,
+                    results=results,
+                    timeline=state.timeline,
+                    sources=source_log,
+                    interrupted=signals.interrupted,
                 )
-        document = record_mod.document(
-            drill_id=drill_id,
-            started=started,
-            finished=now_iso(),
-            inventory=prepared.inventory.source,
-            officers=options.officers,
-            lessons=options.lessons,
-            results=results,
-            timeline=state.timeline,
-            sources=source_log,
-            interrupted=signals.interrupted,
-        )
-        record_mod.write(folder, document, options.lang)
+                record_mod.write(folder, document, options.lang)
     finally:
         for source in state.sources.values():  # an exception above: never leave the address up
             if source.added:
