@@ -112,6 +112,8 @@ class PortScan(ActionType):
         address, deadline = ctx.state["address"], time.monotonic() + ctx.window
         while True:
             step = ctx.shell.run(records_script(address, ctx.state["since"]), "observe")
+            if step.rc is None:
+                raise DrillError(f"the IDS check on {ctx.host.name} did not answer: {step.output or 'no output'}")
             outcome = judge(step.output, address)
             if outcome is not None:
                 return outcome

@@ -128,6 +128,8 @@ class SshBruteforce(ActionType):
         deadline = time.monotonic() + ctx.window
         while True:
             step = ctx.shell.run(banned_script(address), "observe")
+            if step.rc is None:  # cut off: the connection was lost or the host did not answer
+                raise DrillError(f"the ban check on {ctx.host.name} did not answer: {step.output or 'no output'}")
             is_banned, said = banned(step.output, address)
             if is_banned:
                 return Outcome("pass", f"{said} banned the drill source {address}", {"by": said})
