@@ -25,6 +25,7 @@ from auditor import results as results_mod
 from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import parse_cli_params
+from auditor.drill.commands import drill
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
 from auditor.history.url import StoreError, chosen_url
@@ -93,6 +94,8 @@ _db_option = click.option(
     "Default: $AUDITOR_DB, else /var/lib/auditor/history.db (root) or $XDG_DATA_HOME/auditor/history.db.",
 )
 _format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+
+cli.add_command(drill)
 
 
 # Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.

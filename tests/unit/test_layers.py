@@ -7,8 +7,8 @@ import its own layer and the layers below it, never one above. In a layer marked
 may not import another room of the layer either: the engines and the renderers are called side by
 side by the run and know nothing of each other.
 
-Top to bottom: the command line calls the run (or installs a schedule of runs, packs finished ones as
-evidence, states the applicability of Annex A from one); the run calls the engines (hosts, network probes,
+Top to bottom: the command line calls the run (or a drill, installs a schedule of runs, packs finished
+ones as evidence, states the applicability of Annex A from one); the run calls the engines (hosts, network probes,
 attested documents) and the renderers (results.json, reports); the engines take the plans the
 catalog made from playbooks and inventories, and read facts through the probes (transports, the
 per-OS batches, fact types, network probes), whose facts the evaluation judges; the renderers show
@@ -30,11 +30,18 @@ from pathlib import Path
 import auditor
 
 LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms must not import each other)
-    ("command line", ["auditor.cli", "auditor.__main__"], False),
+    ("command line", ["auditor.cli", "auditor.__main__", "auditor.drill.commands"], False),
     # what the command line starts: an audit, a schedule of audits, an evidence pack of finished ones
     (
         "run",
-        ["auditor.run", "auditor.schedule", "auditor.evidence_pack", "auditor.soa", "auditor.history.commands"],
+        [
+            "auditor.run",
+            "auditor.schedule",
+            "auditor.evidence_pack",
+            "auditor.soa",
+            "auditor.history.commands",
+            "auditor.drill",
+        ],
         False,
     ),
     (

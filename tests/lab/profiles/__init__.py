@@ -15,6 +15,7 @@ __all__ = [
     "AV_PROFILES",
     "CLOCK_PROFILES",
     "CRON_PROFILES",
+    "DRILL_PROFILES",
     "FIREWALL_PROFILES",
     "KERNEL_PROFILES",
     "LAB_PROFILES",
@@ -62,6 +63,9 @@ USBGUARD_PROFILES = ("usbguardsay_pass", "usbguardsay_fail")
 # A host whose cron runs the schedules the auditor installs, and a mail server for drift notices
 # (tests/lab/test_schedule_notify.py): started by that module only.
 SCHEDULE_PROFILES = ("schedrunner", "mailtls")
+# A host where every drill scenario passes and one where each fails, with a log server (tests/lab/test_drill.py):
+# that module only.
+DRILL_PROFILES = ("drillstrong", "drillweak")
 ALL_PROFILES = (
     *LAB_PROFILES,
     "generic",
@@ -78,6 +82,7 @@ ALL_PROFILES = (
     *AIDE_PROFILES,
     *USBGUARD_PROFILES,
     "schedrunner",
+    *DRILL_PROFILES,
 )
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 AUDITOR_UID = 1001
 PLAN_TASKS = ("PT-AUTH", "PT-AV", "PT-LOG", "PT-USB", "PT-FIREWALL", "PT-IDS")
 VERDICTS = frozenset({"pass", "fail", "error", "unknown", "not_applicable"})
-EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 EICAR_HDB = "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n"
 DAY = 86400.0
 
