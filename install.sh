@@ -50,6 +50,8 @@ if [ "$test_suite" = 1 ]; then
   packages="$packages openssh-server nftables iptables rsyslog sudo nmap"
   # schedules: systemd-analyze verifies the timer units (systemd need not be PID 1 for that)
   packages="$packages systemd"
+  # distributed runs: a real Redis broker the tests start (with a password) and stop
+  packages="$packages redis-server"
   # the HTML report in a real browser (tests/integration); Ubuntu ships chromium only as a snap
   if [ "$(. /etc/os-release && echo "${ID:-}")" = ubuntu ]; then
     echo "install.sh: Ubuntu has no chromium .deb: the browser tests skip unless chromium (snap) is on PATH" >&2

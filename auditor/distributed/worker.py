@@ -1,0 +1,155 @@
+"""``auditor worker``: audits the shards of its segments' queues with the same engine as a local run.
+
+The worker's own SSH key and known_hosts are used (read here, never sent); every host outside
+its ``--allow-net`` networks is refused (``error`` with the reason) before anything connects.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.distributed import allow
+from auditor.distributed.app import CLOSED_KEY, TASK_NAME, make_app
+from auditor.errors import InputError
+from auditor.model import HostResult
+from auditor.output import OutputError
+from auditor.results import host_to_dict
+from auditor.run import AuditOptions, Hooks, Interrupted, audit
+
+
+@dataclass
+class WorkerSettings:
+    allow: list[allow.Network]
+    identity: Path  # this worker's SSH private key
+    known_hosts: Path
+    jobs: int
+    name: str = ""
+
+
+def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
+    entries = {}
+    for h in hosts:
+        entry = {
+            "address": h["address"],
+            "port": h["port"],
+            "become": bool(h["become"]),
+            "os": h["os"],
+            "key_file": str(identity),
+            "groups": list(h["groups"]),
+            "vars": dict(h["vars"]),
+        }
+        if h.get("user"):
+            entry["user"] = h["user"]
+        if h.get("level") is not None:
+            entry["level"] = h["level"]
+        entries[h["name"]] = entry
+    return {"hosts": entries}
+
+
+def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, Any]:
+    """Audit one shard; returns ``{"hosts": [journal lines], "errors": {host: reason}}``.
+
+    Never raises for a host's or the shard's trouble: a task that failed would be retried or
+    lost, while an ``error`` with its reason is a verdict the report shows.
+    """
+    errors: dict[str, str] = {}
+    allowed: list[dict[str, Any]] = []
+    for h in payload["hosts"]:
+        why = allow.refusal(str(h["address"]), settings.allow)
+        if why:
+            errors[h["name"]] = why
+        else:
+            allowed.append(h)
+    if not allowed:
+        return {"worker": settings.name, "hosts": [], "errors": errors}
+    found: list[HostResult] = []
+    opts = payload["settings"]
+    hooks = Hooks(on_host=found.append)
+    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs.
+    timer = threading.Timer(float(opts["deadline_s"]), hooks.cancel.request, ["the shard reached its time limit"])
+    with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
+        inventory = Path(tmp) / "inventory.yaml"
+        inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
+        playbook = payload["playbook"]
+        book = playbook["name"]
+        if "text" in playbook:
+            book = str(Path(tmp) / f"{playbook['name']}.yaml")
+            Path(book).write_text(playbook["text"], encoding="utf-8")
+        options = AuditOptions(
+            known_hosts=str(settings.known_hosts),
+            connect_timeout=float(opts["connect_timeout"]),
+            fact_timeout=int(opts["fact_timeout"]),
+            jobs=settings.jobs,
+            output=Path(tmp) / "out",
+            no_network=True,  # the network probes run on the coordinator, as in a local run
+        )
+        timer.start()
+        try:
+            audit(str(inventory), book, dict(payload["params"]), options, hooks)
+        except (InputError, OutputError, Interrupted, OSError) as exc:
+            reason = f"the worker {settings.name} could not audit this shard: {exc}"
+            return {
+                "worker": settings.name,
+                "hosts": [],
+                "errors": {**errors, **dict.fromkeys(_names(allowed), reason)},
+            }
+        finally:
+            timer.cancel()
+    done = {r.host.name for r in found}
+    for name in _names(allowed):
+        if name not in done:
+            errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
+    return {"worker": settings.name, "hosts": [host_to_dict(r) for r in found], "errors": errors}
+
+
+def _names(hosts: list[dict[str, Any]]) -> list[str]:
+    return [str(h["name"]) for h in hosts]
+
+
+def serve(broker_url: str, queues: list[str], settings: WorkerSettings, visibility_timeout: float) -> None:
+    """Consume the segments' queues until stopped (SIGTERM/Ctrl-C: the shard in hand is given back)."""
+    for path, what in ((settings.identity, "--identity"), (settings.known_hosts, "--known-hosts")):
+        if not path.is_file():
+            raise OSError(2, f"{what}: no such file", str(path))
+    settings.name = settings.name or f"auditor@{socket.gethostname()}-{os.getpid()}"
+    app = make_app(broker_url, visibility_timeout)
+
+    @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
+    def audit_shard_task(payload: dict[str, Any]) -> dict[str, Any]:
+        if app.backend.client.exists(CLOSED_KEY.format(run=payload["run"])):
+            return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": "the run was over"}
+        result = audit_shard(payload, settings)
+        print(
+            f"{settings.name}: shard {payload['shard']} of segment {payload['segment']}: "
+            f"{len(result['hosts'])} audited, {len(result['errors'])} in error",
+            file=sys.stderr,
+            flush=True,
+        )
+        return result
+
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            ",".join(queues),
+            "--pool",
+            "threads",  # the main thread answers the coordinator's liveness pings while a shard runs
+            "--concurrency",
+            "1",
+            "--hostname",
+            settings.name,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ]
+    )

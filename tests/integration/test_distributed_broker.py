@@ -1,0 +1,139 @@
+"""A distributed run against a real redis-server (password, unix socket), without workers: what a
+task message holds (no secret), a segment without a live worker, and where credentials may come from.
+No host is contacted: no worker consumes these queues."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.redis_server import RedisServer, running_redis
+
+KEY_TEXT = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-KEYMATERIAL\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+@pytest.fixture(scope="module")
+def redis() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+def auditor(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "auditor", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_a_local_run_imports_neither_celery_nor_redis() -> None:
+    code = (
+        "import sys, auditor.cli, auditor.run\n"
+        "auditor.cli._distributed_settings({'distributed': False, 'broker': None, 'db': None, 'credentials': None,"
+        " 'shard_size': 100, 'segment_timeout': 300.0, 'visibility_timeout': 3600.0})\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu', 'redis'))\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def _inventory(tmp: Path) -> Path:
+    key = tmp / "operator_key"
+    key.write_text(KEY_TEXT)
+    key.chmod(0o600)
+    inv = tmp / "inv.ini"
+    inv.write_text(
+        "[web]\n"
+        f"w1 ansible_host=127.0.0.2 ansible_user=auditor ansible_ssh_private_key_file={key} segment=nowhere"
+        " ansible_password=SSH-PASSWORD-VALUE db_password=DB-PASSWORD-VALUE ansible_become_password=BECOME-VALUE\n"
+        f"w2 ansible_host=127.0.0.3 ansible_user=auditor ansible_ssh_private_key_file={key} segment=nowhere\n"
+    )
+    return inv
+
+
+def test_no_live_worker_ends_in_error_exit_3_and_the_task_carries_no_secret(redis: RedisServer, tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    out = tmp_path / "out"
+    proc = auditor(
+        "run", "--distributed", "-i", str(inv), "--no-network", "-o", str(out), "--segment-timeout", "3",
+        env={"AUDITOR_BROKER": redis.url},
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    document = json.loads((out / "results.json").read_text())
+    assert [h["name"] for h in document["hosts"]] == ["w1", "w2"]
+    for h in document["hosts"]:
+        assert h["status"] == "error" and "no live worker" in h["error"] and "'nowhere'" in h["error"]
+        assert h["results"] and all(r["status"] == "error" for r in h["results"])
+    assert "segment nowhere: 2/2 hosts done" in proc.stderr
+    # The message still waits in the segment's queue (a list in Redis): read it as a worker would get it.
+    messages = redis.client().lrange("nowhere", 0, -1)
+    assert len(messages) == 1
+    envelope = json.loads(messages[0])
+    body = base64.b64decode(envelope["body"]).decode()
+    payload = json.loads(body)[0][0]
+    assert [h["name"] for h in payload["hosts"]] == ["w1", "w2"]
+    assert payload["hosts"][0]["address"] == "127.0.0.2" and payload["hosts"][0]["user"] == "auditor"
+    everything = messages[0].decode() + body
+    for secret in (str(tmp_path / "operator_key"), "operator_key", "KEYMATERIAL", "PRIVATE KEY", "SSH-PASSWORD-VALUE",
+                   "DB-PASSWORD-VALUE", "BECOME-VALUE", redis.password, "key_file"):  # fmt: skip
+        assert secret not in everything, secret
+    # Nor does the broker's password reach what the run wrote or said.
+    for text in (proc.stdout, proc.stderr, (out / "results.json").read_text(), (out / "report.html").read_text()):
+        assert redis.password not in text
+
+
+def test_a_password_on_the_command_line_is_refused(redis: RedisServer, tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    proc = auditor("run", "--distributed", "--broker", redis.url, "-i", str(inv), "-o", str(tmp_path / "o"))
+    assert proc.returncode == 2
+    assert "AUDITOR_BROKER" in proc.stderr and redis.password not in proc.stderr + proc.stdout
+    assert not (tmp_path / "o").exists()
+    proc = auditor("worker", "--broker", redis.url, "--allow-net", "127.0.0.0/8")
+    assert proc.returncode == 2 and "AUDITOR_BROKER" in proc.stderr and redis.password not in proc.stderr
+
+
+def test_a_credentials_file_others_can_read_is_refused(redis: RedisServer, tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    creds = tmp_path / "creds.yaml"
+    creds.write_text(f"broker: {redis.url}\n")
+    creds.chmod(0o640)
+    args = [
+        "run",
+        "--distributed",
+        "--credentials",
+        str(creds),
+        "-i",
+        str(inv),
+        "--no-network",
+        "--segment-timeout",
+        "2",
+    ]
+    proc = auditor(*args, "-o", str(tmp_path / "o1"))
+    assert proc.returncode == 2 and "chmod 600" in proc.stderr and redis.password not in proc.stderr
+    creds.chmod(0o600)
+    proc = auditor(*args, "-o", str(tmp_path / "o2"))
+    assert proc.returncode == 3, proc.stderr  # the broker was used: the hosts wait for a worker that never comes
+    assert "no live worker" in (tmp_path / "o2/results.json").read_text()
+
+
+def test_an_unreachable_broker_is_an_environment_error(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    proc = auditor(
+        "run", "--distributed", "-i", str(inv), "-o", str(tmp_path / "o"),
+        env={"AUDITOR_BROKER": f"redis+socket://:pw-NOT-SHOWN@{tmp_path}/none.sock"},
+    )  # fmt: skip
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.startswith("error: the broker") and "pw-NOT-SHOWN" not in proc.stderr
+    assert "Traceback" not in proc.stderr
