@@ -37,7 +37,7 @@ class DistributedOptions:
     shard_size: int = 100
     segment_timeout: float = 300.0
     visibility_timeout: float = 3600.0
-    poll_s: float = 0.5
+    poll_s: float = 0.2
 
 
 def upsert_host_result(db_url: str | None, host: HostResult) -> None:
@@ -137,7 +137,19 @@ class _Dispatch:
 
         started = time.monotonic()
         last_live = dict.fromkeys(totals, started)
-        next_ping = started
+        lock = threading.Lock()
+        finished = threading.Event()
+
+        def watch_workers() -> None:  # pings wait up to a second: not in the loop that collects results
+            interval = min(5.0, max(1.0, self.options.segment_timeout / 4))
+            while not finished.wait(interval):
+                live = self._live_queues()
+                with lock:
+                    for segment in live & set(last_live):
+                        last_live[segment] = time.monotonic()
+
+        watcher = threading.Thread(target=watch_workers, name="auditor-liveness", daemon=True)
+        watcher.start()
         shown_progress: dict[str, tuple[int, int]] = {}
         try:
             while pending and not stop.is_set():
@@ -147,14 +159,13 @@ class _Dispatch:
                         for plan, result in merged:
                             deliver(plan, result)
                         del pending[task_id]
-                clock = time.monotonic()
+                        with lock:  # a result is a sign of life too
+                            last_live[shard.segment] = time.monotonic()
                 waiting = {s.segment for s in pending.values()}
-                if waiting and clock >= next_ping:
-                    for segment in self._live_queues() & waiting:
-                        last_live[segment] = time.monotonic()
-                    next_ping = time.monotonic() + min(5.0, max(1.0, self.options.segment_timeout / 4))
                 for segment in waiting:
-                    if time.monotonic() - last_live[segment] > self.options.segment_timeout:
+                    with lock:
+                        silent = time.monotonic() - last_live[segment]
+                    if silent > self.options.segment_timeout:
                         reason = (
                             f"no live worker consumed the queue of segment {segment!r} for "
                             f"{self.options.segment_timeout:g} s: its hosts were not audited"
@@ -173,6 +184,7 @@ class _Dispatch:
                 if pending:
                     time.sleep(self.options.poll_s)
         finally:
+            finished.set()
             # Shards still queued (a stopped run) are dropped by the worker that gets them later.
             self.app.backend.client.set(CLOSED_KEY.format(run=self.run_id), 1, ex=7 * 86400)
             if pending:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from auditor.catalog import load_catalog
 from auditor.distributed import allow
 from auditor.distributed.app import CLOSED_KEY, TASK_NAME, make_app
 from auditor.errors import InputError
@@ -121,6 +122,7 @@ def serve(broker_url: str, queues: list[str], settings: WorkerSettings, visibili
         if not path.is_file():
             raise OSError(2, f"{what}: no such file", str(path))
     settings.name = settings.name or f"auditor@{socket.gethostname()}-{os.getpid()}"
+    load_catalog()  # read once, now: the first shard does not wait for it
     app = make_app(broker_url, visibility_timeout)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
