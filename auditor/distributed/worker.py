@@ -19,7 +19,7 @@ import yaml
 
 from auditor.catalog import load_catalog
 from auditor.distributed import allow
-from auditor.distributed.app import CLOSED_KEY, TASK_NAME, make_app
+from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.errors import InputError
 from auditor.model import HostResult
 from auditor.output import OutputError
@@ -34,6 +34,7 @@ class WorkerSettings:
     known_hosts: Path
     jobs: int
     name: str = ""
+    visibility_timeout: float = 3600.0  # this worker's broker setting: its shards end before it
 
 
 def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
@@ -76,7 +77,8 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     opts = payload["settings"]
     hooks = Hooks(on_host=found.append)
     # Stopped before the broker's visibility timeout: it is never delivered twice while it runs.
-    timer = threading.Timer(float(opts["deadline_s"]), hooks.cancel.request, ["the shard reached its time limit"])
+    limit = min(float(opts["deadline_s"]), deadline(settings.visibility_timeout))
+    timer = threading.Timer(limit, hooks.cancel.request, [f"the shard reached its time limit ({limit:g} s)"])
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
@@ -121,6 +123,7 @@ def serve(broker_url: str, queues: list[str], settings: WorkerSettings, visibili
     for path, what in ((settings.identity, "--identity"), (settings.known_hosts, "--known-hosts")):
         if not path.is_file():
             raise OSError(2, f"{what}: no such file", str(path))
+    settings.visibility_timeout = visibility_timeout
     settings.name = settings.name or f"auditor@{socket.gethostname()}-{os.getpid()}"
     load_catalog()  # read once, now: the first shard does not wait for it
     app = make_app(broker_url, visibility_timeout)

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,6 +93,27 @@ def test_no_live_worker_ends_in_error_exit_3_and_the_task_carries_no_secret(redi
     # Nor does the broker's password reach what the run wrote or said.
     for text in (proc.stdout, proc.stderr, (out / "results.json").read_text(), (out / "report.html").read_text()):
         assert redis.password not in text
+    # A worker that comes after the run ended drops the shard: nothing is audited for a run that is over.
+    (tmp_path / "known_hosts").write_text("")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "auditor", "worker", "--queue", "nowhere", "--allow-net", "127.0.0.0/8",
+         "--identity", str(tmp_path / "operator_key"), "--known-hosts", str(tmp_path / "known_hosts")],
+        cwd=REPO, env={**os.environ, "AUDITOR_BROKER": redis.url},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        key = f"celery-task-meta-{envelope['headers']['id']}"
+        deadline = time.monotonic() + 60
+        while not redis.client().exists(key):
+            assert time.monotonic() < deadline and worker.poll() is None
+            time.sleep(0.1)
+        stored = json.loads(redis.client().get(key))
+        assert stored["status"] == "SUCCESS" and stored["result"]["dropped"] == "the run was over"
+        assert stored["result"]["hosts"] == [] and redis.client().llen("nowhere") == 0
+    finally:
+        worker.terminate()
+        _, said = worker.communicate(timeout=30)
+    assert "audited" not in said and redis.password not in said
 
 
 def test_a_password_on_the_command_line_is_refused(redis: RedisServer, tmp_path: Path) -> None:
