@@ -231,8 +231,22 @@ def _distributed_settings(options: dict[str, Any]) -> Any:
     return {"broker": broker, "db": db, **sizes}
 
 
+def _distributed_module(name: str) -> Any:
+    """A module of the Celery side; without the ``distributed`` extra, one line saying how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"auditor.distributed.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in ("celery", "kombu", "redis"):
+            raise OSError(
+                f"distributed runs need Celery and redis: pip install 'auditor[distributed]' ({exc.name} is missing)"
+            ) from None
+        raise
+
+
 def _workers(settings: dict[str, Any], playbook: str, params: dict[str, Any], connect: float, fact: int) -> Any:
-    from auditor.distributed import coordinator
+    coordinator = _distributed_module("coordinator")
 
     def show(counts: dict[str, tuple[int, int]]) -> None:
         click.echo(" · ".join(f"segment {_shown(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True)
@@ -826,7 +840,7 @@ def worker(
         raise InputError("a worker needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
     creds.resolve("db", db, credentials)
     settings_networks = allow.parse_networks(allow_nets)
-    from auditor.distributed import worker as worker_mod
+    worker_mod = _distributed_module("worker")
 
     settings = worker_mod.WorkerSettings(
         settings_networks, Path(identity).expanduser(), Path(known_hosts).expanduser(), jobs, name or ""

@@ -140,7 +140,7 @@ class _Dispatch:
         lock = threading.Lock()
         finished = threading.Event()
 
-        def watch_workers() -> None:  # pings wait up to a second: not in the loop that collects results
+        def watch_workers() -> None:  # a ping waits for answers: not in the loop that collects results
             interval = min(5.0, max(1.0, self.options.segment_timeout / 4))
             while not finished.wait(interval):
                 live = self._live_queues()
@@ -219,7 +219,7 @@ class _Dispatch:
     def _live_queues(self) -> set[str]:
         """The queues some worker consumes now (a worker answers between and during its shards)."""
         try:
-            replies = self.app.control.inspect(timeout=1.0).active_queues() or {}
+            replies = self.app.control.inspect(timeout=2.0).active_queues() or {}
         except Exception:  # no answer is no live worker
             return set()
         return {q["name"] for queues in replies.values() for q in queues or [] if isinstance(q, dict) and "name" in q}

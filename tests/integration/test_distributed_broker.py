@@ -159,3 +159,17 @@ def test_an_unreachable_broker_is_an_environment_error(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     assert proc.stderr.startswith("error: the broker") and "pw-NOT-SHOWN" not in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_without_the_distributed_extra_one_line_says_how_to_install(tmp_path: Path) -> None:
+    code = (
+        "import sys\nsys.modules['celery'] = None  # as if the extra were not installed\n"
+        "from auditor.cli import main\n"
+        "sys.argv = ['auditor', 'worker', '--broker', 'redis://127.0.0.1:1/0', '--allow-net', '127.0.0.0/8']\n"
+        "main()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        "error: distributed runs need Celery and redis: pip install 'auditor[distributed]' (celery is missing)"
+    ]

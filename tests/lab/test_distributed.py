@@ -186,7 +186,7 @@ def distributed(
     tmp = tmp_path_factory.mktemp("distributed")
     proc = auditor_run(
         tmp / "out", inventory(tmp / "inv.ini", segments, True), segments["a"].known_hosts,
-        "--distributed", "--shard-size", "1", "--segment-timeout", "8", "--visibility-timeout", VISIBILITY_S,
+        "--distributed", "--shard-size", "1", "--segment-timeout", "15", "--visibility-timeout", VISIBILITY_S,
         env={"AUDITOR_BROKER": redis.url},
     )  # fmt: skip
     _, err = proc.communicate(timeout=600)
@@ -234,7 +234,7 @@ def test_a_segment_without_a_live_worker_ends_in_error_exit_3(
     assert got["orphan"]["status"] == "error"
     assert (
         got["orphan"]["reason"]
-        == "no live worker consumed the queue of segment 'c' for 8 s: its hosts were not audited"
+        == "no live worker consumed the queue of segment 'c' for 15 s: its hosts were not audited"
     )
     assert "segment c: 1/1 hosts done" in err
 
