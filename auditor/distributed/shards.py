@@ -33,15 +33,14 @@ class Shard:
     plans: list[HostPlan]
 
 
-def segment_of(plan: HostPlan) -> str:
-    value = plan.host.vars.get(SEGMENT_VAR, DEFAULT_SEGMENT)
-    text = str(value)
+def check_segment(text: str, where: str) -> str:
     if not _SEGMENT.fullmatch(text):
-        raise InputError(
-            f"{text!r} is no segment name (letters, digits, _ . -; at most 64)",
-            field=f"{plan.host.name}.{SEGMENT_VAR}",
-        )
+        raise InputError(f"{text!r} is no segment name (letters, digits, _ . -; at most 64)", field=where)
     return text
+
+
+def segment_of(plan: HostPlan) -> str:
+    return check_segment(str(plan.host.vars.get(SEGMENT_VAR, DEFAULT_SEGMENT)), f"{plan.host.name}.{SEGMENT_VAR}")
 
 
 def split(plans: list[HostPlan], size: int) -> list[Shard]:

@@ -7,6 +7,7 @@ its ``--allow-net`` networks is refused (``error`` with the reason) before anyth
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 import tempfile
@@ -37,7 +38,13 @@ class WorkerSettings:
     visibility_timeout: float = 3600.0  # this worker's broker setting: its shards end before it
 
 
+# Variables a task may not set: how and as whom to connect is this worker's (a task that said
+# ansible_connection=local would audit the worker itself; a key file, another key of this machine).
+_CONNECTION = re.compile(r"(ansible_.*|os|level|security_level)", re.IGNORECASE)
+
+
 def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
+    """The shard's hosts as an inventory this worker writes: its own key, no connection setting from the task."""
     entries = {}
     for h in hosts:
         entry = {
@@ -47,7 +54,7 @@ def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
             "os": h["os"],
             "key_file": str(identity),
             "groups": list(h["groups"]),
-            "vars": dict(h["vars"]),
+            "vars": {k: v for k, v in dict(h["vars"]).items() if not _CONNECTION.fullmatch(str(k))},
         }
         if h.get("user"):
             entry["user"] = h["user"]
@@ -118,13 +125,15 @@ def _names(hosts: list[dict[str, Any]]) -> list[str]:
     return [str(h["name"]) for h in hosts]
 
 
-def serve(broker_url: str, queues: list[str], settings: WorkerSettings, visibility_timeout: float) -> None:
+def serve(
+    broker_url: str, queues: list[str], settings: WorkerSettings, visibility_timeout: float, name: str | None = None
+) -> None:
     """Consume the segments' queues until stopped (SIGTERM/Ctrl-C: the shard in hand is given back)."""
     for path, what in ((settings.identity, "--identity"), (settings.known_hosts, "--known-hosts")):
         if not path.is_file():
             raise OSError(2, f"{what}: no such file", str(path))
     settings.visibility_timeout = visibility_timeout
-    settings.name = settings.name or f"auditor@{socket.gethostname()}-{os.getpid()}"
+    settings.name = name or f"auditor@{socket.gethostname()}-{os.getpid()}"
     load_catalog()  # read once, now: the first shard does not wait for it
     app = make_app(broker_url, visibility_timeout)
 

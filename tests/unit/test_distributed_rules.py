@@ -137,3 +137,22 @@ def test_the_environment_then_an_owner_only_file(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("AUDITOR_BROKER", "redis://:fromenv@127.0.0.1/0")
     assert credentials.resolve("broker", None, str(file)) == "redis://:fromenv@127.0.0.1/0"
     assert credentials.shown("redis://:fromenv@127.0.0.1/0") == "redis://:***@127.0.0.1/0"
+
+
+def test_a_task_cannot_set_how_or_as_whom_the_worker_connects(tmp_path: Path) -> None:
+    from auditor.distributed.worker import _inventory
+    from auditor.inventory import load_inventory
+
+    task_host = {
+        "name": "w1", "address": "10.1.0.9", "port": 22, "user": "auditor", "become": True, "os": "linux",
+        "level": None, "groups": ["web"],
+        "vars": {"ansible_connection": "local", "ANSIBLE_SSH_PRIVATE_KEY_FILE": "/root/.ssh/other", "os": "windows",
+                 "log_server": "10.1.0.2"},
+    }  # fmt: skip
+    import yaml
+
+    path = tmp_path / "inv.yaml"
+    path.write_text(yaml.safe_dump(_inventory([task_host], tmp_path / "worker_key")))
+    host = load_inventory(path).hosts["w1"]
+    assert (host.transport, host.key_file, host.os) == ("ssh", str(tmp_path / "worker_key"), "linux")
+    assert host.vars == {"log_server": "10.1.0.2"} and host.groups == ["web"]
