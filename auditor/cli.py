@@ -183,7 +183,6 @@ _distributed = [
         metavar="URL",
         help="Redis broker (redis://, rediss://, redis+socket:///path). A URL with a password: $AUDITOR_BROKER.",
     ),
-    click.option("--db", metavar="URL", help="History database; a URL with a password: $AUDITOR_DB."),
     click.option(
         "--credentials",
         type=click.Path(dir_okay=False, readable=False),
@@ -217,17 +216,18 @@ def _distributed_settings(options: dict[str, Any]) -> Any:
     """The distributed run's settings taken out of ``options``; None for a local run."""
     from auditor.distributed import credentials
 
-    given = {k: options.pop(k) for k in ("distributed", "broker", "db", "credentials")}
+    given = {k: options.pop(k) for k in ("distributed", "broker", "credentials")}
     sizes = {k: options.pop(k) for k in ("shard_size", "segment_timeout", "visibility_timeout")}
     if not given["distributed"]:
-        for name in ("broker", "db", "credentials"):
+        for name in ("broker", "credentials"):
             if given[name] is not None:
                 raise InputError("only with --distributed", field=f"--{name}")
         return None
     broker = credentials.resolve("broker", given["broker"], given["credentials"])
     if broker is None:
         raise InputError("a distributed run needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
-    db = credentials.resolve("db", given["db"], given["credentials"])
+    # The history store's URL: $AUDITOR_DB or the credentials file (the run's --db is the history store's own).
+    db = credentials.resolve("db", None, given["credentials"])
     return {"broker": broker, "db": db, **sizes}
 
 

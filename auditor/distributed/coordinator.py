@@ -41,12 +41,13 @@ class DistributedOptions:
 
 
 def upsert_host_result(db_url: str | None, host: HostResult) -> None:
-    """The history store's upsert of one host of a distributed run, keyed by (run, host).
+    """The history store's upsert of one host of a distributed run, keyed by (run, host): the seam.
 
-    Not wired yet: the store is not in this tree. The coordinator calls this once per host (a
-    shard delivered again is merged once), so wiring it is: pass ``db_url`` as the run's history
-    URL (``AuditOptions.history``) and let the run's recorder take each host from ``on_done``;
-    then this function goes.
+    Not wired: the history store is not in this tree yet. The coordinator calls this once per
+    host (a shard delivered again is merged once) right before ``on_done``. Once the store is
+    here, a distributed run records like a local one: the run's ``--db``/``$AUDITOR_DB`` becomes
+    ``AuditOptions.history`` and the run function's recorder takes each host from ``on_done``;
+    this function and ``DistributedOptions.db`` then go.
     """
     return None
 
