@@ -24,6 +24,7 @@ from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.errors import InputError
 from auditor.model import HostResult
 from auditor.output import OutputError
+from auditor.paths import playbooks_dir
 from auditor.results import host_to_dict
 from auditor.run import AuditOptions, Hooks, Interrupted, audit
 
@@ -40,6 +41,7 @@ class WorkerSettings:
 
 # Variables a task may not set: how and as whom to connect is this worker's (a task that said
 # ansible_connection=local would audit the worker itself; a key file, another key of this machine).
+_BUILT_IN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _CONNECTION = re.compile(r"(ansible_.*|os|level|security_level)", re.IGNORECASE)
 
 
@@ -89,11 +91,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
-        playbook = payload["playbook"]
-        book = playbook["name"]
-        if "text" in playbook:
-            book = str(Path(tmp) / f"{playbook['name']}.yaml")
-            Path(book).write_text(playbook["text"], encoding="utf-8")
+        book = _playbook(payload["playbook"], Path(tmp))
         options = AuditOptions(
             known_hosts=str(settings.known_hosts),
             connect_timeout=float(opts["connect_timeout"]),
@@ -104,6 +102,8 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         )
         timer.start()
         try:
+            if book is None:
+                raise InputError(f"no built-in playbook named {str(payload['playbook'].get('name'))[:80]!r}")
             audit(str(inventory), book, dict(payload["params"]), options, hooks)
         except (InputError, OutputError, Interrupted, OSError) as exc:
             reason = f"the worker {settings.name} could not audit this shard: {exc}"
@@ -119,6 +119,19 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         if name not in done:
             errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
     return {"worker": settings.name, "hosts": [host_to_dict(r) for r in found], "errors": errors}
+
+
+def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
+    """A built-in playbook by its name, or the text the coordinator sent written under a fixed name:
+    a task names no file of this machine."""
+    if "text" in playbook:
+        path = folder / "playbook.yaml"
+        path.write_text(str(playbook["text"]), encoding="utf-8")
+        return str(path)
+    name = str(playbook.get("name", ""))
+    if _BUILT_IN.fullmatch(name) and (playbooks_dir() / f"{name}.yaml").is_file():
+        return name
+    return None
 
 
 def _names(hosts: list[dict[str, Any]]) -> list[str]:

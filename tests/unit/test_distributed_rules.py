@@ -156,3 +156,15 @@ def test_a_task_cannot_set_how_or_as_whom_the_worker_connects(tmp_path: Path) ->
     host = load_inventory(path).hosts["w1"]
     assert (host.transport, host.key_file, host.os) == ("ssh", str(tmp_path / "worker_key"), "linux")
     assert host.vars == {"log_server": "10.1.0.2"} and host.groups == ["web"]
+
+
+def test_a_task_names_no_file_of_the_worker(tmp_path: Path) -> None:
+    from auditor.distributed.worker import _playbook
+
+    assert _playbook({"name": "baseline"}, tmp_path) == "baseline"
+    for name in ("../../etc/passwd", "/etc/shadow", "baseline.yaml", "nosuchbook"):
+        assert _playbook({"name": name}, tmp_path) is None
+    written = _playbook({"name": "../../x", "text": "plays: []\n"}, tmp_path)
+    assert written == str(tmp_path / "playbook.yaml") and sorted(p.name for p in tmp_path.iterdir()) == [
+        "playbook.yaml"
+    ]
