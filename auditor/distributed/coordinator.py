@@ -152,10 +152,22 @@ class _Dispatch:
         watcher = threading.Thread(target=watch_workers, name="auditor-liveness", daemon=True)
         watcher.start()
         shown_progress: dict[str, tuple[int, int]] = {}
+        broker_lost: float | None = None  # since when the broker has not answered
+        given_up: list[str] = []  # shards of segments without a live worker
         try:
             while pending and not stop.is_set():
                 for task_id, shard in list(pending.items()):
-                    merged = self._collect(task_id, shard)
+                    try:
+                        merged = self._collect(task_id, shard)
+                        broker_lost = None
+                    except Exception as exc:  # the broker went away: wait for it, as long as for a worker
+                        broker_lost = broker_lost or time.monotonic()
+                        if time.monotonic() - broker_lost <= self.options.segment_timeout:
+                            break
+                        reason = (
+                            f"the broker could not be reached for {self.options.segment_timeout:g} s: {first_line(exc)}"
+                        )
+                        merged = [(p, shards_mod.error_result(p, reason, now())) for p in shard.plans]
                     if merged is not None:
                         for plan, result in merged:
                             deliver(plan, result)
@@ -176,7 +188,7 @@ class _Dispatch:
                             if shard.segment == segment:
                                 for plan in shard.plans:
                                     deliver(plan, shards_mod.error_result(plan, reason, at))
-                                self.app.control.revoke(task_id)
+                                given_up.append(task_id)
                                 del pending[task_id]
                 counts = {segment: (done[segment], n) for segment, n in totals.items()}
                 if self.progress and counts != shown_progress:
@@ -186,11 +198,17 @@ class _Dispatch:
                     time.sleep(self.options.poll_s)
         finally:
             finished.set()
-            # Shards still queued (a stopped run) are dropped by the worker that gets them later.
-            self.app.backend.client.set(CLOSED_KEY.format(run=self.run_id), 1, ex=7 * 86400)
-            if pending:
-                self.app.control.revoke(list(pending))
+            self._close([*given_up, *pending])
         return [self.results[p.host.name] for p in plans if p.host.name in self.results]
+
+    def _close(self, unfinished: list[str]) -> None:
+        """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""
+        try:
+            self.app.backend.client.set(CLOSED_KEY.format(run=self.run_id), 1, ex=7 * 86400)
+            if unfinished:
+                self.app.control.revoke(unfinished)
+        except Exception:  # the broker is gone: nothing more can be said to it; the run's files come first
+            pass
 
     def _collect(self, task_id: str, shard: shards_mod.Shard) -> list[tuple[HostPlan, HostResult]] | None:
         result = self.app.AsyncResult(task_id)

@@ -173,3 +173,24 @@ def test_without_the_distributed_extra_one_line_says_how_to_install(tmp_path: Pa
     assert proc.stderr.strip().splitlines() == [
         "error: distributed runs need Celery and redis: pip install 'auditor[distributed]' (celery is missing)"
     ]
+
+
+def test_a_broker_lost_during_the_run_ends_it_in_error_not_a_traceback(tmp_path: Path) -> None:
+    inv = _inventory(tmp_path)
+    out = tmp_path / "out"
+    with running_redis() as lost:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "run", "--distributed", "-i", str(inv), "--no-network", "-o", str(out),
+             "--segment-timeout", "3"],
+            cwd=REPO, env={**os.environ, "AUDITOR_BROKER": lost.url}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not lost.client().llen("nowhere"):  # the shard is sent: the run waits for its result
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.05)
+    _, err = proc.communicate(timeout=120)  # the broker is gone now
+    assert proc.returncode == 3, err
+    assert "Traceback" not in err
+    hosts = json.loads((out / "results.json").read_text())["hosts"]
+    assert [h["status"] for h in hosts] == ["error", "error"]
