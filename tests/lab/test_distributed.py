@@ -263,3 +263,12 @@ def test_a_worker_killed_during_its_shard_has_it_delivered_again(
     got = verdicts(tmp_path / "out")
     assert got == {name: local[name] for name in got} and set(got) == {h.name for h in segments["a"].lab.hosts}
     assert time.monotonic() - killed_at >= float(VISIBILITY_S) - 12  # delivered again, not finished by the victim
+
+
+def test_no_worker_log_holds_the_broker_password(workers: Workers, redis: RedisServer) -> None:
+    logs = sorted(workers.logs.glob("*.log"))
+    assert len(logs) >= 2
+    for log in logs:
+        text = log.read_text()
+        assert "redis+socket://:**@" in text  # the banner names the broker, its password masked
+        assert redis.password not in text, log
