@@ -245,14 +245,16 @@ def _distributed_module(name: str) -> Any:
         raise
 
 
-def _workers(settings: dict[str, Any], playbook: str, params: dict[str, Any], connect: float, fact: int) -> Any:
+def _workers(
+    settings: dict[str, Any], inventory: str | None, playbook: str, params: dict[str, Any], connect: float, fact: int
+) -> Any:
     coordinator = _distributed_module("coordinator")
 
     def show(counts: dict[str, tuple[int, int]]) -> None:
         click.echo(" · ".join(f"segment {_shown(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True)
 
     options = coordinator.DistributedOptions(**settings)
-    return coordinator.dispatcher(options, playbook, params, connect, fact, show)
+    return coordinator.dispatcher(options, inventory, playbook, params, connect, fact, show)
 
 
 @cli.command()
@@ -327,7 +329,7 @@ def run(
     cli_params = parse_cli_params(params)
     with _stop_on_signals() as cancel, _progress(cancel, distributed is None) as hooks:
         if distributed is not None:
-            hooks.run_hosts = _workers(distributed, playbook, cli_params, connect_timeout, fact_timeout)
+            hooks.run_hosts = _workers(distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout)
         outcome = audit(inventory, playbook, cli_params, options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:

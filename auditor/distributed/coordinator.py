@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from auditor.catalog.playbook import HostPlan
@@ -21,6 +22,8 @@ from auditor.distributed import shards as shards_mod
 from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.distributed.credentials import shown
 from auditor.engine import RunOptions, now
+from auditor.errors import InputError
+from auditor.inventory import load_inventory
 from auditor.model import HostResult
 
 Progress = Callable[[dict[str, tuple[int, int]]], None]  # segment -> (hosts done, hosts)
@@ -69,12 +72,18 @@ def first_line(exc: BaseException) -> str:
 
 def dispatcher(
     options: DistributedOptions,
+    inventory: str | None,
     playbook: str,
     params: dict[str, Any],
     connect_timeout: float,
     fact_timeout: int,
     progress: Progress | None = None,
 ) -> Callable[..., list[HostResult]]:
+    if inventory is None:
+        raise InputError(
+            "a distributed run needs an inventory (-i): this machine is audited by a local run", field="--inventory"
+        )
+    shards_mod.check_inventory(load_inventory(Path(inventory)))
     shards_mod.check_params(params)
     book = shards_mod.playbook_payload(playbook)
     check_broker(options)

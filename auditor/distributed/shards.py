@@ -15,7 +15,7 @@ import yaml
 
 from auditor.catalog.playbook import HostPlan, resolve_playbook_path
 from auditor.errors import InputError
-from auditor.inventory import is_secret_name, redact
+from auditor.inventory import Inventory, is_secret_name, redact
 from auditor.model import CheckResult, Evidence, Host, HostResult, Verdict
 from auditor.paths import playbooks_dir
 
@@ -41,6 +41,26 @@ def check_segment(text: str, where: str) -> str:
 
 def segment_of(plan: HostPlan) -> str:
     return check_segment(str(plan.host.vars.get(SEGMENT_VAR, DEFAULT_SEGMENT)), f"{plan.host.name}.{SEGMENT_VAR}")
+
+
+def check_inventory(inventory: Inventory) -> None:
+    """Before the output folder is taken: every host has a segment name and can go to a worker."""
+    for host in inventory.hosts.values():
+        value = str(host.vars.get(SEGMENT_VAR, DEFAULT_SEGMENT))
+        if not _SEGMENT.fullmatch(value):
+            raise InputError(
+                f"{value!r} is no segment name (letters, digits, _ . -; at most 64)",
+                file=inventory.source,
+                line=inventory.origin(host, SEGMENT_VAR),
+                field=f"{host.name}.{SEGMENT_VAR}",
+            )
+        if host.transport != "ssh":
+            raise InputError(
+                "a host audited over a local connection cannot go to a worker",
+                file=inventory.source,
+                line=inventory.origin(host, "ansible_connection"),
+                field=f"{host.name}.ansible_connection",
+            )
 
 
 def split(plans: list[HostPlan], size: int) -> list[Shard]:

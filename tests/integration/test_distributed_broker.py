@@ -194,3 +194,18 @@ def test_a_broker_lost_during_the_run_ends_it_in_error_not_a_traceback(tmp_path:
     assert "Traceback" not in err
     hosts = json.loads((out / "results.json").read_text())["hosts"]
     assert [h["status"] for h in hosts] == ["error", "error"]
+
+
+def test_bad_input_is_refused_before_the_output_folder_is_taken(redis: RedisServer, tmp_path: Path) -> None:
+    cases = {
+        "[s]\nme ansible_host=127.0.0.2\n[s:vars]\nsegment=bad seg\n": "inv.ini:4: me.segment: 'bad seg' is no",
+        "[s]\nme ansible_connection=local\n": "inv.ini:2: me.ansible_connection: a host audited over a local",
+        "": "--inventory: a distributed run needs an inventory",
+    }
+    for text, said in cases.items():
+        (tmp_path / "inv.ini").write_text(text)
+        inventory = ["-i", str(tmp_path / "inv.ini")] if text else []
+        out = tmp_path / "out"
+        proc = auditor("run", "--distributed", *inventory, "-o", str(out), env={"AUDITOR_BROKER": redis.url})
+        assert proc.returncode == 2 and said in proc.stderr, proc.stderr
+        assert not out.exists()
