@@ -54,6 +54,8 @@ if [ "$test_suite" = 1 ]; then
   packages="$packages unzip"
   # the history store's PostgreSQL tests start their own server from these binaries (as the postgres account)
   packages="$packages postgresql"
+  # distributed runs: a real Redis broker the tests start (with a password) and stop
+  packages="$packages redis-server"
   # the HTML report in a real browser (tests/integration); Ubuntu ships chromium only as a snap
   if [ "$(. /etc/os-release && echo "${ID:-}")" = ubuntu ]; then
     echo "install.sh: Ubuntu has no chromium .deb: the browser tests skip unless chromium (snap) is on PATH" >&2

@@ -190,6 +190,89 @@ def _notice_settings(options: dict[str, Any]) -> Any:
     )
 
 
+_distributed = [
+    click.option(
+        "--distributed", is_flag=True, help="Hand the hosts to workers, a queue per segment (docs/many-sites.md)."
+    ),
+    click.option(
+        "--broker",
+        metavar="URL",
+        help="Redis broker (redis://, rediss://, redis+socket:///path). A URL with a password: $AUDITOR_BROKER.",
+    ),
+    click.option(
+        "--credentials",
+        type=click.Path(dir_okay=False, readable=False),
+        help="YAML file with broker: and db: URLs, readable by its owner only.",
+    ),
+    click.option("--shard-size", type=click.IntRange(1, 10_000), default=100, show_default=True, help="Hosts a task."),
+    click.option(
+        "--segment-timeout",
+        type=click.FloatRange(1, 86_400),
+        default=300.0,
+        show_default=True,
+        help="Seconds a segment's queue may go without a live worker before its hosts end in error.",
+    ),
+    click.option(
+        "--visibility-timeout",
+        type=click.FloatRange(20, 7 * 86_400),
+        default=3600.0,
+        show_default=True,
+        help="Seconds before a shard whose worker died is delivered again; workers stop a shard before it.",
+    ),
+]
+
+
+def distributed_options(func: Any) -> Any:
+    for option in reversed(_distributed):
+        func = option(func)
+    return func
+
+
+def _distributed_settings(options: dict[str, Any]) -> Any:
+    """The distributed run's settings taken out of ``options``; None for a local run."""
+    from auditor.distributed import credentials
+
+    given = {k: options.pop(k) for k in ("distributed", "broker", "credentials")}
+    sizes = {k: options.pop(k) for k in ("shard_size", "segment_timeout", "visibility_timeout")}
+    if not given["distributed"]:
+        for name in ("broker", "credentials"):
+            if given[name] is not None:
+                raise InputError("only with --distributed", field=f"--{name}")
+        return None
+    broker = credentials.resolve("broker", given["broker"], given["credentials"])
+    if broker is None:
+        raise InputError("a distributed run needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
+    # The history store's URL: $AUDITOR_DB or the credentials file (the run's --db is the history store's own).
+    db = credentials.resolve("db", None, given["credentials"])
+    return {"broker": broker, "db": db, **sizes}
+
+
+def _distributed_module(name: str) -> Any:
+    """A module of the Celery side; without the ``distributed`` extra, one line saying how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"auditor.distributed.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in ("celery", "kombu", "redis"):
+            raise OSError(
+                f"distributed runs need Celery and redis: pip install 'auditor[distributed]' ({exc.name} is missing)"
+            ) from None
+        raise
+
+
+def _workers(
+    settings: dict[str, Any], inventory: str | None, playbook: str, params: dict[str, Any], connect: float, fact: int
+) -> Any:
+    coordinator = _distributed_module("coordinator")
+
+    def show(counts: dict[str, tuple[int, int]]) -> None:
+        click.echo(" · ".join(f"segment {_shown(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True)
+
+    options = coordinator.DistributedOptions(**settings)
+    return coordinator.dispatcher(options, inventory, playbook, params, connect, fact, show)
+
+
 @cli.command()
 @common_options
 # Not click.Path(file_okay=False): a folder that cannot be used is the environment's error (exit 3), said once.
@@ -221,6 +304,7 @@ def _notice_settings(options: dict[str, Any]) -> Any:
 @notify_options
 @_db_option
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history store.")
+@distributed_options
 def run(
     inventory: str | None,
     playbook: str,
@@ -245,6 +329,8 @@ def run(
     """Audit hosts with a playbook; write results.json and report.html; record the run in the history."""
     from auditor import runlock
 
+    distributed = _distributed_settings(notice_options)
+
     if output is not None and not output.strip():
         raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
     if output is not None and output_root is not None:
@@ -266,10 +352,16 @@ def run(
         lock,
         None if output_root is None else Path(output_root),
         waivers,
-        None if no_history else chosen_url(db),
+        # A distributed run's store may come from its credentials file (a password never on the command line).
+        None if no_history else chosen_url(db or (distributed or {}).pop("db", None)),
     )
-    with _stop_on_signals() as cancel, _progress(cancel) as hooks:
-        outcome = audit(inventory, playbook, parse_cli_params(params), options, hooks)
+    if distributed is not None:
+        distributed.pop("db", None)
+    cli_params = parse_cli_params(params)
+    with _stop_on_signals() as cancel, _progress(cancel, distributed is None) as hooks:
+        if distributed is not None:
+            hooks.run_hosts = _workers(distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout)
+        outcome = audit(inventory, playbook, cli_params, options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
         click.echo(f"error: {outcome.problem}", err=True)
@@ -326,8 +418,8 @@ def _stop_on_signals() -> Iterator[Cancel]:
 
 
 @contextmanager
-def _progress(cancel: Cancel) -> Iterator[Hooks]:
-    if not sys.stderr.isatty():
+def _progress(cancel: Cancel, bar: bool = True) -> Iterator[Hooks]:
+    if not bar or not sys.stderr.isatty():
         yield Hooks(cancel)
         return
     from rich.markup import escape
@@ -930,3 +1022,78 @@ def trend_command(
 
     points = commands.trend_points(commands.open_chosen(db), last, plan_task, host, check_id)
     _emit(points, fmt, commands.trend_text(points))
+
+
+@cli.command()
+@click.option("--broker", metavar="URL", help="Redis broker; a URL with a password: $AUDITOR_BROKER.")
+@click.option("--db", metavar="URL", help="History database (workers record nothing: the coordinator does).")
+@click.option(
+    "--credentials",
+    type=click.Path(dir_okay=False, readable=False),
+    help="YAML file with broker: and db: URLs, readable by its owner only.",
+)
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    metavar="SEGMENT",
+    help="Segment whose shards to audit (repeatable; default: default).",
+)
+@click.option(
+    "--allow-net",
+    "allow_nets",
+    multiple=True,
+    metavar="CIDR",
+    help="A network this worker may audit (repeatable); every other host is refused.",
+)
+@click.option("--jobs", "-j", type=click.IntRange(1, 512), default=10, show_default=True, help="Hosts audited at once.")
+@click.option(
+    "--identity",
+    type=click.Path(dir_okay=False),
+    default="~/.ssh/id_ed25519",
+    show_default=True,
+    help="This worker's own SSH private key (tasks carry none).",
+)
+@click.option(
+    "--known-hosts",
+    type=click.Path(dir_okay=False),
+    default="~/.ssh/known_hosts",
+    show_default=True,
+    help="This worker's known_hosts: a host whose key is not in it is refused.",
+)
+@click.option("--visibility-timeout", type=click.FloatRange(20, 7 * 86_400), default=3600.0, show_default=True)
+@click.option("--name", metavar="NAME@HOST", help="Worker name (default auditor@<host>-<pid>).")
+def worker(
+    broker: str | None,
+    db: str | None,
+    credentials: str | None,
+    queues: tuple[str, ...],
+    allow_nets: tuple[str, ...],
+    jobs: int,
+    identity: str,
+    known_hosts: str,
+    visibility_timeout: float,
+    name: str | None,
+) -> None:
+    """Audit the shards of distributed runs from the queues of its segments (docs/many-sites.md)."""
+    url, networks = _worker_inputs(broker, db, credentials, queues, allow_nets)
+    worker_mod = _distributed_module("worker")
+    settings = worker_mod.WorkerSettings(networks, Path(identity).expanduser(), Path(known_hosts).expanduser(), jobs)
+    worker_mod.serve(url, list(queues) or ["default"], settings, visibility_timeout, name)
+
+
+def _worker_inputs(
+    broker: str | None, db: str | None, credentials: str | None, queues: tuple[str, ...], allow_nets: tuple[str, ...]
+) -> tuple[str, list[Any]]:
+    """The broker's URL and the allowed networks, every input checked before anything connects."""
+    from auditor.distributed import allow
+    from auditor.distributed import credentials as creds
+    from auditor.distributed.shards import check_segment
+
+    for queue in queues:
+        check_segment(queue, "--queue")
+    url = creds.resolve("broker", broker, credentials)
+    if url is None:
+        raise InputError("a worker needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
+    creds.resolve("db", db, credentials)
+    return url, allow.parse_networks(allow_nets)

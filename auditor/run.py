@@ -66,6 +66,9 @@ class Hooks:
     cancel: Cancel = field(default_factory=Cancel)
     on_start: Callable[[int], None] | None = None  # the number of hosts, once known
     on_host: Callable[[HostResult], None] | None = None  # each finished host, after its journal line
+    # Who audits the host plans (the network probes stay here): None is this machine's engine; a
+    # distributed run hands them to workers. Same arguments and result as engine.run_plans.
+    run_hosts: Callable[..., list[HostResult]] | None = None
 
 
 @dataclass
@@ -214,7 +217,7 @@ def _run(
     if hooks.on_start:
         hooks.on_start(len(plans))
     try:
-        hosts = run_plans(plans, run_options, on_done, cancel.stop)
+        hosts = (hooks.run_hosts or run_plans)(plans, run_options, on_done, cancel.stop)
         if background is not None:
             while not background.wait(0.2) and not cancel.force.is_set():
                 pass

@@ -41,6 +41,7 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
             "auditor.soa",
             "auditor.history.commands",
             "auditor.drill",
+            "auditor.distributed",
         ],
         False,
     ),

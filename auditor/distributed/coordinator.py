@@ -1,0 +1,239 @@
+"""``auditor run --distributed``: the host phase handed to workers, one queue per segment.
+
+``dispatcher(...)`` returns a function with engine.run_plans' contract, so the run function
+writes the journal, results.json and report.html exactly as for a local run. Each host is
+delivered once: results are keyed by host, and a shard delivered again (its worker killed)
+replaces nothing already merged. A segment whose queue has no live worker for
+``segment_timeout`` seconds ends with its hosts in ``error`` saying so.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.catalog.playbook import HostPlan
+from auditor.distributed import shards as shards_mod
+from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
+from auditor.distributed.credentials import shown
+from auditor.engine import RunOptions, now
+from auditor.errors import InputError
+from auditor.inventory import load_inventory
+from auditor.model import HostResult
+
+Progress = Callable[[dict[str, tuple[int, int]]], None]  # segment -> (hosts done, hosts)
+
+
+class BrokerError(OSError):
+    """The broker cannot be reached: an environment error (exit 3), said before any host is contacted."""
+
+
+@dataclass
+class DistributedOptions:
+    broker: str
+    shard_size: int = 100
+    segment_timeout: float = 300.0
+    visibility_timeout: float = 3600.0
+    poll_s: float = 0.2
+
+
+def check_broker(options: DistributedOptions) -> None:
+    app = make_app(options.broker, options.visibility_timeout)
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+        app.backend.client.ping()
+    except Exception as exc:  # kombu and redis raise many kinds; all mean the same here
+        raise BrokerError(f"the broker {shown(options.broker)} cannot be used: {first_line(exc)}") from None
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def dispatcher(
+    options: DistributedOptions,
+    inventory: str | None,
+    playbook: str,
+    params: dict[str, Any],
+    connect_timeout: float,
+    fact_timeout: int,
+    progress: Progress | None = None,
+) -> Callable[..., list[HostResult]]:
+    if inventory is None:
+        raise InputError(
+            "a distributed run needs an inventory (-i): this machine is audited by a local run", field="--inventory"
+        )
+    shards_mod.check_inventory(load_inventory(Path(inventory)))
+    shards_mod.check_params(params)
+    book = shards_mod.playbook_payload(playbook)
+    check_broker(options)
+
+    def run_hosts(
+        plans: list[HostPlan],
+        run_options: RunOptions,
+        on_done: Callable[[HostResult], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> list[HostResult]:
+        settings = {
+            "connect_timeout": connect_timeout,
+            "fact_timeout": fact_timeout,
+            "deadline_s": deadline(options.visibility_timeout),
+        }
+        return _Dispatch(options, book, params, settings, progress).run(plans, on_done, stop or threading.Event())
+
+    return run_hosts
+
+
+class _Dispatch:
+    def __init__(
+        self,
+        options: DistributedOptions,
+        book: dict[str, str],
+        params: dict[str, Any],
+        settings: dict[str, Any],
+        progress: Progress | None,
+    ):
+        self.options = options
+        self.app = make_app(options.broker, options.visibility_timeout)
+        self.book, self.params, self.settings, self.progress = book, params, settings, progress
+        self.run_id = secrets.token_hex(8)
+        self.results: dict[str, HostResult] = {}
+
+    def run(
+        self, plans: list[HostPlan], on_done: Callable[[HostResult], None] | None, stop: threading.Event
+    ) -> list[HostResult]:
+        shards = shards_mod.split(plans, self.options.shard_size)
+        totals: dict[str, int] = {}
+        segment_of: dict[str, str] = {}
+        for s in shards:
+            totals[s.segment] = totals.get(s.segment, 0) + len(s.plans)
+            segment_of.update(dict.fromkeys((p.host.name for p in s.plans), s.segment))
+        done = dict.fromkeys(totals, 0)
+        pending: dict[str, shards_mod.Shard] = {}
+        for s in shards:
+            task_id = f"auditor-{self.run_id}-{s.number}"
+            payload = shards_mod.task_payload(self.run_id, s, self.book, self.params, self.settings)
+            self.app.send_task(TASK_NAME, args=[payload], queue=s.segment, task_id=task_id)
+            pending[task_id] = s
+
+        def deliver(plan: HostPlan, result: HostResult) -> None:
+            if plan.host.name in self.results:  # a shard delivered twice: its hosts count once
+                return
+            self.results[plan.host.name] = result
+            done[segment_of[plan.host.name]] += 1
+            if on_done:
+                on_done(result)
+
+        started = time.monotonic()
+        last_live = dict.fromkeys(totals, started)
+        lock = threading.Lock()
+        finished = threading.Event()
+
+        def watch_workers() -> None:  # a ping waits for answers: not in the loop that collects results
+            interval = min(5.0, max(1.0, self.options.segment_timeout / 4))
+            while not finished.wait(interval):
+                live = self._live_queues()
+                with lock:
+                    for segment in live & set(last_live):
+                        last_live[segment] = time.monotonic()
+
+        watcher = threading.Thread(target=watch_workers, name="auditor-liveness", daemon=True)
+        watcher.start()
+        shown_progress: dict[str, tuple[int, int]] = {}
+        broker_lost: float | None = None  # since when the broker has not answered
+        given_up: list[str] = []  # shards of segments without a live worker
+        try:
+            while pending and not stop.is_set():
+                for task_id, shard in list(pending.items()):
+                    try:
+                        merged = self._collect(task_id, shard)
+                        broker_lost = None
+                    except Exception as exc:  # the broker went away: wait for it, as long as for a worker
+                        broker_lost = broker_lost or time.monotonic()
+                        if time.monotonic() - broker_lost <= self.options.segment_timeout:
+                            break
+                        reason = (
+                            f"the broker could not be reached for {self.options.segment_timeout:g} s: {first_line(exc)}"
+                        )
+                        merged = [(p, shards_mod.error_result(p, reason, now())) for p in shard.plans]
+                    if merged is not None:
+                        for plan, result in merged:
+                            deliver(plan, result)
+                        del pending[task_id]
+                        with lock:  # a result is a sign of life too
+                            last_live[shard.segment] = time.monotonic()
+                waiting = {s.segment for s in pending.values()}
+                for segment in waiting:
+                    with lock:
+                        silent = time.monotonic() - last_live[segment]
+                    if silent > self.options.segment_timeout:
+                        reason = (
+                            f"no live worker consumed the queue of segment {segment!r} for "
+                            f"{self.options.segment_timeout:g} s: its hosts were not audited"
+                        )
+                        at = now()
+                        for task_id, shard in list(pending.items()):
+                            if shard.segment == segment:
+                                for plan in shard.plans:
+                                    deliver(plan, shards_mod.error_result(plan, reason, at))
+                                given_up.append(task_id)
+                                del pending[task_id]
+                counts = {segment: (done[segment], n) for segment, n in totals.items()}
+                if self.progress and counts != shown_progress:
+                    self.progress(counts)
+                    shown_progress = counts
+                if pending:
+                    time.sleep(self.options.poll_s)
+        finally:
+            finished.set()
+            self._close([*given_up, *pending])
+        return [self.results[p.host.name] for p in plans if p.host.name in self.results]
+
+    def _close(self, unfinished: list[str]) -> None:
+        """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""
+        try:
+            self.app.backend.client.set(CLOSED_KEY.format(run=self.run_id), 1, ex=7 * 86400)
+            if unfinished:
+                self.app.control.revoke(unfinished)
+        except Exception:  # the broker is gone: nothing more can be said to it; the run's files come first
+            pass
+
+    def _collect(self, task_id: str, shard: shards_mod.Shard) -> list[tuple[HostPlan, HostResult]] | None:
+        result = self.app.AsyncResult(task_id)
+        if not result.ready():
+            return None
+        at = now()
+        value = result.get(propagate=False, disable_sync_subtasks=False)
+        if result.failed() or not isinstance(value, dict):
+            reason = (
+                f"the shard failed on its worker: {first_line(value) if isinstance(value, BaseException) else value!r}"
+            )
+            merged = [(p, shards_mod.error_result(p, reason, at)) for p in shard.plans]
+        else:
+            lines = {str(h.get("name")): h for h in value.get("hosts", []) if isinstance(h, dict)}
+            errors = value.get("errors") or {}
+            merged = []
+            for plan in shard.plans:
+                name = plan.host.name
+                if name in lines:
+                    merged.append((plan, shards_mod.host_result(plan, lines[name], at)))
+                else:
+                    why = errors.get(name) or f"the worker {value.get('worker')} returned nothing for this host"
+                    merged.append((plan, shards_mod.error_result(plan, str(why), at)))
+        result.forget()
+        return merged
+
+    def _live_queues(self) -> set[str]:
+        """The queues some worker consumes now (a worker answers between and during its shards)."""
+        try:
+            replies = self.app.control.inspect(timeout=2.0).active_queues() or {}
+        except Exception:  # no answer is no live worker
+            return set()
+        return {q["name"] for queues in replies.values() for q in queues or [] if isinstance(q, dict) and "name" in q}

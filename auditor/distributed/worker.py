@@ -1,0 +1,182 @@
+"""``auditor worker``: audits the shards of its segments' queues with the same engine as a local run.
+
+The worker's own SSH key and known_hosts are used (read here, never sent); every host outside
+its ``--allow-net`` networks is refused (``error`` with the reason) before anything connects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from auditor.catalog import load_catalog
+from auditor.distributed import allow
+from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
+from auditor.errors import InputError
+from auditor.model import HostResult
+from auditor.output import OutputError
+from auditor.paths import playbooks_dir
+from auditor.results import host_to_dict
+from auditor.run import AuditOptions, Hooks, Interrupted, audit
+
+
+@dataclass
+class WorkerSettings:
+    allow: list[allow.Network]
+    identity: Path  # this worker's SSH private key
+    known_hosts: Path
+    jobs: int
+    name: str = ""
+    visibility_timeout: float = 3600.0  # this worker's broker setting: its shards end before it
+
+
+# Variables a task may not set: how and as whom to connect is this worker's (a task that said
+# ansible_connection=local would audit the worker itself; a key file, another key of this machine).
+_BUILT_IN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+_CONNECTION = re.compile(r"(ansible_.*|os|level|security_level)", re.IGNORECASE)
+
+
+def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
+    """The shard's hosts as an inventory this worker writes: its own key, no connection setting from the task."""
+    entries = {}
+    for h in hosts:
+        entry = {
+            "address": h["address"],
+            "port": h["port"],
+            "become": bool(h["become"]),
+            "os": h["os"],
+            "key_file": str(identity),
+            "groups": list(h["groups"]),
+            "vars": {k: v for k, v in dict(h["vars"]).items() if not _CONNECTION.fullmatch(str(k))},
+        }
+        if h.get("user"):
+            entry["user"] = h["user"]
+        if h.get("level") is not None:
+            entry["level"] = h["level"]
+        entries[h["name"]] = entry
+    return {"hosts": entries}
+
+
+def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, Any]:
+    """Audit one shard; returns ``{"hosts": [journal lines], "errors": {host: reason}}``.
+
+    Never raises for a host's or the shard's trouble: a task that failed would be retried or
+    lost, while an ``error`` with its reason is a verdict the report shows.
+    """
+    errors: dict[str, str] = {}
+    allowed: list[dict[str, Any]] = []
+    for h in payload["hosts"]:
+        why = allow.refusal(str(h["address"]), settings.allow)
+        if why:
+            errors[h["name"]] = why
+        else:
+            allowed.append(h)
+    if not allowed:
+        return {"worker": settings.name, "hosts": [], "errors": errors}
+    found: list[HostResult] = []
+    opts = payload["settings"]
+    hooks = Hooks(on_host=found.append)
+    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs.
+    limit = min(float(opts["deadline_s"]), deadline(settings.visibility_timeout))
+    timer = threading.Timer(limit, hooks.cancel.request, [f"the shard reached its time limit ({limit:g} s)"])
+    with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
+        inventory = Path(tmp) / "inventory.yaml"
+        inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
+        book = _playbook(payload["playbook"], Path(tmp))
+        options = AuditOptions(
+            known_hosts=str(settings.known_hosts),
+            connect_timeout=float(opts["connect_timeout"]),
+            fact_timeout=int(opts["fact_timeout"]),
+            jobs=settings.jobs,
+            output=Path(tmp) / "out",
+            no_network=True,  # the network probes run on the coordinator, as in a local run
+        )
+        timer.start()
+        try:
+            if book is None:
+                raise InputError(f"no built-in playbook named {str(payload['playbook'].get('name'))[:80]!r}")
+            audit(str(inventory), book, dict(payload["params"]), options, hooks)
+        except (InputError, OutputError, Interrupted, OSError) as exc:
+            reason = f"the worker {settings.name} could not audit this shard: {exc}"
+            return {
+                "worker": settings.name,
+                "hosts": [],
+                "errors": {**errors, **dict.fromkeys(_names(allowed), reason)},
+            }
+        finally:
+            timer.cancel()
+    done = {r.host.name for r in found}
+    for name in _names(allowed):
+        if name not in done:
+            errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
+    return {"worker": settings.name, "hosts": [host_to_dict(r) for r in found], "errors": errors}
+
+
+def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
+    """A built-in playbook by its name, or the text the coordinator sent written under a fixed name:
+    a task names no file of this machine."""
+    if "text" in playbook:
+        path = folder / "playbook.yaml"
+        path.write_text(str(playbook["text"]), encoding="utf-8")
+        return str(path)
+    name = str(playbook.get("name", ""))
+    if _BUILT_IN.fullmatch(name) and (playbooks_dir() / f"{name}.yaml").is_file():
+        return name
+    return None
+
+
+def _names(hosts: list[dict[str, Any]]) -> list[str]:
+    return [str(h["name"]) for h in hosts]
+
+
+def serve(
+    broker_url: str, queues: list[str], settings: WorkerSettings, visibility_timeout: float, name: str | None = None
+) -> None:
+    """Consume the segments' queues until stopped (SIGTERM/Ctrl-C: the shard in hand is given back)."""
+    for path, what in ((settings.identity, "--identity"), (settings.known_hosts, "--known-hosts")):
+        if not path.is_file():
+            raise OSError(2, f"{what}: no such file", str(path))
+    settings.visibility_timeout = visibility_timeout
+    settings.name = name or f"auditor@{socket.gethostname()}-{os.getpid()}"
+    load_catalog()  # read once, now: the first shard does not wait for it
+    app = make_app(broker_url, visibility_timeout)
+
+    @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
+    def audit_shard_task(payload: dict[str, Any]) -> dict[str, Any]:
+        if app.backend.client.exists(CLOSED_KEY.format(run=payload["run"])):
+            return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": "the run was over"}
+        result = audit_shard(payload, settings)
+        print(
+            f"{settings.name}: shard {payload['shard']} of segment {payload['segment']}: "
+            f"{len(result['hosts'])} audited, {len(result['errors'])} in error",
+            file=sys.stderr,
+            flush=True,
+        )
+        return result
+
+    app.worker_main(
+        [
+            "worker",
+            "--queues",
+            ",".join(queues),
+            "--pool",
+            "threads",  # the main thread answers the coordinator's liveness pings while a shard runs
+            "--concurrency",
+            "1",
+            "--hostname",
+            settings.name,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ]
+    )
