@@ -36,7 +36,7 @@ from typing import Any
 from auditor.catalog import Catalog
 from auditor.errors import CatalogError, InputError
 from auditor.model import CheckResult, HostResult, Verdict
-from auditor.yamlsource import NONBLANK_TEXT, YamlDoc, load_yaml, schema_errors
+from auditor.yamlsource import NONBLANK_TEXT, YamlDoc, dates_as_text, load_yaml, schema_errors
 
 FILE_NAME = "waivers.yaml"  # in the evidence folder
 TYPES = ("risk_accepted", "compensating_control", "false_positive", "not_applicable")
@@ -126,17 +126,6 @@ class Waiver:
         return {"id": self.id, "type": self.type, "approved_by": self.approved_by, "expires": self.expires.isoformat()}
 
 
-def _dates_as_text(data: Any) -> Any:
-    # YAML reads 2026-11-01 as a date; the schema speaks JSON, so dates travel as ISO text.
-    if isinstance(data, dict):
-        return {k: _dates_as_text(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_dates_as_text(v) for v in data]
-    if isinstance(data, dt.date):
-        return data.isoformat()
-    return data
-
-
 def _same_person(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
@@ -157,7 +146,7 @@ def parse(
     ``today`` (in Viet Nam, on the auditor's clock by default) refuses an approval dated later: a typo
     there would make a waiver count before anyone approved it."""
     today = today or today_in_vietnam()
-    data = _dates_as_text(raw_list)
+    data = dates_as_text(raw_list)
     if isinstance(data, list):  # a missing or blank field is named as the field, not as its waiver
         for index, raw in enumerate(data):
             for key in WAIVER_SCHEMA["required"] if isinstance(raw, dict) else ():
@@ -226,7 +215,7 @@ def load_file(path: Path, catalog: Catalog, max_days: int = DEFAULT_MAX_DAYS) ->
     data = doc.data if doc.data is not None else {"waivers": []}
     if not isinstance(data, dict):
         raise doc.error(CatalogError, (), "expected a mapping with 'waivers:'")
-    schema_errors(doc, FILE_SCHEMA, _dates_as_text(data))
+    schema_errors(doc, FILE_SCHEMA, dates_as_text(data))
     return parse(doc, data["waivers"], ("waivers",), catalog, max_days)
 
 

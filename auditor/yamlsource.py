@@ -8,6 +8,7 @@ Inventories, playbooks and the catalog all read their files through here.
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import os
 import stat
@@ -221,6 +222,18 @@ def _reject_duplicate_keys(root: yaml.Node | None, name: str, error_type: type[I
 
 
 # --- JSON Schema, its first violation named by file, line and field ------------------------------
+
+
+def dates_as_text(data: Any) -> Any:
+    """``data`` with every date as ISO text: YAML reads 2026-11-01 as a date, JSON Schema speaks JSON."""
+    if isinstance(data, dict):
+        return {k: dates_as_text(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [dates_as_text(v) for v in data]
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
 
 # Text a person wrote that must say something (a name, a justification): not empty, not only blanks.
 NONBLANK_TEXT: dict[str, Any] = {"type": "string", "minLength": 1, "pattern": r"\S"}

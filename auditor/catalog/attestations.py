@@ -24,7 +24,7 @@ from typing import Any
 
 from auditor.catalog import Catalog
 from auditor.errors import CatalogError, InputError
-from auditor.yamlsource import load_yaml, schema_errors
+from auditor.yamlsource import dates_as_text, load_yaml, schema_errors
 
 FILE_NAME = "attestations.yaml"
 _DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
@@ -84,17 +84,6 @@ class Attestation:
         return ident in self.iso27001.get(edition or "", ())
 
 
-def _dates_as_text(data: Any) -> Any:
-    # YAML reads 2025-03-01 as a date; the schema speaks JSON, so dates travel as ISO text.
-    if isinstance(data, dict):
-        return {k: _dates_as_text(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_dates_as_text(v) for v in data]
-    if isinstance(data, dt.date):
-        return data.isoformat()
-    return data
-
-
 def _safe_relative(name: str) -> str | None:
     """The path with "/" separators when it stays inside the folder, else None."""
     for flavour in (PurePosixPath, PureWindowsPath):
@@ -111,7 +100,7 @@ def load_attestations(evidence_dir: Path, catalog: Catalog) -> list[Attestation]
     if not path.is_file():
         raise InputError(f"no {FILE_NAME} in the evidence folder {evidence_dir}", file=str(path))
     doc = load_yaml(path, CatalogError)
-    data = _dates_as_text(doc.data if doc.data is not None else {"attestations": []})
+    data = dates_as_text(doc.data if doc.data is not None else {"attestations": []})
     if not isinstance(data, dict):
         raise doc.error(CatalogError, (), "expected a mapping with 'attestations:'")
     schema_errors(doc, ATTESTATIONS_SCHEMA, data)

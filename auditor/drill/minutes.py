@@ -9,17 +9,14 @@ a string of the template is missing from either catalog.
 from __future__ import annotations
 
 import gettext
-import io
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from auditor.report.html import assets, visible_controls
-from auditor.report.i18n import check_language
+from auditor.report.i18n import check_language, compile_po
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "drill"
@@ -31,12 +28,7 @@ def po_path(lang: str) -> Path:
 
 @cache
 def translations(lang: str) -> gettext.GNUTranslations:
-    with po_path(check_language(lang)).open("rb") as fh:
-        catalog = read_po(fh, locale=lang, domain=DOMAIN)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return compile_po(po_path(check_language(lang)), lang, DOMAIN)
 
 
 @cache

@@ -16,12 +16,13 @@ import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
 from auditor import results as results_mod
+from auditor.evidence import now
 from auditor.evidence_pack import (
     FORMAT,
     MANIFEST,
@@ -60,10 +61,6 @@ class PackSummary:
     signer: signing.PublicKey
     sums_sha256: str
     redacted: list[str] = field(default_factory=list)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _skipped(name: str) -> bool:

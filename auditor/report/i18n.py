@@ -43,15 +43,20 @@ def check_language(lang: str) -> str:
     return lang
 
 
-@cache
-def translations(lang: str) -> gettext.GNUTranslations:
-    """The catalog of ``lang``, compiled from its .po file in memory."""
-    with po_path(check_language(lang)).open("rb") as fh:
-        catalog = read_po(fh, locale=lang, domain=DOMAIN)
+def compile_po(path: Path, lang: str, domain: str) -> gettext.GNUTranslations:
+    """A .po catalog compiled in memory (no .mo file to keep in git)."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang, domain=domain)
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
+
+
+@cache
+def translations(lang: str) -> gettext.GNUTranslations:
+    """The report's catalog of ``lang``."""
+    return compile_po(po_path(check_language(lang)), lang, DOMAIN)
 
 
 def translator(lang: str) -> Gettext:

@@ -21,6 +21,7 @@ CLEANUP_ATTEMPTS = 3  # connections tried for a cleanup, the first one included
 
 
 def now_iso() -> str:
+    """A drill timeline's time: UTC to the hundredth of a second (acts and observations follow each other fast)."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
 
