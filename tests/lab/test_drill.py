@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,12 @@ from typing import Any
 import pytest
 
 from auditor.drill.actions.eicar import eicar
+from auditor.drill.minutes import render_minutes
+from tests.conftest import results_by_host
 from tests.lab.lab import Lab, host_name, lab_network
 from tests.lab.profiles import DRILL_PROFILES, get
 from tests.lab.sshutil import connect, run
+from tests.packs import IDENTITY, allowed_signers, auditor, make_key, stock_check
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parents[2]
@@ -109,6 +113,52 @@ def test_eicar_string_is_in_no_output(record: dict[str, Any]) -> None:
     for name in ("drill.json", "drill.html"):
         assert eicar() not in (record["_dir"] / name).read_text()
     assert eicar() not in record["_out"]
+
+
+SECRET = "PGPASSWORD=drill-secret-4711"
+
+
+def test_a_pack_of_a_lab_run_and_the_drill_verifies_and_is_masked(
+    drill_lab: Lab, record: dict[str, Any], tmp_path: Path
+) -> None:
+    """The drill's own record, with a secret-looking line added to one observation's output (drill.json
+    edited, drill.html rendered again by the drill's renderer), packed with a real run of the same hosts:
+    it verifies with the auditor and with the inspector's stock tools, and the line is masked in both files."""
+    results_by_host(drill_lab, tmp_path)  # writes tmp_path/run
+    folder = tmp_path / "drill"
+    folder.mkdir()
+    document = json.loads((record["_dir"] / "drill.json").read_text())
+    observed = next(e for a in verdicts(document).values() for e in a["evidence"] if e["phase"] == "observe")
+    observed["output"] += "\n" + SECRET
+    (folder / "drill.json").write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+    (folder / "drill.html").write_text(render_minutes(document))
+    assert SECRET in (folder / "drill.html").read_text()
+    key = make_key(tmp_path / "keys")
+    pack, allowed = tmp_path / "evidence.zip", allowed_signers(tmp_path / "keys", key)
+    made = auditor("evidence", "pack", str(tmp_path / "run"), str(folder), "--key", str(key), "--output", str(pack))
+    assert made.returncode == 0, made.stderr
+
+    verified = auditor("evidence", "verify", str(pack), "--allowed-signers", str(allowed), "--identity", IDENTITY)
+    assert verified.returncode == 0 and "VERIFIED" in verified.stdout, verified.stdout + verified.stderr
+    unzip, signature, digests = stock_check(pack, allowed, tmp_path / "x")
+    assert unzip.returncode == 0 and signature.returncode == 0 and "Good" in signature.stdout, signature.stderr
+    assert digests.returncode == 0, digests.stdout
+    packed = tmp_path / "x/drills" / document["id"]
+    for name in ("run/results.json", f"drills/{document['id']}/drill.json", f"drills/{document['id']}/drill.html"):
+        assert f"{name}: OK" in digests.stdout
+
+    masked = "PGPASSWORD=********"
+    for name in ("drill.json", "drill.html"):
+        text = (packed / name).read_text()
+        assert "drill-secret-4711" not in text and masked in text, name
+    observed["output"] = observed["output"].replace(SECRET, masked)
+    assert json.loads((packed / "drill.json").read_text()) == document  # only the host's output was touched
+    manifest = json.loads((tmp_path / "x/manifest.json").read_text())
+    assert record["id"] == document["id"] and [d["id"] for d in manifest["drills"]] == [document["id"]]
+    assert f"drills/{document['id']}/drill.html" in json.dumps(manifest["redaction"])
+    with zipfile.ZipFile(pack) as zf:
+        for info in zf.infolist():
+            assert eicar().encode() not in zf.read(info), info.filename
 
 
 def test_minutes_in_vietnamese_with_the_timeline(record: dict[str, Any]) -> None:

@@ -2,7 +2,9 @@
 
 ``schedrunner1`` has no systemd: ``auditor schedule install`` run there (as root, over SSH) writes
 /etc/cron.d/auditor-labfire, and the host's own cron daemon runs it at the next minute: an audit of
-``mailtls1`` lands in a fresh dated folder under the output root, holding the lock of its name.
+``mailtls1`` lands in a fresh dated folder under the output root, holding the lock of its name, and is
+recorded in root's default history store, where ``auditor history list`` finds it. After a file on
+``mailtls1`` is made readable by all, a later fire finds the new failure and mails the drift notice.
 ``mailtls1``'s postfix (STARTTLS with a lab-CA certificate) takes a drift notice from ``auditor
 notify`` and delivers it to the local mailbox /var/mail/auditor, which the test reads.
 """
@@ -74,9 +76,14 @@ def test_real_cron_fires_an_installed_schedule(sched_lab: Lab) -> None:
         f"{target.name} ansible_host={target.address} ansible_user=auditor "
         "ansible_ssh_private_key_file=/etc/auditor/lab_key ansible_become=true\n"
     )
+    (etc / "lab-ca.pem").write_text(tlslab.ca_pem())
+    # No --db: the job runs as root, so it records into root's default store, the one an officer's
+    # "auditor history list" (as root) reads.
     install = (
         f"{AUDITOR} schedule install --name labfire --every '* * * * *' --inventory /etc/auditor/hosts.ini "
-        f"--known-hosts /etc/auditor/known_hosts --no-network --output-root {OUTPUT_ROOT}"
+        f"--known-hosts /etc/auditor/known_hosts --no-network --output-root {OUTPUT_ROOT} "
+        f"--notify-email auditor@localhost --smtp-host {target.address} --smtp-port 25 "
+        "--smtp-sender auditor@lab.example --smtp-ca-file /etc/auditor/lab-ca.pem --notify-timeout 30"
     )
     rc, out, err = _root_sh(sched_lab, RUNNER, f"{install} --dry-run --format json")
     assert rc == 0, err
@@ -107,9 +114,37 @@ def test_real_cron_fires_an_installed_schedule(sched_lab: Lab) -> None:
     rc, out, _ = _root_sh(sched_lab, RUNNER, "cat /run/auditor/locks/labfire.lock")
     assert rc == 0 and json.loads(out)["run"] in {p.parent.name for p in runs.glob("*/results.json")}
 
-    rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule remove labfire")
+    # The run is in the history, under the id of its results.json.
+    assert (runner.root / "var/lib/auditor/history.db").is_file()
+    rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} history list --format json")
+    assert rc == 0, err
+    listed = {entry["id"]: entry for entry in json.loads(out)}
+    assert folder in listed, (folder, sorted(listed))
+    assert listed[folder]["complete"] and listed[folder]["hosts"] == 1, listed[folder]
+    assert listed[folder]["inventory"] == document["run"]["inventory"], listed[folder]
+
+    # A change on the audited host: a later fire records the new failure and mails the notice.
+    statuses = {r["check"]: r["status"] for r in document["hosts"][0]["results"]}
+    assert statuses["LNX-SENSITIVE-FILE-PERMISSIONS"] == "pass"
+    box = target.root / "var/mail/auditor"
+    before = len(_messages(box))
+    shadow = target.root / "etc/shadow"
+    mode = shadow.stat().st_mode
+    shadow.chmod(mode | 0o004)
+    try:
+        deadline = time.monotonic() + 200
+        while time.monotonic() < deadline and len(_messages(box)) == before:
+            time.sleep(3)
+    finally:
+        rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule remove labfire")
+        shadow.chmod(mode)
     assert rc == 0 and "removed /etc/cron.d/auditor-labfire" in out, err
     assert not written.exists()
+    messages = _messages(box)
+    assert len(messages) > before, f"no notice within 200 s; runs: {sorted(p.name for p in runs.iterdir())}"
+    assert "Drift since the last audit" in str(messages[before]["Subject"])
+    body = messages[before].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"{MAIL}  LNX-SENSITIVE-FILE-PERMISSIONS  (pass → fail)" in body, body
 
 
 def _other_ca(path: Path) -> Path:

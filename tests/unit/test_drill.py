@@ -179,6 +179,16 @@ def test_minutes_escape_host_data_and_keep_the_reports_policy(lang: str) -> None
     assert title in html
 
 
+def test_the_minutes_mark_host_output_so_a_pack_masks_it() -> None:
+    from auditor.evidence_pack.redaction import redacted
+
+    doc = document(["pass"])
+    doc["scenarios"][0]["acts"][0]["evidence"][0]["output"] = "PGPASSWORD=drill-secret-4711"
+    packed = redacted("drill.html", minutes.render_minutes(doc).encode()).decode()
+    assert "drill-secret-4711" not in packed and "PGPASSWORD=********" in packed
+    assert "$ echo &lt;x&gt;" in packed  # the command is ours: left alone
+
+
 @pytest.mark.parametrize("lang", ["vi", "en"])
 def test_every_string_of_the_minutes_is_in_both_catalogs(lang: str) -> None:
     found = extract_from_dir(
