@@ -242,3 +242,12 @@ def test_a_scan_passes_only_on_a_record_naming_the_source() -> None:
     assert argv[-2:] == ["--", "10.77.49.138"]
     with pytest.raises(DrillError):
         nmap_argv("/usr/bin/nmap", "10.77.49.178", "eth0", "10.77.49.138", "-oN /etc/passwd")
+
+
+def test_the_record_masks_what_a_host_printed() -> None:
+    from auditor.drill.actions.base import Step
+
+    step = Step("cat /etc/app.env", 0, "PGPASSWORD=hunter2\nok", "2026-12-07T02:00:00.00Z", "observe")
+    recorded = step.as_dict()
+    assert "hunter2" not in recorded["output"] and "PGPASSWORD=********" in recorded["output"]
+    assert recorded["command"] == "cat /etc/app.env"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+from auditor.evidence import redact
 from auditor.model import Host
 from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
 
@@ -36,7 +37,9 @@ class Step:
     phase: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"phase": self.phase, "command": self.command, "rc": self.rc, "output": self.output, "at": self.at}
+        # What a host printed is masked before it is recorded, as a run's evidence is.
+        output = redact(self.output)
+        return {"phase": self.phase, "command": self.command, "rc": self.rc, "output": output, "at": self.at}
 
 
 @dataclass
