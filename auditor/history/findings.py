@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from auditor.history import schema as t
 from auditor.history.store import Store
@@ -176,7 +176,7 @@ def _observations(store: Store, run_ids: set[str], lang: str) -> tuple[list[Obse
     observations = []
     texts: dict[str, dict[str, Any]] = {}
     for row in rows:
-        extra = json.loads(row.extra) if row.extra else {}
+        extra = json.loads(row.extra) if row.extra and row.status == "waived" else {}
         observations.append(
             Observation(row.run_id, row.host, row.check_id, row.status, extra.get("waived_status"), extra.get("waiver"))
         )
@@ -194,10 +194,34 @@ def register_of(store: Store, now: str, until: tuple[str, str] | None = None, la
 
 
 def report_findings(store: Store, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """(host, check) -> finding, as of the end of ``run_id``: what the report's failure section shows."""
+    """(host, check) -> {"id", "open_days"} of each failure of ``run_id``, as of that run's end: what the
+    report's failure section shows. Computed in the database (the first failure of each (host, check) up to
+    this run), as it runs after every audit: reading every result of every run would cost more than the
+    audit on a large inventory."""
+    c, r = t.results.c, t.runs.c
+    # A waived failure is still a failure; the store keeps waived_status in a result's compact JSON extra.
+    failed = (c.status == "fail") | ((c.status == "waived") & c.extra.like('%"waived_status":"fail"%'))
     with store._tx() as conn:
-        run = conn.execute(select(t.runs.c.started, t.runs.c.finished).where(t.runs.c.id == run_id)).first()
-    if run is None or run.finished is None:
-        return {}
-    register = register_of(store, run.finished, until=(run.started, run_id))
-    return {(f["host"], f["check"]): f for f in register if f["status"] != "fixed"}
+        run = conn.execute(select(r.started, r.finished).where(r.id == run_id)).first()
+        if run is None or run.finished is None:
+            return {}
+        keys = {
+            (row.host, row.check_id)
+            for row in conn.execute(select(c.host, c.check_id).where(c.run_id == run_id, failed))
+        }
+        if not keys:
+            return {}
+        up_to_this_run = (r.started < run.started) | ((r.started == run.started) & (r.id <= run_id))
+        first = (
+            select(c.host, c.check_id, func.min(r.started).label("first"))
+            .select_from(t.results.join(t.runs, r.id == c.run_id))
+            .where(r.finished.is_not(None), failed, up_to_this_run)
+            .group_by(c.host, c.check_id)
+        )
+        firsts = {
+            (row.host, row.check_id): row.first for row in conn.execute(first) if (row.host, row.check_id) in keys
+        }
+    return {
+        key: {"id": finding_id(*key), "open_days": days_between(firsts.get(key, run.started), run.finished)}
+        for key in keys
+    }

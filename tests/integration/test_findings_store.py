@@ -27,4 +27,18 @@ def test_register_and_report_view(store_url: str) -> None:
         ("web01", FW): (finding_id("web01", FW), 0),
     }
     assert report_findings(store, "no-such-run") == {}
+    # A waived failure: still a finding, waived in the register, with its open days in the report.
+    waived = document("r4", "2026-01-08T00:00:00Z", {"web01": {SSH: "pass", AV: "fail", FW: "pass"}})
+    result = waived["hosts"][0]["results"][1]
+    waiver = {"id": "W-1", "type": "risk_accepted", "approved_by": "B", "expires": "2026-12-31"}
+    result.update(status="waived", waived_status="fail", waiver=waiver)
+    store.record(waived)
+    assert report_findings(store, "r4") == {("web01", AV): {"id": finding_id("web01", AV), "open_days": 7}}
+    by_check = {f["check"]: f for f in register_of(store, "2026-01-11T00:00:00Z")}
+    assert (by_check[AV]["status"], by_check[AV]["last_seen"]["run"], by_check[AV]["waiver"]) == (
+        "waived",
+        "r4",
+        waiver,
+    )
+    assert by_check[FW]["status"] == "fixed"
     store.close()
