@@ -902,7 +902,7 @@ def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previ
 
 
 @cli.command()
-@click.option("--run", "run_id", metavar="RUN_ID", help="A run of the history store.")
+@click.option("--run", "run_id", metavar="RUN_ID", help="A run of the history store (an id, or its unique beginning).")
 @click.option(
     "--results", type=click.Path(dir_okay=False, readable=False), help="A run's results.json (instead of --run)."
 )
@@ -915,15 +915,54 @@ def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previ
 @click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
+@_db_option
 def soa(
-    run_id: str | None, results: str | None, edition: str, applicability: str | None, fmt: str, lang: str, output: str
+    run_id: str | None,
+    results: str | None,
+    edition: str,
+    applicability: str | None,
+    fmt: str,
+    lang: str,
+    output: str,
+    db: str | None,
 ) -> None:
     """Statement of Applicability: one row for every Annex A control of the edition, with its status."""
     from auditor import soa as soa_mod
 
-    statement = soa_mod.write(load_catalog(), edition, results, run_id, applicability, fmt, lang, output)
+    statement = soa_mod.write(load_catalog(), edition, results, run_id, applicability, fmt, lang, output, db)
     counts = ", ".join(f"{k}: {v}" for k, v in statement["counts"].items())
     click.echo(f"{output}: {len(statement['controls'])} controls ({counts})")
+
+
+@cli.command()
+@click.option("--status", type=click.Choice(["open", "waived", "fixed"]), help="Only the findings with this status.")
+@click.option(
+    "--findings",
+    "assignments",
+    type=click.Path(dir_okay=False, readable=False),
+    help="Owner and due date of findings (YAML the officer edits).",
+)
+@_db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text", show_default=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of titles.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of printing (xlsx: required)."
+)
+def findings(
+    status: str | None, assignments: str | None, db: str | None, fmt: str, lang: str, output: str | None
+) -> None:
+    """The findings register: every (host, check) that failed in a recorded run, open, waived or fixed."""
+    from auditor.history import commands
+
+    content, register, unused = commands.findings(commands.open_chosen(db), status, assignments, fmt, output, lang)
+    for fid in unused:
+        click.echo(f"{_shown(assignments or '')}: {fid}: no such finding in the history (unused)", err=True)
+    if output is not None:
+        click.echo(f"{output}: {len(register)} findings")
+    elif fmt == "text":
+        _emit(None, "text", str(content).splitlines())
+    else:
+        click.echo(str(content), nl=False)
 
 
 # --- history: list | show | export | prune; diff; trend --------------------------------------------------------

@@ -258,12 +258,14 @@ def _run(
     results_mod.validate_shape(document)
     folder.write("results.json", lambda fh: results_mod.dump(document, fh))
     previous, trend, since_previous = None, [], None
+    findings: dict[tuple[str, str], dict[str, Any]] = {}
     if recorder is not None:
         recorder.finish(document)
         previous, trend = recorder.report_history(run_id)
+        findings = recorder.findings(run_id)
         since_previous = recorder.changes_since_previous(run_id)
         recorder.close()
-    folder.write_text("report.html", render_html(document, options.lang, previous, trend=trend))
+    folder.write_text("report.html", render_html(document, options.lang, previous, trend=trend, findings=findings))
     folder.unlink("hosts.jsonl")  # results.json now holds every host the journal had
     learned = connect.host_keys.learned if connect._host_keys else []
     history_problem = recorder.problem if recorder is not None else None

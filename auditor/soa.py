@@ -19,7 +19,6 @@ Implementation status of an applicable control, from what the run holds about it
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections import Counter
 from pathlib import Path
@@ -175,13 +174,19 @@ def load_results(path: str) -> dict[str, Any]:
     return document
 
 
-def results_of_run(run_id: str) -> dict[str, Any]:
-    """The stored results of a run, from the history store when this build has one."""
-    if importlib.util.find_spec("auditor.store") is None:
-        raise InputError(
-            f"--run {run_id}: this build has no history store yet; give the run's results.json with --results FILE"
-        )
-    raise InputError(f"--run {run_id}: reading a run from the history store is not wired yet; use --results FILE")
+def results_of_run(run_id: str, db: str | None = None) -> dict[str, Any]:
+    """The run's results.json as the history store puts it back together (``history export`` writes the same)."""
+    from auditor.history.store import Store
+    from auditor.history.url import chosen_url
+
+    store = Store(chosen_url(db))
+    try:
+        resolved = store.resolve(run_id)
+        return store.document(resolved)
+    except LookupError as exc:
+        raise InputError(f"--run {run_id}: {exc} (history {store.url})") from None
+    finally:
+        store.close()
 
 
 def statement(
@@ -190,10 +195,11 @@ def statement(
     results: str | None,
     run_id: str | None,
     applicability: str | None,
+    db: str | None = None,
 ) -> dict[str, Any]:
     if (results is None) == (run_id is None):
         raise InputError("give one of --results FILE or --run RUN_ID")
-    document = load_results(results) if results is not None else results_of_run(str(run_id))
+    document = load_results(results) if results is not None else results_of_run(str(run_id), db)
     decided = load_applicability(Path(applicability), catalog, edition) if applicability else None
     statement = build(catalog, document, edition, decided)
     validate(statement)
@@ -219,12 +225,13 @@ def write(
     fmt: str,
     lang: str,
     output: str,
+    db: str | None = None,
 ) -> dict[str, Any]:
     """Build the statement and write it in ``fmt`` to ``output`` (a link there is replaced, never followed)."""
     from auditor.output import write_file
     from auditor.report.soa import render
 
-    soa = statement(catalog, edition, results, run_id, applicability)
+    soa = statement(catalog, edition, results, run_id, applicability, db)
     content = render(soa, fmt, lang)
     if isinstance(content, bytes):
         # The safe writer hands a text file; an XLSX goes to its byte stream underneath.

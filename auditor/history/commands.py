@@ -9,6 +9,7 @@ from typing import Any
 from auditor.errors import InputError
 from auditor.history import prune as prune_mod
 from auditor.history.diff import diff_runs, last_two
+from auditor.history.findings import report_findings
 from auditor.history.recorder import report_history
 from auditor.history.store import Store
 from auditor.history.trend import trend
@@ -70,9 +71,10 @@ def export(store: Store, ident: str, output: Path, force: bool = False, lang: st
     except LookupError as exc:
         raise InputError(str(exc)) from None
     previous, points = report_history(store, run_id)
+    findings = report_findings(store, run_id)
     with held(output, run_id, force) as folder:
         folder.write("results.json", lambda fh: results_mod.dump(document, fh))
-        folder.write_text("report.html", render_html(document, lang, previous, trend=points))
+        folder.write_text("report.html", render_html(document, lang, previous, trend=points, findings=findings))
     return output
 
 
@@ -125,3 +127,31 @@ def prune(store: Store, keep_days: int | None, keep_last: int | None, dry_run: b
 def prune_text(removed: list[dict[str, Any]], dry_run: bool) -> list[str]:
     verb = "would remove" if dry_run else "removed"
     return [f"{verb} {line}" for line in runs_text(removed)] or ["nothing to remove"]
+
+
+def findings(
+    store: Store, status: str | None, assignments: str | None, fmt: str, output: str | None, lang: str = "vi"
+) -> tuple[str | bytes, list[dict[str, Any]], list[str]]:
+    """The findings register (``auditor findings``): (rendered, register, ids of the findings file that name no
+    finding). Written to ``output`` when given (a link there is replaced, never followed)."""
+    from auditor.evidence import now
+    from auditor.history.findings import assign, register_of
+    from auditor.history.findings_file import load_assignments
+    from auditor.output import write_file
+    from auditor.report.findings import render
+
+    assigned = load_assignments(Path(assignments)) if assignments else {}
+    if fmt == "xlsx" and output is None:
+        raise InputError("findings --format xlsx: give --output FILE")
+    register = register_of(store, now(), lang=lang)
+    unused = assign(register, assigned)
+    if status is not None:
+        register = [f for f in register if f["status"] == status]
+    content = render(register, fmt)
+    if output is not None:
+        if isinstance(content, bytes):
+            # The safe writer hands a text file; an XLSX goes to its byte stream underneath.
+            write_file(Path(output), lambda fh: (fh.flush(), fh.buffer.write(content)))
+        else:
+            write_file(Path(output), lambda fh: fh.write(content))
+    return content, register, unused

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor.history.diff import diff_runs, previous_run
+from auditor.history.findings import report_findings
 from auditor.history.store import Store
 from auditor.history.trend import trend
 from auditor.history.url import StoreError
@@ -61,6 +62,16 @@ class Recorder:
             if isinstance(exc, StoreError):
                 self._fail(exc)
             return None, []
+
+    def findings(self, run_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        """(host, check) -> its finding in the register as of this run (id, open_days), for the report."""
+        if self.store is None:
+            return {}
+        try:
+            return report_findings(self.store, run_id)
+        except StoreError as exc:
+            self._fail(exc)
+            return {}
 
     def changes_since_previous(self, run_id: str) -> dict[str, Any] | None:
         """``auditor diff`` of the previous run of the same playbook and inventory and this one (None: no such

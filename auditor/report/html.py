@@ -51,6 +51,8 @@ def assets() -> dict[str, str]:
     return {"css": Markup(css), "js": Markup(js), "csp": policy}
 
 
+# A failure shared by thousands of hosts lists the finding ids of the first ones; the register has them all.
+REGISTER_HOSTS_SHOWN = 50
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -127,6 +129,7 @@ def context(
     lang: str,
     previous: dict[str, Any] | None = None,
     trend: list[dict[str, Any]] | None = None,
+    findings: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     _ = i18n.translator(lang)
     task_titles, control_titles = _titles(lang)
@@ -162,6 +165,8 @@ def context(
         "diff": view.diff(previous, results) if previous else None,
         "diff_rows": view.DIFF_ROWS,
         "trend": svg.trend_line(trend) if trend and len(trend) > 1 else None,
+        "register": view.register_by_check(findings) if findings else None,
+        "register_shown": REGISTER_HOSTS_SHOWN,
     }
 
 
@@ -170,7 +175,9 @@ def render_html(
     lang: str = i18n.DEFAULT_LANGUAGE,
     previous: dict[str, Any] | None = None,
     trend: list[dict[str, Any]] | None = None,
+    findings: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> str:
-    """``trend``: the score of the last runs of the same playbook and inventory, oldest first (the history)."""
+    """``trend``: the score of the last runs of the same playbook and inventory, oldest first (the history);
+    ``findings``: (host, check) -> its finding in the register (id, open_days), for the failure section."""
     template = environment(i18n.check_language(lang)).get_template("report.html.j2")
-    return template.render(context(results, lang, previous, trend))
+    return template.render(context(results, lang, previous, trend, findings))

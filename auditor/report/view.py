@@ -237,6 +237,14 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
     )
 
 
+def register_by_check(findings: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """check -> host -> {"id", "open_days"}: what the failure section shows of the findings register."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for (host, check), f in findings.items():
+        out.setdefault(check, {})[host] = {"id": f["id"], "open_days": f["open_days"]}
+    return out
+
+
 @dataclass
 class Change:
     host: str
