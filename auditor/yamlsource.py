@@ -104,12 +104,27 @@ def read_source(path: Path, error_type: type[InputError] = InputError, display: 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _ValueRefused(Exception):
+    """A scalar the safe constructor refuses (2027-02-30), with the line it stands on."""
+
+    def __init__(self, line: int, cause: Exception):
+        super().__init__(str(cause))
+        self.line = line
+
+
+class _LinedConstructor(yaml.constructor.SafeConstructor):
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise _ValueRefused(node.start_mark.line + 1, exc) from None
+
+
 def _construct(root: yaml.Node | None) -> Any:
     """The data of a composed tree, built by the safe constructor (what ``yaml.safe_load`` would return)."""
     if root is None:
         return None
-    constructor = yaml.constructor.SafeConstructor()
-    return constructor.construct_document(root)
+    return _LinedConstructor().construct_document(root)
 
 
 # Bounds on what one YAML document may stand for. Aliases share nodes, so a few hundred bytes of
@@ -193,8 +208,8 @@ def parse_yaml(text: str, name: str, error_type: type[InputError] = InputError) 
         raise error_type(message, file=name, line=line) from None
     except yaml.YAMLError as exc:
         raise error_type(f"invalid YAML: {exc}", file=name) from None
-    except (ValueError, TypeError, OverflowError) as exc:  # a value the safe constructor refuses, e.g. 2026-02-30
-        raise error_type(f"invalid YAML value: {exc}", file=name) from None
+    except _ValueRefused as exc:
+        raise error_type(f"invalid YAML value: {exc}", file=name, line=exc.line) from None
     _reject_duplicate_keys(root, name, error_type)
     return YamlDoc(file=name, data=data, root=root)
 

@@ -69,7 +69,7 @@ def test_a_good_file_loads_with_where_each_waiver_is(tmp_path: Path) -> None:
         (("justification: Bastion only", "justification: '  '"), 15, "waivers[1].justification", "empty"),
         (("    expires: 2026-06-30\n", ""), 11, "waivers[1].expires", "missing"),
         (("type: risk_accepted", "type: accepted"), 5, "waivers[0].type", "is not one of"),
-        (("expires: 2026-06-30", "expires: 2026-02-30"), None, None, "invalid YAML value"),
+        (("expires: 2026-06-30", "expires: 2026-02-30"), 19, None, "invalid YAML value"),
         (("id: W-2026-002", "id: W-2026-001"), 11, "waivers[1].id", "already declared"),
         (("approved_on: 2026-01-01", "approved_on: 2036-01-01"), 18, "waivers[1].approved_on", "not approved yet"),
         (

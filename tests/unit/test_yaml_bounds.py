@@ -72,3 +72,14 @@ def test_deep_nesting_is_refused_not_a_crash(tmp_path, nesting):
     assert proc.returncode == 2, (proc.returncode, proc.stderr[-500:])  # was -11: SIGSEGV in libyaml's composer
     # Ours, or libyaml's own limit where the installed libyaml has one: either way a line, not a crash.
     assert "nested deeper than" in proc.stderr or "maximum nesting depth" in proc.stderr, proc.stderr
+
+
+def test_a_value_the_safe_constructor_refuses_is_named_by_its_line() -> None:
+    """YAML reads 2027-02-30 as a date and the constructor refuses it: the error names that line."""
+    from auditor.errors import InputError
+    from auditor.yamlsource import parse_yaml
+
+    with pytest.raises(InputError) as caught:
+        parse_yaml("findings:\n  - id: F-1\n    due: 2027-02-30\n", "findings.yaml")
+    assert (caught.value.file, caught.value.line) == ("findings.yaml", 3)
+    assert "invalid YAML value" in caught.value.message
