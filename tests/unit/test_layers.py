@@ -30,6 +30,7 @@ from pathlib import Path
 import auditor
 
 LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms must not import each other)
+    # the `auditor` group and its commands (auditor.cli: one module per command group), the drill's commands
     ("command line", ["auditor.cli", "auditor.__main__", "auditor.drill.commands"], False),
     # what the command line starts: an audit, a schedule of audits, an evidence pack of finished ones
     (
@@ -97,6 +98,7 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
 
 PACKAGE = Path(auditor.__file__).parent
 PACKAGE_NAME = "auditor"
+CLI = "auditor.cli"
 
 
 def module_names() -> dict[str, Path]:
@@ -162,6 +164,19 @@ def upward_imports() -> list[str]:
     return problems
 
 
+def sibling_command_imports() -> list[str]:
+    """Imports by which a module of auditor.cli reaches another one than common (only __init__ gathers them)."""
+    modules = module_names()
+    problems = []
+    for module, path in modules.items():
+        if not module.startswith(f"{CLI}."):
+            continue
+        for imported, line in dict.fromkeys(imports_of(module, path, set(modules))):
+            if (imported == CLI or imported.startswith(f"{CLI}.")) and imported != f"{CLI}.common":
+                problems.append(f"{path.relative_to(PACKAGE.parent)}:{line}: {module} imports {imported}")
+    return problems
+
+
 def test_every_module_has_a_layer() -> None:
     homeless = [name for name in module_names() if room_of(name) is None]
     assert not homeless, f"modules in no layer (give their room a place in LAYERS): {homeless}"
@@ -180,3 +195,9 @@ def test_the_check_sees_an_upward_import(tmp_path: Path) -> None:
     known = {"auditor.run", "auditor.facts.m", "auditor.facts.sub"}
     assert imports_of("auditor.facts.m", path, known) == [("auditor.facts.sub", 2), ("auditor.run", 4)]
     assert rank_of("auditor.run") < rank_of("auditor.engine") < rank_of("auditor.facts.file")
+
+
+def test_a_command_module_imports_no_other_one() -> None:
+    """A command group's module shares only through auditor.cli.common: its commands move without the others."""
+    problems = sibling_command_imports()
+    assert not problems, "command modules importing each other:\n" + "\n".join(problems)

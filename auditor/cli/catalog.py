@@ -1,0 +1,107 @@
+"""The catalog: controls list | show ID | coverage | evidence DIR."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from auditor import organisation
+from auditor.catalog import Catalog, load_catalog
+from auditor.errors import InputError
+from auditor.run import EXIT_BAD_INPUT, EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
+
+
+@click.group()
+def controls() -> None:
+    """The ISO/IEC 27001 catalog: Annex A controls (2013, 2022; 2005 index), plan tasks, coverage."""
+
+
+def _catalog_or_exit() -> Catalog:
+    try:
+        return load_catalog()
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+@controls.command("list")
+@click.option("--edition", type=click.Choice(["2013", "2022", "2005", "plan"]), help="Only one edition, or plan tasks.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_list(edition: str | None, fmt: str) -> None:
+    """Every control and plan task with how it is evidenced: automated (checks), manual (documents), or both."""
+    from auditor.catalog import controls_view
+
+    catalog = _catalog_or_exit()
+    rows = controls_view.rows(catalog, edition)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        how = row["how"] + (f" [{', '.join(row['checks'])}]" if row["checks"] else "")
+        flag = "" if row.get("verified", True) else " (UNVERIFIED)"
+        click.echo(f"{row['edition']:<5} {row['id']:<18} {how:<40} {row['title']}{flag}")
+
+
+@controls.command("show")
+@click.argument("ident")
+@click.option("--edition", type=click.Choice(["2013", "2022", "2005"]), help="When an id exists in several editions.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_show(ident: str, edition: str | None, fmt: str) -> None:
+    """One control (A.12.2.1, 8.7), plan task (PT-AV), check (LNX-AV-ACTIVE) or document (DOC-ISMS-POLICY)."""
+    from auditor.catalog import controls_view
+
+    catalog = _catalog_or_exit()
+    entry = controls_view.show(catalog, ident, edition)
+    if entry is None:
+        click.echo(f"error: {ident!r} is no control, plan task, check or document of the catalog", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    if fmt == "json":
+        click.echo(json.dumps(entry, ensure_ascii=False, indent=1, default=str))
+    else:
+        click.echo(controls_view.as_text(entry))
+
+
+@controls.command("coverage")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_coverage(fmt: str) -> None:
+    """How many controls and plan tasks are automated (a check) or manual (documents)."""
+    from auditor.catalog.coverage import coverage
+
+    numbers = coverage(_catalog_or_exit())
+    if fmt == "json":
+        click.echo(json.dumps(numbers))
+        return
+    for name, n in numbers.items():
+        click.echo(
+            f"{name:<15} {n['in_catalog']}/{n['total']} in the catalog: "
+            f"{n['automated']} automated, {n['manual']} manual only"
+        )
+
+
+@controls.command("evidence")
+@click.argument("evidence_dir", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def controls_evidence(evidence_dir: str, fmt: str) -> None:
+    """Judge the attestations in EVIDENCE_DIR/attestations.yaml (hashes, dates) without auditing any host."""
+    catalog = _catalog_or_exit()
+    try:
+        org = organisation.prepare(catalog, {"evidence_dir": evidence_dir})
+    except InputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    assert org is not None
+    part = org.section()
+    if fmt == "json":
+        click.echo(json.dumps(part, ensure_ascii=False, indent=1))
+    else:
+        for r in part["results"]:
+            if r["status"] != "manual":
+                click.echo(f"{r['status']:<7} {r['requirement']:<24} {r['reason']}")
+        click.echo(", ".join(f"{k}: {v}" for k, v in sorted(part["counts"].items())))
+    statuses = [r["status"] for r in part["results"]]
+    sys.exit(EXIT_INCOMPLETE if "error" in statuses else EXIT_FAILURES if "fail" in statuses else EXIT_OK)
+
+
+# --- drift notices and schedules ---------------------------------------------------------------------------
