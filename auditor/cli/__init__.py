@@ -14,7 +14,8 @@ import click
 
 from auditor.cli.audit import _print_plain_summary, _print_summary, facts, run, validate
 from auditor.cli.catalog import controls
-from auditor.cli.common import _distributed_settings, _send_notices
+from auditor.cli.common import distributed_settings as _distributed_settings
+from auditor.cli.common import send_notices as _send_notices
 from auditor.cli.distributed import worker
 from auditor.cli.evidence_packs import evidence
 from auditor.cli.reports import findings, report, soa

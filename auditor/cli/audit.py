@@ -17,15 +17,15 @@ from auditor import waivers as waivers_mod
 from auditor.catalog import load_catalog
 from auditor.catalog.playbook import parse_cli_params
 from auditor.cli.common import (
-    _db_option,
-    _distributed_settings,
-    _notice_settings,
-    _send_notices,
-    _shown,
-    _workers,
     common_options,
+    db_option,
     distributed_options,
+    distributed_settings,
+    notice_settings,
     notify_options,
+    send_notices,
+    terminal_safe,
+    worker_dispatcher,
 )
 from auditor.engine import RunOptions, collect
 from auditor.errors import InputError
@@ -74,7 +74,7 @@ from auditor.run import (
     help="Waivers file: approved, expiring exceptions (also the playbook's waivers: and EVIDENCE_DIR/waivers.yaml).",
 )
 @notify_options
-@_db_option
+@db_option
 @click.option("--no-history", is_flag=True, help="Do not record this run in the history store.")
 @distributed_options
 def run(
@@ -101,7 +101,7 @@ def run(
     """Audit hosts with a playbook; write results.json and report.html; record the run in the history."""
     from auditor import runlock
 
-    distributed = _distributed_settings(notice_options)
+    distributed = distributed_settings(notice_options)
 
     if output is not None and not output.strip():
         raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
@@ -109,7 +109,7 @@ def run(
         raise InputError("--output and --output-root: give one", field="--output-root")
     if lock is not None:
         runlock.check_name(lock)
-    notices = _notice_settings(notice_options)
+    notices = notice_settings(notice_options)
     options = AuditOptions(
         known_hosts,
         trust_on_first_use,
@@ -132,7 +132,9 @@ def run(
     cli_params = parse_cli_params(params)
     with _stop_on_signals() as cancel, _progress(cancel, distributed is None) as hooks:
         if distributed is not None:
-            hooks.run_hosts = _workers(distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout)
+            hooks.run_hosts = worker_dispatcher(
+                distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout
+            )
         outcome = audit(inventory, playbook, cli_params, options, hooks)
     _print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
@@ -141,7 +143,7 @@ def run(
         click.echo(f"error: {outcome.history_problem} (its files are in {outcome.out_dir})", err=True)
     code = outcome.exit_code
     if notices is not None:
-        code = _send_notices(notices, outcome.since_previous, code)
+        code = send_notices(notices, outcome.since_previous, code)
     if outcome.stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
         sys.stdout.flush()
         sys.stderr.flush()
@@ -191,7 +193,7 @@ def _progress(cancel: Cancel, bar: bool = True) -> Iterator[Hooks]:
         task = progress.add_task("", total=None)
 
         def tick(result: HostResult) -> None:
-            progress.update(task, advance=1, description=escape(_shown(result.host.name)))
+            progress.update(task, advance=1, description=escape(terminal_safe(result.host.name)))
 
         yield Hooks(cancel, on_start=lambda total: progress.update(task, total=total), on_host=tick)
 
@@ -211,7 +213,7 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
         table.add_column(column)
     colors = {"pass": "green", "fail": "red", "error": "yellow", "unknown": "yellow"}
     for h in document["hosts"]:
-        cells = [escape(_shown(h["name"])), h["status"], "–" if h["score"] is None else f"{h['score']:.1f}"]
+        cells = [escape(terminal_safe(h["name"])), h["status"], "–" if h["score"] is None else f"{h['score']:.1f}"]
         for t in tasks:
             v = h["plan_tasks"].get(t, "")
             cells.append(f"[{colors.get(v, 'dim')}]{v}[/]" if v else "")
@@ -219,7 +221,9 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
     console.print(table)
     for h in document["hosts"]:
         if h["error"]:
-            console.print(f"[yellow]{escape(_shown(h['name']))}[/]: {escape(_shown(h['error']))}", highlight=False)
+            console.print(
+                f"[yellow]{escape(terminal_safe(h['name']))}[/]: {escape(terminal_safe(h['error']))}", highlight=False
+            )
     for line in _summary_footer(document, out_dir, learned):
         console.print(line, markup=False, highlight=False)
 
@@ -230,8 +234,8 @@ def _print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[
     for h in hosts[:most]:
         tasks = " ".join(f"{t}={v}" for t, v in sorted(h["plan_tasks"].items()))
         score = "-" if h["score"] is None else f"{h['score']:.1f}"
-        error = f"\t{_shown(h['error'])}" if h["error"] else ""
-        click.echo(f"{_shown(h['name'])}\t{h['status']}\t{score}\t{tasks}{error}")
+        error = f"\t{terminal_safe(h['error'])}" if h["error"] else ""
+        click.echo(f"{terminal_safe(h['name'])}\t{h['status']}\t{score}\t{tasks}{error}")
     if len(hosts) > most:
         click.echo(f"... {len(hosts) - most} more hosts in results.json")
     for line in _summary_footer(document, out_dir, learned):
@@ -245,7 +249,7 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
         f"{score['coverage'] if score['coverage'] is not None else '-'}"
         + ("" if document["run"]["complete"] else " · INCOMPLETE run")
     ]
-    lines += [f"trusted on first use: host key of {_shown(name)} recorded" for name in learned]
+    lines += [f"trusted on first use: host key of {terminal_safe(name)} recorded" for name in learned]
     return [*lines, f"results: {out_dir / 'results.json'}", f"report:  {out_dir / 'report.html'}"]
 
 

@@ -11,13 +11,13 @@ import click
 from auditor.errors import InputError
 from auditor.run import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
 
-_db_option = click.option(
+db_option = click.option(
     "--db",
     metavar="URL",
     help="History store (SQLAlchemy URL: sqlite:///FILE, postgresql+psycopg://…). "
     "Default: $AUDITOR_DB, else /var/lib/auditor/history.db (root) or $XDG_DATA_HOME/auditor/history.db.",
 )
-_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 
 
 # Input files are opened by the loaders (readable=False here): unreadable is an environment error, exit 3.
@@ -97,7 +97,7 @@ def notify_options(func: Any) -> Any:
     return func
 
 
-def _notice_settings(options: dict[str, Any]) -> Any:
+def notice_settings(options: dict[str, Any]) -> Any:
     from auditor import notify
 
     return notify.settings(
@@ -112,7 +112,7 @@ def _notice_settings(options: dict[str, Any]) -> Any:
     )
 
 
-def _send_notices(notices: Any, diff: dict[str, Any] | None, code: int) -> int:
+def send_notices(notices: Any, diff: dict[str, Any] | None, code: int) -> int:
     """After the run's files are written: a failed notice is reported and makes the run exit 3, nothing else."""
     from auditor import notify
 
@@ -167,7 +167,7 @@ def distributed_options(func: Any) -> Any:
     return func
 
 
-def _distributed_settings(options: dict[str, Any]) -> Any:
+def distributed_settings(options: dict[str, Any]) -> Any:
     """The distributed run's settings taken out of ``options``; None for a local run."""
     from auditor.distributed import credentials
 
@@ -186,7 +186,7 @@ def _distributed_settings(options: dict[str, Any]) -> Any:
     return {"broker": broker, "db": db, **sizes}
 
 
-def _distributed_module(name: str) -> Any:
+def distributed_module(name: str) -> Any:
     """A module of the Celery side; without the ``distributed`` extra, one line saying how to install it."""
     import importlib
 
@@ -200,13 +200,16 @@ def _distributed_module(name: str) -> Any:
         raise
 
 
-def _workers(
+def worker_dispatcher(
     settings: dict[str, Any], inventory: str | None, playbook: str, params: dict[str, Any], connect: float, fact: int
 ) -> Any:
-    coordinator = _distributed_module("coordinator")
+    """How a distributed run audits its hosts: shards to the workers, each segment's progress on stderr."""
+    coordinator = distributed_module("coordinator")
 
     def show(counts: dict[str, tuple[int, int]]) -> None:
-        click.echo(" · ".join(f"segment {_shown(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True)
+        click.echo(
+            " · ".join(f"segment {terminal_safe(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True
+        )
 
     options = coordinator.DistributedOptions(**settings)
     return coordinator.dispatcher(options, inventory, playbook, params, connect, fact, show)
@@ -217,13 +220,14 @@ def _workers(
 _TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
-def _shown(text: str) -> str:
+def terminal_safe(text: str) -> str:
     return _TERMINAL_CONTROL.sub(lambda m: chr(0x2400 + ord(m.group())) if m.group() < " " else "\ufffd", text)
 
 
-def _emit(data: Any, fmt: str, text: list[str]) -> None:
+def emit(data: Any, fmt: str, text: list[str]) -> None:
+    """``data`` as JSON, or ``text`` a line at a time with what a host wrote made terminal-safe (tabs kept)."""
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=1))
     else:
         for line in text:
-            click.echo(_shown(line).replace("\u2409", "\t"))
+            click.echo(terminal_safe(line).replace("\u2409", "\t"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import _distributed_module
+from auditor.cli.common import distributed_module
 from auditor.errors import InputError
 
 
@@ -64,7 +64,7 @@ def worker(
 ) -> None:
     """Audit the shards of distributed runs from the queues of its segments (docs/many-sites.md)."""
     url, networks = _worker_inputs(broker, db, credentials, queues, allow_nets)
-    worker_mod = _distributed_module("worker")
+    worker_mod = distributed_module("worker")
     settings = worker_mod.WorkerSettings(networks, Path(identity).expanduser(), Path(known_hosts).expanduser(), jobs)
     worker_mod.serve(url, list(queues) or ["default"], settings, visibility_timeout, name)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import _shown
+from auditor.cli.common import terminal_safe
 from auditor.run import EXIT_FAILURES, EXIT_INCOMPLETE
 
 
@@ -66,16 +66,19 @@ def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previ
         )
     except PackInvalid as exc:
         for problem in exc.problems:
-            click.echo(f"{_shown(pack)}: {_shown(problem)}", err=True)
-        click.echo(f"{_shown(pack)}: NOT VERIFIED", err=True)
+            click.echo(f"{terminal_safe(pack)}: {terminal_safe(problem)}", err=True)
+        click.echo(f"{terminal_safe(pack)}: NOT VERIFIED", err=True)
         sys.exit(EXIT_FAILURES)
     except SigningUnavailable as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_INCOMPLETE)
     run = verified.manifest.get("run") or {}
     drills = ", ".join(str(d.get("id")) for d in verified.manifest.get("drills") or []) or "none"
-    click.echo(f"good signature by {_shown(verified.identity)} ({verified.fingerprint})")
-    click.echo(f"{verified.files} files match SHA256SUMS; run {_shown(str(run.get('id')))}; drills {_shown(drills)}")
+    click.echo(f"good signature by {terminal_safe(verified.identity)} ({verified.fingerprint})")
+    click.echo(
+        f"{verified.files} files match SHA256SUMS; run {terminal_safe(str(run.get('id')))};"
+        f" drills {terminal_safe(drills)}"
+    )
     for line in verified.chain:
-        click.echo(_shown(line))
-    click.echo(f"{_shown(pack)}: VERIFIED")
+        click.echo(terminal_safe(line))
+    click.echo(f"{terminal_safe(pack)}: VERIFIED")

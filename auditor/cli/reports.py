@@ -11,7 +11,7 @@ import click
 
 from auditor import results as results_mod
 from auditor.catalog import load_catalog
-from auditor.cli.common import _db_option, _emit, _shown
+from auditor.cli.common import db_option, emit, terminal_safe
 from auditor.errors import InputError
 from auditor.output import write_file
 from auditor.report import RENDERERS
@@ -69,7 +69,7 @@ def _load_results(path: str) -> dict[str, Any]:
 @click.option("--format", "fmt", type=click.Choice(["html", "xlsx", "csv", "json"]), default="html", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
-@_db_option
+@db_option
 def soa(
     run_id: str | None,
     results: str | None,
@@ -96,7 +96,7 @@ def soa(
     type=click.Path(dir_okay=False, readable=False),
     help="Owner and due date of findings (YAML the officer edits).",
 )
-@_db_option
+@db_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx"]), default="text", show_default=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Language of titles.")
 @click.option(
@@ -110,10 +110,10 @@ def findings(
 
     content, register, unused = commands.findings(commands.open_chosen(db), status, assignments, fmt, output, lang)
     for fid in unused:
-        click.echo(f"{_shown(assignments or '')}: {fid}: no such finding in the history (unused)", err=True)
+        click.echo(f"{terminal_safe(assignments or '')}: {fid}: no such finding in the history (unused)", err=True)
     if output is not None:
         click.echo(f"{output}: {len(register)} findings")
     elif fmt == "text":
-        _emit(None, "text", str(content).splitlines())
+        emit(None, "text", str(content).splitlines())
     else:
         click.echo(str(content), nl=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from auditor.cli.common import _db_option, _emit, _format_option
+from auditor.cli.common import db_option, emit, format_option
 
 
 @click.group()
@@ -15,26 +15,26 @@ def history() -> None:
 
 
 @history.command("list")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def history_list(db: str | None, fmt: str) -> None:
     """Every recorded run, newest first."""
     from auditor.history import commands
 
     runs = commands.list_runs(commands.open_chosen(db))
-    _emit(runs, fmt, commands.runs_text(runs))
+    emit(runs, fmt, commands.runs_text(runs))
 
 
 @history.command("show")
 @click.argument("run_id", metavar="RUN")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def history_show(run_id: str, db: str | None, fmt: str) -> None:
     """One run and its hosts (RUN: an id, or its unique beginning)."""
     from auditor.history import commands
 
     shown = commands.show(commands.open_chosen(db), run_id)
-    _emit(shown, fmt, commands.show_text(shown))
+    emit(shown, fmt, commands.show_text(shown))
 
 
 @history.command("export")
@@ -42,41 +42,41 @@ def history_show(run_id: str, db: str | None, fmt: str) -> None:
 @click.option("--output", "-o", type=click.Path(), required=True, help="Folder for results.json and report.html.")
 @click.option("--force", is_flag=True, help="Replace a previous run's files in the folder.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True, help="Report language.")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def history_export(run_id: str, output: str, force: bool, lang: str, db: str | None, fmt: str) -> None:
     """Write the run's results.json (as it was written) and its report into a folder."""
     from auditor.history import commands
 
     out = commands.export(commands.open_chosen(db), run_id, Path(output), force, lang)
-    _emit({"output": str(out)}, fmt, [str(out / "results.json"), str(out / "report.html")])
+    emit({"output": str(out)}, fmt, [str(out / "results.json"), str(out / "report.html")])
 
 
 @history.command("prune")
 @click.option("--keep-days", type=click.IntRange(0), help="Remove runs started more than N days ago.")
 @click.option("--keep-last", type=click.IntRange(1), help="Keep the N newest runs, remove the others.")
 @click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def history_prune(keep_days: int | None, keep_last: int | None, dry_run: bool, db: str | None, fmt: str) -> None:
     """Remove old runs (never the newest) and the evidence only they used; print what goes."""
     from auditor.history import commands
 
     removed = commands.prune(commands.open_chosen(db), keep_days, keep_last, dry_run)
-    _emit(removed, fmt, commands.prune_text(removed, dry_run))
+    emit(removed, fmt, commands.prune_text(removed, dry_run))
 
 
 @click.command("diff")
 @click.argument("run_a", required=False, metavar="[RUN_A]")
 @click.argument("run_b", required=False, metavar="[RUN_B]")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def diff_command(run_a: str | None, run_b: str | None, db: str | None, fmt: str) -> None:
     """What changed from RUN_A to RUN_B (default: the last two runs of the same playbook and inventory)."""
     from auditor.history import commands
 
     changes = commands.diff(commands.open_chosen(db), run_a, run_b)
-    _emit(changes, fmt, commands.diff_text(changes))
+    emit(changes, fmt, commands.diff_text(changes))
 
 
 @click.command("trend")
@@ -84,8 +84,8 @@ def diff_command(run_a: str | None, run_b: str | None, db: str | None, fmt: str)
 @click.option("--host", metavar="H", help="Only this host's results.")
 @click.option("--check", "check_id", metavar="ID", help="Only this check, on every host.")
 @click.option("--last", type=click.IntRange(1), default=10, show_default=True, help="How many runs.")
-@_db_option
-@_format_option
+@db_option
+@format_option
 def trend_command(
     plan_task: str | None, host: str | None, check_id: str | None, last: int, db: str | None, fmt: str
 ) -> None:
@@ -93,4 +93,4 @@ def trend_command(
     from auditor.history import commands
 
     points = commands.trend_points(commands.open_chosen(db), last, plan_task, host, check_id)
-    _emit(points, fmt, commands.trend_text(points))
+    emit(points, fmt, commands.trend_text(points))

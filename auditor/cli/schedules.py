@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import _notice_settings, _send_notices, notify_options
+from auditor.cli.common import notice_settings, notify_options, send_notices
 from auditor.errors import InputError
 from auditor.run import EXIT_OK
 from auditor.yamlsource import read_source
@@ -28,7 +28,7 @@ def notify_command(diff_file: str, **notice_options: Any) -> None:
     """Send the drift notices a diff calls for (the same as a run with --notify-* does after it)."""
     from auditor import notify
 
-    notices = _notice_settings(notice_options)
+    notices = notice_settings(notice_options)
     if notices is None:
         raise InputError("nothing to send with: give --notify-email and/or --notify-command")
     text = sys.stdin.read() if diff_file == "-" else read_source(Path(diff_file), InputError)
@@ -36,7 +36,7 @@ def notify_command(diff_file: str, **notice_options: Any) -> None:
         diff = notify.check_diff(json.loads(text))
     except (ValueError, RecursionError) as exc:
         raise InputError(f"not JSON: {exc}", file=diff_file) from None
-    sys.exit(_send_notices(notices, diff, EXIT_OK))
+    sys.exit(send_notices(notices, diff, EXIT_OK))
 
 
 @click.group()
@@ -82,7 +82,7 @@ def schedule_install(
 
     request = schedules.Request(
         name, every, inventory, playbook, params, db, output_root, known_hosts, no_network,
-        _notice_settings(notice_options),
+        notice_settings(notice_options),
     )  # fmt: skip
     the_plan = schedules.plan(request, kind)
     if dry_run:
