@@ -12,10 +12,8 @@ import sys
 
 import click
 
-from auditor.cli.audit import _print_plain_summary, _print_summary, facts, run, validate
+from auditor.cli.audit import facts, run, validate
 from auditor.cli.catalog import controls
-from auditor.cli.common import distributed_settings as _distributed_settings
-from auditor.cli.common import send_notices as _send_notices
 from auditor.cli.distributed import worker
 from auditor.cli.evidence_packs import evidence
 from auditor.cli.reports import findings, report, soa
@@ -28,7 +26,7 @@ from auditor.output import FolderBusy, OutputError
 from auditor.run import EXIT_BAD_INPUT, EXIT_BUSY, EXIT_INCOMPLETE, EXIT_OK, Interrupted
 
 # Importable from here as before the commands had modules of their own: the tests call these.
-__all__ = ["_distributed_settings", "_print_plain_summary", "_print_summary", "_send_notices", "cli", "main", "run"]
+__all__ = ["cli", "main"]
 
 
 def main() -> None:

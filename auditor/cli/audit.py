@@ -136,7 +136,7 @@ def run(
                 distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout
             )
         outcome = audit(inventory, playbook, cli_params, options, hooks)
-    _print_summary(outcome.document, outcome.out_dir, outcome.learned)
+    print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
         click.echo(f"error: {outcome.problem}", err=True)
     if outcome.history_problem:
@@ -198,9 +198,9 @@ def _progress(cancel: Cancel, bar: bool = True) -> Iterator[Hooks]:
         yield Hooks(cancel, on_start=lambda total: progress.update(task, total=total), on_host=tick)
 
 
-def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
+def print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
     if not sys.stdout.isatty():
-        _print_plain_summary(document, out_dir, learned)
+        print_plain_summary(document, out_dir, learned)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -228,7 +228,7 @@ def _print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) 
         console.print(line, markup=False, highlight=False)
 
 
-def _print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[str], most: int = 50) -> None:
+def print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[str], most: int = 50) -> None:
     """For logs and schedulers: one line per host (the worst first, at most ``most``), no colour."""
     hosts = sorted(document["hosts"], key=lambda h: (h["score"] is not None, h["score"] or 0))
     for h in hosts[:most]:

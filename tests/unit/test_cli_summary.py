@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor import cli
+from auditor.cli import audit as cli
 
 HOSTILE = "me\x1b]0;PWNED\x07\x1b[31mRED\t[bold]x[/bold]\nnext"
 
@@ -21,7 +21,7 @@ def document() -> dict:
 
 
 def test_plain_summary_shows_controls_as_symbols(capsys: pytest.CaptureFixture[str]) -> None:
-    cli._print_plain_summary(document(), Path("out"), [HOSTILE])
+    cli.print_plain_summary(document(), Path("out"), [HOSTILE])
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "me␛]0;PWNED␇␛[31mRED␉[bold]x[/bold]␊next" in out
@@ -33,7 +33,7 @@ def test_terminal_summary_reads_no_markup_and_sends_no_escape(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
-    cli._print_summary(document(), Path("out"), [])
+    cli.print_summary(document(), Path("out"), [])
     out = capsys.readouterr().out
     assert "\x1b]0;" not in out and "\x07" not in out  # rich's own colours may use ESC; the host's title may not
     assert "[bold]" in out  # shown as text: read as markup, it would vanish

@@ -214,13 +214,13 @@ def test_notify_command_line_exit_codes(tmp_path: Path) -> None:
 
 
 def test_a_failed_notice_turns_a_finished_run_into_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    from auditor import cli
+    from auditor.cli import common as cli
 
     failing = notify.Settings(command=("/bin/false",))
-    assert cli._send_notices(failing, DIFF, 1) == 3
-    assert cli._send_notices(failing, DIFF, 0) == 3
-    assert cli._send_notices(failing, DIFF, 3) == 3 and cli._send_notices(failing, DIFF, 4) == 4
-    assert cli._send_notices(notify.Settings(command=("/bin/true",)), DIFF, 1) == 1
-    assert cli._send_notices(failing, None, 1) == 1  # the first run: nothing to compare with, nothing sent
+    assert cli.send_notices(failing, DIFF, 1) == 3
+    assert cli.send_notices(failing, DIFF, 0) == 3
+    assert cli.send_notices(failing, DIFF, 3) == 3 and cli.send_notices(failing, DIFF, 4) == 4
+    assert cli.send_notices(notify.Settings(command=("/bin/true",)), DIFF, 1) == 1
+    assert cli.send_notices(failing, None, 1) == 1  # the first run: nothing to compare with, nothing sent
     err = capsys.readouterr().err
     assert "error: drift notice: notice command /bin/false exited 1" in err and "nothing sent" in err
