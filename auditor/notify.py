@@ -32,7 +32,6 @@ from typing import IO, Any
 
 from auditor import addresses
 from auditor.errors import InputError
-from auditor.history.diff import drift as drift_of
 
 _ERR_TAIL = 4096  # bytes of a failed hook's error output kept, for its last line
 MOST_LINES = 40  # per section: a notice says what to look at, the report says everything
@@ -164,6 +163,8 @@ class Drift:
     @classmethod
     def of(cls, diff: dict[str, Any]) -> Drift:
         """What of a diff a notice reports, by the history's own rule (the report's "since the last run")."""
+        from auditor.history.diff import drift as drift_of
+
         found = drift_of({"changes": diff.get("changes", []), "host_keys_changed": diff.get("host_keys_changed", [])})
         keys = [str(e.get("host") if isinstance(e, dict) else e) for e in found["host_keys_changed"]]
         return cls(found["new_failures"], found["new_errors"], keys, len(found["fixed"]))

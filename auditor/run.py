@@ -28,7 +28,6 @@ from auditor.catalog import Catalog, load_catalog
 from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.engine import RunOptions, run_plans
 from auditor.evidence import now
-from auditor.history.recorder import Recorder
 from auditor.inventory import Inventory, load_inventory, local_inventory, redact
 from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
@@ -183,7 +182,11 @@ def _run(
     hooks: Hooks,
 ) -> RunResult:
     cancel = hooks.cancel
-    recorder = Recorder(options.history) if options.history else None
+    recorder = None
+    if options.history:
+        from auditor.history.recorder import Recorder  # the store's libraries only for a run that records
+
+        recorder = Recorder(options.history)
     if recorder is not None:
         recorder.begin({"id": run_id, "started": started, "playbook": book.name, "inventory": inv.source})
     journal = folder.journal()

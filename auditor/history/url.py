@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
+
+# SQLAlchemy is imported where a URL is parsed, not here: every command imports StoreError and
+# chosen_url, and most of them never open the store.
 
 ENV_VAR = "AUDITOR_DB"
 ROOT_PATH = Path("/var/lib/auditor/history.db")
@@ -32,6 +36,9 @@ def chosen_url(option: str | None) -> str:
 
 
 def parse(url: str) -> URL:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url)
     except (ArgumentError, ValueError) as exc:
@@ -41,6 +48,9 @@ def parse(url: str) -> URL:
 
 def shown(url: str | URL) -> str:
     """The URL as messages may show it: the password masked."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except (ArgumentError, ValueError):
@@ -50,6 +60,9 @@ def shown(url: str | URL) -> str:
 
 def scrub(text: str, url: str | URL) -> str:
     """An error message from a driver with any password of ``url`` removed (drivers may echo the DSN)."""
+    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         password = (url if isinstance(url, URL) else make_url(url)).password
     except (ArgumentError, ValueError):
