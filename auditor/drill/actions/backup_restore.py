@@ -148,12 +148,4 @@ class BackupRestore(ActionType):
         )
 
     def cleanup(self, ctx: ActContext) -> tuple[bool, str]:
-        if "token" not in ctx.state:
-            return True, "no restore folder was created"
-        # The folder mktemp answered, or (the answer lost) every folder of this act's token.
-        t = quote(ctx.state["tmpdir"]) if "tmpdir" in ctx.state else f"{TMP_PREFIX}{ctx.state['token']}.*"
-        step = ctx.shell.run_cleanup(
-            f"rm -rf --one-file-system -- {t}; left=removed; for f in {t}; do [ -e \"$f\" ] && left='still there'; "
-            'done; echo "$left"\n'
-        )
-        return step.output.strip().endswith("removed"), step.output.strip()
+        return ctx.remove_made("tmpdir", TMP_PREFIX, "rm -rf --one-file-system", "no restore folder was created")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
 from auditor.evidence import redact
+from auditor.facts.base import quote
 from auditor.model import Host
 from auditor.transports import ConnectOptions, HostError, Transport, open_transport, sudo_refusal
 
@@ -119,6 +120,18 @@ class ActContext:
     source: Any = None  # the drill source (auditor.drill.source.DrillSource) for actions that need one
     inventory_hosts: list[Host] = field(default_factory=list)  # e.g. to find the log server among them
     state: dict[str, Any] = field(default_factory=dict)  # what the cleanup needs to undo
+
+    def remove_made(self, key: str, prefix: str, remove: str, nothing: str) -> tuple[bool, str]:
+        """Remove what the act made: the path mktemp answered (``state[key]``), or, the answer lost, every
+        path of this act's token under ``prefix``; (whether none is left, what the host said)."""
+        if "token" not in self.state:
+            return True, nothing
+        target = quote(self.state[key]) if key in self.state else f"{prefix}{self.state['token']}.*"
+        step = self.shell.run_cleanup(
+            f"{remove} -- {target}; left=removed; for f in {target}; do [ -e \"$f\" ] && left='still there'; "
+            'done; echo "$left"\n'
+        )
+        return step.output.strip().endswith("removed"), step.output.strip()
 
 
 class ActionType(ABC):

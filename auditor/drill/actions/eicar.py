@@ -108,11 +108,4 @@ class EicarFile(ActionType):
         return judge_scan(path, step.output)
 
     def cleanup(self, ctx: ActContext) -> tuple[bool, str]:
-        if "token" not in ctx.state:
-            return True, "no test file was created"
-        # The path mktemp answered, or (the answer lost) every file of this act's token.
-        p = quote(ctx.state["path"]) if "path" in ctx.state else f"{FILE_PREFIX}{ctx.state['token']}.*"
-        step = ctx.shell.run_cleanup(
-            f'rm -f -- {p}; left=removed; for f in {p}; do [ -e "$f" ] && left=\'still there\'; done; echo "$left"\n'
-        )
-        return step.output.strip().endswith("removed"), step.output.strip()
+        return ctx.remove_made("path", FILE_PREFIX, "rm -f", "no test file was created")
