@@ -2,21 +2,26 @@
 
     python -m bench.bench_distributed [--hosts 40] [--concurrency 10] [--workers 1,2] [--repeat 1]
 
-Starts N generic lab hosts (tests/lab; root needed) and a real redis-server (password, unix socket;
-tests/redis_server.py), then times, interleaved:
+Starts N generic lab hosts (tests/lab; root needed; more than 230 take 10.77.200.0/22), a real
+redis-server (password, unix socket; tests/redis_server.py) and a throwaway PostgreSQL (tests/postgres.py;
+SQLite in the bench's folder when PostgreSQL is not installed), then times, interleaved:
 
-  local          `auditor run --jobs C`
-  distributed-K  `auditor run --distributed` with K workers (`auditor worker --jobs C/K` each, started
-                 and answering before the clock starts), shards of about N/(2K) hosts
+  local          `auditor run --jobs C --no-history`
+  local+db       `auditor run --jobs C`, recording into the database
+  distributed-K  `auditor run --distributed`, recording into the database, with K workers
+                 (`auditor worker --jobs C/K` each, started and answering before the clock starts),
+                 shards of about N/(2K) hosts
 
 Every run must reach every host (a run that failed fast would look fast). Printed last:
-`ratio_distributed_vs_local` per worker count (wall time over the local run's), hosts/s of each, and the
-broker's overhead per host (the one-worker run's extra wall time over the local run's, a host).
+`ratio_distributed_vs_local` per worker count (wall time over local+db's: both record, at the same
+concurrency), hosts/s of each, the database's overhead per host (local+db over local) and the broker's
+(distributed with one worker over local+db).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -25,10 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench import measure
 from tests.lab.lab import Lab
+from tests.postgres import running_postgres, unavailable_reason
 from tests.redis_server import RedisServer, running_redis
 
 REPO = Path(__file__).resolve().parent.parent
@@ -66,6 +73,17 @@ def stop(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+@contextlib.contextmanager
+def history_store(work: Path) -> Iterator[tuple[str, str]]:
+    """(URL, what it is): a throwaway PostgreSQL's database, else a SQLite file."""
+    reason = unavailable_reason()
+    if reason:
+        yield f"sqlite:///{work / 'history.db'}", f"SQLite (PostgreSQL: {reason})"
+        return
+    with running_postgres() as server:
+        yield server.new_database(), "PostgreSQL 15 (throwaway server, fsync off)"
+
+
 def audited(results: Path, hosts: int) -> None:
     document = json.loads(results.read_text())
     reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
@@ -83,20 +101,26 @@ def main() -> None:
     args = ap.parse_args()
     counts = [int(c) for c in args.workers.split(",")]
 
-    lab = Lab([], extra=args.hosts, bridge=f"audlab{args.net}", subnet=f"10.77.{args.net}.0/24")
+    subnet = f"10.77.{args.net}.0/24" if args.hosts <= 230 else "10.77.200.0/22"
+    lab = Lab([], extra=args.hosts, bridge=f"audlab{args.net}", subnet=subnet, ssh_timeout=300)
     walls: dict[str, list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="auditor-bench-dist-") as tmp, running_redis() as redis:
-        work = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="auditor-bench-dist-")))
+        redis = stack.enter_context(running_redis())
+        db, db_kind = stack.enter_context(history_store(work))
         lab.start()
         try:
+            # The lab hosts share this machine's cores with the client: a handshake waits its turn longer.
             base = [sys.executable, "-m", "auditor", "run", "-i", str(lab.inventory), "--known-hosts",
-                    str(lab.known_hosts), "--no-network"]  # fmt: skip
-            env = {**os.environ, "AUDITOR_BROKER": redis.url, "PYTHONPATH": str(REPO)}
+                    str(lab.known_hosts), "--no-network", "--connect-timeout", "60"]  # fmt: skip
+            env = {**os.environ, "AUDITOR_BROKER": redis.url, "AUDITOR_DB": db, "PYTHONPATH": str(REPO)}
             for i in range(args.repeat):
-                out = work / f"local-{i}"
-                sample = measure.run([*base, "--jobs", str(args.concurrency), "-o", str(out)], env, ok=(0, 1, 3))
-                audited(out / "results.json", args.hosts)
-                walls.setdefault("local", []).append(sample.wall)
+                for method, extra in (("local", ["--no-history"]), ("local+db", [])):
+                    out = work / f"{method}-{i}"
+                    cmd = [*base, *extra, "--jobs", str(args.concurrency), "-o", str(out)]
+                    sample = measure.run(cmd, env, ok=(0, 1, 3))
+                    audited(out / "results.json", args.hosts)
+                    walls.setdefault(method, []).append(sample.wall)
                 for count in counts:
                     procs = start_workers(count, max(1, args.concurrency // count), redis, lab, work)
                     try:
@@ -113,17 +137,15 @@ def main() -> None:
             if problems:
                 print("lab teardown:", problems, file=sys.stderr)
 
-    local = statistics.median(walls["local"])
-    print(f"hosts {args.hosts} · total concurrency {args.concurrency} · repeat {args.repeat}")
-    for method, values in walls.items():
-        wall = statistics.median(values)
-        print(f"{method:16} wall {wall:7.2f} s  hosts/s {args.hosts / wall:7.2f}")
+    wall = {method: statistics.median(values) for method, values in walls.items()}
+    print(f"hosts {args.hosts} · total concurrency {args.concurrency} · repeat {args.repeat} · store: {db_kind}")
+    for method, value in wall.items():
+        print(f"{method:16} wall {value:7.2f} s  hosts/s {args.hosts / value:7.2f}")
     for count in counts:
-        ratio = statistics.median(walls[f"distributed-{count}"]) / local
-        print(f"ratio_distributed_vs_local workers={count}: {ratio:.2f}")
+        print(f"ratio_distributed_vs_local workers={count}: {wall[f'distributed-{count}'] / wall['local+db']:.2f}")
+    print(f"database_overhead_per_host_ms: {(wall['local+db'] - wall['local']) / args.hosts * 1000:.1f}")
     if 1 in counts:
-        extra = (statistics.median(walls["distributed-1"]) - local) / args.hosts * 1000
-        print(f"broker_overhead_per_host_ms: {extra:.1f}")
+        print(f"broker_overhead_per_host_ms: {(wall['distributed-1'] - wall['local+db']) / args.hosts * 1000:.1f}")
 
 
 if __name__ == "__main__":
