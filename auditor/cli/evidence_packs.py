@@ -51,9 +51,9 @@ def evidence_pack(
 @click.option("--previous", type=click.Path(dir_okay=False), help="The pack before this one: verify it and the chain.")
 def evidence_verify(pack: str, allowed_signers: str, identity: str | None, previous: str | None) -> None:
     """Exit 0 only when the signature is good and the pack holds exactly the files SHA256SUMS lists."""
-    from auditor.evidence_pack.verify import verdict
+    from auditor.evidence_pack.verify import pack_verdict
 
-    said = verdict(pack, allowed_signers, identity, previous)
+    said = pack_verdict(pack, allowed_signers, identity, previous)
     for line in said.lines:  # what the pack's signer wrote (identity, ids, names) is made terminal-safe
         click.echo(terminal_safe(line), err=not said.verified)
     sys.exit(said.exit_code)

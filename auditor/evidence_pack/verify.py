@@ -41,7 +41,7 @@ class Verified:
 
 
 @dataclass
-class Verdict:
+class PackVerdict:
     """What ``auditor evidence verify`` says: its lines (stdout when verified, stderr when not) and exit code."""
 
     lines: list[str]
@@ -52,7 +52,9 @@ class Verdict:
         return 0 if self.verified else 1
 
 
-def verdict(pack: str, allowed_signers: str, identity: str | None = None, previous: str | None = None) -> Verdict:
+def pack_verdict(
+    pack: str, allowed_signers: str, identity: str | None = None, previous: str | None = None
+) -> PackVerdict:
     """The pack verified (``verify_pack``), said as lines: who signed, what matched, the chain; or every problem.
     The pack is named as the user gave it."""
     try:
@@ -60,7 +62,7 @@ def verdict(pack: str, allowed_signers: str, identity: str | None = None, previo
             Path(pack), Path(allowed_signers), identity, None if previous is None else Path(previous)
         )
     except PackInvalid as exc:
-        return Verdict([*(f"{pack}: {problem}" for problem in exc.problems), f"{pack}: NOT VERIFIED"], False)
+        return PackVerdict([*(f"{pack}: {problem}" for problem in exc.problems), f"{pack}: NOT VERIFIED"], False)
     run = verified.manifest.get("run") or {}
     drills = ", ".join(str(d.get("id")) for d in verified.manifest.get("drills") or []) or "none"
     lines = [
@@ -69,7 +71,7 @@ def verdict(pack: str, allowed_signers: str, identity: str | None = None, previo
         *verified.chain,
         f"{pack}: VERIFIED",
     ]
-    return Verdict(lines, True)
+    return PackVerdict(lines, True)
 
 
 def _signer(allowed_signers: Path, identity: str | None, signature: bytes, sums: bytes) -> tuple[str, str]:
