@@ -323,6 +323,12 @@ def install(the_plan: Plan, root: Path = Path("/")) -> list[str]:
     return written
 
 
+def install_request(request: Request, kind: str | None, root: Path, dry_run: bool) -> tuple[Plan, list[str] | None]:
+    """``auditor schedule install``: the plan, and the files it wrote (None for a dry run, which writes nothing)."""
+    the_plan = plan(request, kind)
+    return the_plan, None if dry_run else install(the_plan, root)
+
+
 def _read_ours(path: Path) -> dict[str, Any] | None:
     """The marker line of a file the auditor wrote; None for anything else (never followed through a link)."""
     try:

@@ -6,6 +6,7 @@ from typing import Any
 
 from auditor.catalog import EDITIONS, Catalog
 from auditor.catalog.coverage import checks_by_control, checks_by_task
+from auditor.errors import InputError
 
 
 def _how(checks: list[str], manual: bool) -> str:
@@ -119,8 +120,8 @@ def _control(catalog: Catalog, edition: str, cid: str) -> dict[str, Any]:
     return entry
 
 
-def show(catalog: Catalog, ident: str, edition: str | None = None) -> dict[str, Any] | None:
-    """The full entry for a control, plan task, check or document id; None when the catalog has none."""
+def show(catalog: Catalog, ident: str, edition: str | None = None) -> dict[str, Any]:
+    """The full entry for a control, plan task, check or document id; InputError when the catalog has none."""
     if ident in catalog.plan_tasks:
         meta = catalog.plan_tasks[ident]
         mapped = (catalog.plan_map.tasks if catalog.plan_map else {}).get(ident, {})
@@ -156,7 +157,7 @@ def show(catalog: Catalog, ident: str, edition: str | None = None) -> dict[str, 
     for ed in editions:
         if ed in catalog.annexes and ident in catalog.annexes[ed].controls:
             return _control(catalog, ed, ident)
-    return None
+    raise InputError(f"{ident!r} is no control, plan task, check or document of the catalog")
 
 
 def _text(value: Any) -> str:

@@ -1,10 +1,9 @@
-"""Auditing: run (with its progress, signals and summary), validate, facts."""
+"""Auditing: run (its progress bar and summary), validate, facts."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,36 +12,19 @@ from typing import Any
 
 import click
 
-from auditor import waivers as waivers_mod
-from auditor.catalog import load_catalog
-from auditor.catalog.playbook import parse_cli_params
 from auditor.cli.common import (
     common_options,
     db_option,
     distributed_options,
-    distributed_settings,
-    notice_settings,
+    distributed_run,
+    notice_options,
     notify_options,
-    send_notices,
     terminal_safe,
-    worker_dispatcher,
 )
-from auditor.engine import RunOptions, collect
-from auditor.errors import InputError
-from auditor.history.url import chosen_url
+from auditor.host_facts import host_facts
+from auditor.input_check import check_inputs
 from auditor.model import HostResult
-from auditor.network.plans import split as split_network
-from auditor.run import (
-    EXIT_BAD_INPUT,
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    AuditOptions,
-    Cancel,
-    Hooks,
-    audit,
-    connect_options,
-    prepare,
-)
+from auditor.start import RunRequest, Watch, start
 
 
 @click.command()
@@ -96,88 +78,49 @@ def run(
     waivers: str | None,
     db: str | None,
     no_history: bool,
-    **notice_options: Any,
+    **other_options: Any,
 ) -> None:
     """Audit hosts with a playbook; write results.json and report.html; record the run in the history."""
-    from auditor import runlock
+    request = RunRequest(
+        inventory, playbook, params, known_hosts, trust_on_first_use, connect_timeout, fact_timeout, output, force,
+        jobs, lang, allow_wide_scan, no_network, output_root, lock, waivers, db, no_history,
+        notice_options(other_options), distributed_run(other_options),
+    )  # fmt: skip
+    with _watch(bar=not request.distributed.distributed) as watch:
+        started = start(request, watch)
+    print_summary(started.result.document, started.result.out_dir, started.result.learned)
+    for line in started.messages:
+        click.echo(line, err=True)
+    _exit(started.exit_code, started.result.stopped)
 
-    distributed = distributed_settings(notice_options)
 
-    if output is not None and not output.strip():
-        raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")
-    if output is not None and output_root is not None:
-        raise InputError("--output and --output-root: give one", field="--output-root")
-    if lock is not None:
-        runlock.check_name(lock)
-    notices = notice_settings(notice_options)
-    options = AuditOptions(
-        known_hosts,
-        trust_on_first_use,
-        connect_timeout,
-        fact_timeout,
-        jobs,
-        None if output is None else Path(output),
-        force,
-        lang,
-        allow_wide_scan,
-        no_network,
-        lock,
-        None if output_root is None else Path(output_root),
-        waivers,
-        # A distributed run's store may come from its credentials file (a password never on the command line).
-        None if no_history else chosen_url(db or (distributed or {}).pop("db", None)),
-    )
-    if distributed is not None:
-        distributed.pop("db", None)
-    cli_params = parse_cli_params(params)
-    with _stop_on_signals() as cancel, _progress(cancel, distributed is None) as hooks:
-        if distributed is not None:
-            hooks.run_hosts = worker_dispatcher(
-                distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout
-            )
-        outcome = audit(inventory, playbook, cli_params, options, hooks)
-    print_summary(outcome.document, outcome.out_dir, outcome.learned)
-    if outcome.problem:
-        click.echo(f"error: {outcome.problem}", err=True)
-    if outcome.history_problem:
-        click.echo(f"error: {outcome.history_problem} (its files are in {outcome.out_dir})", err=True)
-    code = outcome.exit_code
-    if notices is not None:
-        code = send_notices(notices, outcome.since_previous, code)
-    if outcome.stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
+def _exit(code: int, stopped: bool) -> None:
+    if stopped:  # threads of aborted hosts may still be unwinding: do not wait for them
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
 
 
-@contextmanager
-def _stop_on_signals() -> Iterator[Cancel]:
-    """Ctrl-C or SIGTERM once: stop the run and write what finished. Twice: stop waiting for the probes."""
-    cancel = Cancel()
+def _said_stopping(first: bool) -> None:
+    # Called from the signal handler: one write to the descriptor, nothing buffered.
+    os.write(
+        2,
+        b"stopping: hosts in flight are aborted, finished ones written (again to stop waiting)\n"
+        if first
+        else b"stopping now\n",
+    )
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        first = not cancel.stop.is_set()
-        cancel.request(signal.Signals(signum).name)
-        os.write(
-            2,
-            b"stopping: hosts in flight are aborted, finished ones written (again to stop waiting)\n"
-            if first
-            else b"stopping now\n",
-        )
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield cancel
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _segments(line: str) -> None:
+    click.echo(terminal_safe(line), err=True)
 
 
 @contextmanager
-def _progress(cancel: Cancel, bar: bool = True) -> Iterator[Hooks]:
+def _watch(bar: bool = True) -> Iterator[Watch]:
+    """What the terminal shows while a run goes: a progress bar (a local run on a terminal), stop notices."""
     if not bar or not sys.stderr.isatty():
-        yield Hooks(cancel)
+        yield Watch(on_segments=_segments, on_stop=_said_stopping)
         return
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -195,7 +138,12 @@ def _progress(cancel: Cancel, bar: bool = True) -> Iterator[Hooks]:
         def tick(result: HostResult) -> None:
             progress.update(task, advance=1, description=escape(terminal_safe(result.host.name)))
 
-        yield Hooks(cancel, on_start=lambda total: progress.update(task, total=total), on_host=tick)
+        yield Watch(
+            on_start=lambda total: progress.update(task, total=total),
+            on_host=tick,
+            on_segments=_segments,
+            on_stop=_said_stopping,
+        )
 
 
 def print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -> None:
@@ -266,21 +214,8 @@ def _summary_footer(document: dict[str, Any], out_dir: Path, learned: list[str])
 )
 def validate(inventory: str | None, playbook: str, params: tuple[str, ...], waivers: str | None) -> None:
     """Check the catalog, a playbook and an inventory without contacting any host."""
-    if waivers is not None:
-        for line in waivers_mod.validate_file(waivers, parse_cli_params(params), load_catalog()):
-            click.echo(line)
-        return
-    given = parse_cli_params(params)
-    catalog, inv, book, plans = prepare(inventory, playbook, given)
-    found = waivers_mod.prepare(catalog, book.doc, {**book.params, **given}, None)
-    click.echo(f"catalog: {len(catalog.checks)} checks, {len(catalog.plan_tasks)} plan tasks")
-    click.echo(f"playbook {book.name}: {len(book.plays)} play(s)")
-    if found is not None:
-        click.echo(f"waivers: {len(found.items)} from {', '.join(found.sources)}")
-    click.echo(
-        f"inventory {inv.source}: {len(inv.hosts)} host(s), {sum(len(p.checks) for p in plans)} host × check pairs"
-    )
-    click.echo("ok")
+    for line in check_inputs(inventory, playbook, params, waivers):
+        click.echo(line)
 
 
 @click.command()
@@ -297,37 +232,8 @@ def facts(
     fact_timeout: int,
 ) -> None:
     """Show the facts collected from HOST for the playbook's checks (to debug a verdict)."""
-    _, _, _, plans = prepare(inventory, playbook, parse_cli_params(params))
-    plans, _ = split_network(plans)  # NET-* facts are read from this machine, not collected on the host
-    plan = next((p for p in plans if p.host.name == host), None)
-    if plan is None:
-        click.echo(
-            f"error: no host {host!r} in the inventory (known: {', '.join(p.host.name for p in plans)})",
-            err=True,
-        )
-        sys.exit(EXIT_BAD_INPUT)
-    options = RunOptions(
-        connect=connect_options(known_hosts, trust_on_first_use, connect_timeout), fact_timeout=fact_timeout
+    found = host_facts(
+        host, inventory, playbook, params, known_hosts, trust_on_first_use, connect_timeout, fact_timeout
     )
-    collection = collect(plan, options)
-    out = {
-        "host": host,
-        "status": collection.status,
-        "error": collection.error,
-        "not_applicable": collection.not_applicable,
-        "facts": {
-            cid: {
-                name: {
-                    "type": f.spec.type,
-                    "params": f.spec.params,
-                    "value": f.value,
-                    "error": f.error,
-                    "evidence": f.evidence.to_dict(),
-                }
-                for name, f in fs.items()
-            }
-            for cid, fs in collection.facts.items()
-        },
-    }
-    click.echo(json.dumps(out, indent=1, ensure_ascii=False, default=str))
-    sys.exit(EXIT_OK if collection.error is None else EXIT_INCOMPLETE)
+    click.echo(json.dumps(found.document, indent=1, ensure_ascii=False, default=str))
+    sys.exit(found.exit_code)

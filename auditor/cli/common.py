@@ -1,4 +1,4 @@
-"""What the command modules share: option sets, the drift notices, distributed runs' settings, terminal-safe text."""
+"""What the command modules share: option sets (read into the run layer's requests), terminal-safe text."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from auditor.errors import InputError
-from auditor.run import EXIT_FAILURES, EXIT_INCOMPLETE, EXIT_OK
+from auditor.distributed.startup import DistributedRun
+from auditor.drift_notices import NoticeOptions
 
 db_option = click.option(
     "--db",
@@ -97,10 +97,9 @@ def notify_options(func: Any) -> Any:
     return func
 
 
-def notice_settings(options: dict[str, Any]) -> Any:
-    from auditor import notify
-
-    return notify.settings(
+def notice_options(options: dict[str, Any]) -> NoticeOptions:
+    """The --notify-* and --smtp-* values taken out of ``options``."""
+    return NoticeOptions(
         options.pop("notify_emails"),
         options.pop("smtp_host"),
         options.pop("smtp_port"),
@@ -110,23 +109,6 @@ def notice_settings(options: dict[str, Any]) -> Any:
         options.pop("notify_command"),
         options.pop("notify_timeout"),
     )
-
-
-def send_notices(notices: Any, diff: dict[str, Any] | None, code: int) -> int:
-    """After the run's files are written: a failed notice is reported and makes the run exit 3, nothing else."""
-    from auditor import notify
-
-    if diff is None:
-        click.echo(
-            "drift notice: no earlier run of this playbook and inventory to compare with; nothing sent", err=True
-        )
-        return code
-    drifted, problems = notify.deliver(notices, diff)
-    if not drifted:
-        click.echo("drift notice: no new failure, error or host-key change since the last run; nothing sent", err=True)
-    for problem in problems:
-        click.echo(f"error: drift notice: {problem}", err=True)
-    return EXIT_INCOMPLETE if problems and code in (EXIT_OK, EXIT_FAILURES) else code
 
 
 _distributed = [
@@ -167,52 +149,12 @@ def distributed_options(func: Any) -> Any:
     return func
 
 
-def distributed_settings(options: dict[str, Any]) -> Any:
-    """The distributed run's settings taken out of ``options``; None for a local run."""
-    from auditor.distributed import credentials
-
-    given = {k: options.pop(k) for k in ("distributed", "broker", "credentials")}
-    sizes = {k: options.pop(k) for k in ("shard_size", "segment_timeout", "visibility_timeout")}
-    if not given["distributed"]:
-        for name in ("broker", "credentials"):
-            if given[name] is not None:
-                raise InputError("only with --distributed", field=f"--{name}")
-        return None
-    broker = credentials.resolve("broker", given["broker"], given["credentials"])
-    if broker is None:
-        raise InputError("a distributed run needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
-    # The history store's URL: $AUDITOR_DB or the credentials file (the run's --db is the history store's own).
-    db = credentials.resolve("db", None, given["credentials"])
-    return {"broker": broker, "db": db, **sizes}
+def distributed_run(options: dict[str, Any]) -> DistributedRun:
+    """The --distributed values taken out of ``options``."""
+    return DistributedRun(*(options.pop(k) for k in _DISTRIBUTED_KEYS))
 
 
-def distributed_module(name: str) -> Any:
-    """A module of the Celery side; without the ``distributed`` extra, one line saying how to install it."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"auditor.distributed.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in ("celery", "kombu", "redis"):
-            raise OSError(
-                f"distributed runs need Celery and redis: pip install 'auditor[distributed]' ({exc.name} is missing)"
-            ) from None
-        raise
-
-
-def worker_dispatcher(
-    settings: dict[str, Any], inventory: str | None, playbook: str, params: dict[str, Any], connect: float, fact: int
-) -> Any:
-    """How a distributed run audits its hosts: shards to the workers, each segment's progress on stderr."""
-    coordinator = distributed_module("coordinator")
-
-    def show(counts: dict[str, tuple[int, int]]) -> None:
-        click.echo(
-            " · ".join(f"segment {terminal_safe(s)}: {d}/{n} hosts done" for s, (d, n) in counts.items()), err=True
-        )
-
-    options = coordinator.DistributedOptions(**settings)
-    return coordinator.dispatcher(options, inventory, playbook, params, connect, fact, show)
+_DISTRIBUTED_KEYS = ("distributed", "broker", "credentials", "shard_size", "segment_timeout", "visibility_timeout")
 
 
 # What a host may put in its name or error must not drive the terminal (ESC sequences set titles, colours,

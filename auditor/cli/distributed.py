@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import click
 
-from auditor.cli.common import distributed_module
-from auditor.errors import InputError
+from auditor.distributed.startup import WorkerRequest, start_worker
 
 
 @click.command()
@@ -63,24 +59,8 @@ def worker(
     name: str | None,
 ) -> None:
     """Audit the shards of distributed runs from the queues of its segments (docs/many-sites.md)."""
-    url, networks = _worker_inputs(broker, db, credentials, queues, allow_nets)
-    worker_mod = distributed_module("worker")
-    settings = worker_mod.WorkerSettings(networks, Path(identity).expanduser(), Path(known_hosts).expanduser(), jobs)
-    worker_mod.serve(url, list(queues) or ["default"], settings, visibility_timeout, name)
-
-
-def _worker_inputs(
-    broker: str | None, db: str | None, credentials: str | None, queues: tuple[str, ...], allow_nets: tuple[str, ...]
-) -> tuple[str, list[Any]]:
-    """The broker's URL and the allowed networks, every input checked before anything connects."""
-    from auditor.distributed import allow
-    from auditor.distributed import credentials as creds
-    from auditor.distributed.shards import check_segment
-
-    for queue in queues:
-        check_segment(queue, "--queue")
-    url = creds.resolve("broker", broker, credentials)
-    if url is None:
-        raise InputError("a worker needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
-    creds.resolve("db", db, credentials)
-    return url, allow.parse_networks(allow_nets)
+    start_worker(
+        WorkerRequest(
+            broker, db, credentials, queues, allow_nets, jobs, identity, known_hosts, visibility_timeout, name
+        )
+    )

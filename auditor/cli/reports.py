@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-from typing import Any
-
 import click
 
-from auditor import results as results_mod
 from auditor.catalog import load_catalog
 from auditor.cli.common import db_option, emit, terminal_safe
-from auditor.errors import InputError
-from auditor.output import write_file
 from auditor.report import RENDERERS
-from auditor.run import EXIT_BAD_INPUT
-from auditor.yamlsource import read_source
+from auditor.rerender import rerender
 
 
 @click.command()
@@ -31,28 +22,8 @@ from auditor.yamlsource import read_source
 @click.option("--output", "-o", type=click.Path(dir_okay=False), required=True)
 def report(results_file: str, fmt: str, lang: str, previous: str | None, output: str) -> None:
     """Re-render a stored results.json as html, csv, junit or json."""
-    document = _load_results(results_file)
-    before = _load_results(previous) if previous else None
-    text = RENDERERS[fmt](document, lang, before)
-    write_file(Path(output), lambda fh: fh.write(text))  # a symlink at OUTPUT is replaced, never written through
+    rerender(results_file, fmt, lang, previous, output)
     click.echo(output)
-
-
-def _load_results(path: str) -> dict[str, Any]:
-    """A stored results.json, validated against its schema; exit 2 naming the file otherwise."""
-    try:
-        document = json.loads(read_source(Path(path), InputError))
-        results_mod.validate(document)
-    except InputError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except (ValueError, RecursionError) as exc:
-        click.echo(f"error: {path}: {exc}", err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    except Exception as exc:  # jsonschema.ValidationError
-        click.echo(f"error: {path} does not follow {results_mod.SCHEMA_ID}: {exc}".splitlines()[0], err=True)
-        sys.exit(EXIT_BAD_INPUT)
-    return document
 
 
 @click.command()

@@ -9,10 +9,8 @@ from typing import Any
 
 import click
 
-from auditor.cli.common import notice_settings, notify_options, send_notices
-from auditor.errors import InputError
-from auditor.run import EXIT_OK
-from auditor.yamlsource import read_source
+from auditor.cli.common import notice_options, notify_options
+from auditor.drift_notices import notify_from_diff
 
 
 @click.command("notify")
@@ -24,19 +22,12 @@ from auditor.yamlsource import read_source
     help="A diff JSON (auditor diff --format json), '-' for stdin.",
 )
 @notify_options
-def notify_command(diff_file: str, **notice_options: Any) -> None:
+def notify_command(diff_file: str, **other_options: Any) -> None:
     """Send the drift notices a diff calls for (the same as a run with --notify-* does after it)."""
-    from auditor import notify
-
-    notices = notice_settings(notice_options)
-    if notices is None:
-        raise InputError("nothing to send with: give --notify-email and/or --notify-command")
-    text = sys.stdin.read() if diff_file == "-" else read_source(Path(diff_file), InputError)
-    try:
-        diff = notify.check_diff(json.loads(text))
-    except (ValueError, RecursionError) as exc:
-        raise InputError(f"not JSON: {exc}", file=diff_file) from None
-    sys.exit(send_notices(notices, diff, EXIT_OK))
+    sent = notify_from_diff(diff_file, notice_options(other_options))
+    for line in sent.messages:
+        click.echo(line, err=True)
+    sys.exit(sent.exit_code)
 
 
 @click.group()
@@ -75,25 +66,23 @@ def schedule_install(
     root: str,
     dry_run: bool,
     fmt: str,
-    **notice_options: Any,
+    **other_options: Any,
 ) -> None:
     """Install a schedule that runs `auditor run` with these options and the lock of its name."""
     from auditor import schedule as schedules
 
     request = schedules.Request(
         name, every, inventory, playbook, params, db, output_root, known_hosts, no_network,
-        notice_settings(notice_options),
+        notice_options(other_options).settings(),
     )  # fmt: skip
-    the_plan = schedules.plan(request, kind)
-    if dry_run:
+    the_plan, written = schedules.install_request(request, kind, Path(root), dry_run)
+    if written is None:
         if fmt == "json":
             click.echo(json.dumps(the_plan.as_json(), ensure_ascii=False, indent=1))
         else:
             for path, text in the_plan.files.items():
                 click.echo(f"--- {path}\n{text}")
-        return
-    written = schedules.install(the_plan, Path(root))
-    if fmt == "json":
+    elif fmt == "json":
         click.echo(json.dumps({**the_plan.as_json(), "written": written}, ensure_ascii=False, indent=1))
     else:
         for path in written:

@@ -29,5 +29,5 @@ class PackInputError(InputError):
     """A pack cannot be made from what was given (no results.json, a symlink, a locked key): exit 2."""
 
 
-class SigningUnavailable(Exception):
-    """ssh-keygen is missing or failed in a way that is not the pack's fault: exit 3."""
+class SigningUnavailable(OSError):
+    """ssh-keygen is missing or failed in a way that is not the pack's fault: the environment, exit 3."""

@@ -150,6 +150,9 @@ def _drill_id(drill_dir: Path, files: dict[str, bytes]) -> str:
     ident = document.get("id")
     if not isinstance(ident, str) or not _DRILL_ID.match(ident):
         raise PackInputError(f"{where}: id: expected letters, digits, '.', '_', '-' (got {ident!r})")
+    problem = members.windows_problem(ident)  # the id is the drill's folder in the pack
+    if problem:
+        raise PackInputError(f"{where}: id: cannot name a folder of the pack: {problem}")
     return ident
 
 

@@ -28,6 +28,13 @@ _RATIO_FLOOR = 1 << 20
 _CHUNK = 1 << 20
 _NAME_LIMIT = 1024
 _DRIVE = re.compile(r"^[A-Za-z]:")
+# What Windows will not create (an inspector extracts packs there too): these characters, device names
+# (with any extension: NUL.txt is the device as well), a component ending in a dot or a space (dropped).
+_WINDOWS_REFUSED = frozenset('<>:"|?*')
+_WINDOWS_DEVICES = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{port}{n}" for port in ("COM", "LPT") for n in [*"0123456789", "\u00b9", "\u00b2", "\u00b3"]]
+)
 
 
 def name_problem(name: str) -> str | None:
@@ -35,7 +42,8 @@ def name_problem(name: str) -> str | None:
 
     Backslashes and control characters are refused too: sha256sum escapes such names in its lines,
     which would make SHA256SUMS differ from what ``sha256sum -c`` expects. So is every other character
-    that is not printable (U+0085, U+2028: line breaks to some readers of SHA256SUMS, not to others)."""
+    that is not printable (U+0085, U+2028: line breaks to some readers of SHA256SUMS, not to others),
+    and every name Windows cannot extract as it is written."""
     if not name:
         return "an empty name"
     if len(name) > _NAME_LIMIT:
@@ -49,6 +57,19 @@ def name_problem(name: str) -> str | None:
         return "a '..' component (escapes the pack)"
     if any(p in ("", ".") for p in parts):
         return "an empty or '.' component"
+    return next(filter(None, map(windows_problem, parts)), None)
+
+
+def windows_problem(part: str) -> str | None:
+    """Why Windows cannot extract a file or folder named ``part`` as it is named (None when it can):
+    refused, renamed or opened as a device there, and the inspector's ``sha256sum -c`` fails."""
+    refused = sorted(_WINDOWS_REFUSED.intersection(part))
+    if refused:
+        return f"{' '.join(refused)} in {part!r}: characters Windows does not allow in file names"
+    if part.endswith((".", " ")):
+        return f"{part!r} ends with a dot or a space: Windows drops it"
+    if part.split(".", 1)[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        return f"{part!r} is a device name on Windows (CON, NUL, COM1…), with any extension"
     return None
 
 

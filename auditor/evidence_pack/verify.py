@@ -40,6 +40,40 @@ class Verified:
     chain: list[str] = field(default_factory=list)
 
 
+@dataclass
+class PackVerdict:
+    """What ``auditor evidence verify`` says: its lines (stdout when verified, stderr when not) and exit code."""
+
+    lines: list[str]
+    verified: bool
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.verified else 1
+
+
+def pack_verdict(
+    pack: str, allowed_signers: str, identity: str | None = None, previous: str | None = None
+) -> PackVerdict:
+    """The pack verified (``verify_pack``), said as lines: who signed, what matched, the chain; or every problem.
+    The pack is named as the user gave it."""
+    try:
+        verified = verify_pack(
+            Path(pack), Path(allowed_signers), identity, None if previous is None else Path(previous)
+        )
+    except PackInvalid as exc:
+        return PackVerdict([*(f"{pack}: {problem}" for problem in exc.problems), f"{pack}: NOT VERIFIED"], False)
+    run = verified.manifest.get("run") or {}
+    drills = ", ".join(str(d.get("id")) for d in verified.manifest.get("drills") or []) or "none"
+    lines = [
+        f"good signature by {verified.identity} ({verified.fingerprint})",
+        f"{verified.files} files match SHA256SUMS; run {run.get('id')}; drills {drills}",
+        *verified.chain,
+        f"{pack}: VERIFIED",
+    ]
+    return PackVerdict(lines, True)
+
+
 def _signer(allowed_signers: Path, identity: str | None, signature: bytes, sums: bytes) -> tuple[str, str]:
     """(identity, key fingerprint) of a good signature; PackInvalid otherwise."""
     if identity is not None:

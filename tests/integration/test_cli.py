@@ -157,6 +157,7 @@ def test_interrupted_run_keeps_what_finished(tmp_path):
     assert "aborted" in hung["error"] and {r["status"] for r in hung["results"]} == {"error"}
     assert "INCOMPLETE" in stdout
     assert "Traceback" not in stderr
+    assert "stopping: hosts in flight are aborted, finished ones written" in stderr  # said by the signal's handler
     assert not (out / "hosts.jsonl").exists()
 
 

@@ -41,8 +41,8 @@ def auditor(*args: str, env: dict[str, str] | None = None, timeout: float = 120)
 def test_a_local_run_imports_neither_celery_nor_redis() -> None:
     code = (
         "import sys, auditor.cli, auditor.run\n"
-        "auditor.cli.common.distributed_settings({'distributed': False, 'broker': None, 'credentials': None,"
-        " 'shard_size': 100, 'segment_timeout': 300.0, 'visibility_timeout': 3600.0})\n"
+        "from auditor.distributed.startup import DistributedRun, distributed_settings\n"
+        "assert distributed_settings(DistributedRun()) is None\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'kombu', 'redis'))\n"
         "assert not bad, bad\n"
     )

@@ -321,6 +321,35 @@ def test_names_that_are_one_file_on_windows_or_macos_are_refused(
     assert code == 1 and "differ only by case or Unicode normalisation" in said, said
 
 
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("fe80::1.txt", "characters Windows does not allow in file names"),
+        ("CON.txt", "is a device name on Windows"),
+        ("notes.", "ends with a dot or a space"),
+    ],
+    ids=["colon", "device", "trailing-dot"],
+)
+def test_names_windows_cannot_extract_are_refused(
+    pack: Path, keys: Path, run_dir: Path, tmp_path: Path, name: str, reason: str
+) -> None:
+    """An inspector extracts packs on Windows too: there such a file is refused, renamed or a device, and
+    sha256sum -c fails on a pack nobody tampered with. Refused when packing, naming the file to rename."""
+    odd = tmp_path / "run"
+    shutil.copytree(run_dir, odd)
+    (odd / "evidence").mkdir()
+    (odd / "evidence" / name).write_text("notes\n")
+    out = tmp_path / "p.zip"
+    proc = auditor("evidence", "pack", str(odd), "--key", str(keys / "signing"), "-o", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert f"error: {odd / 'evidence' / name}: cannot be packed: " in proc.stderr and reason in proc.stderr
+    assert not out.exists()
+    # and a pack holding one (made by other means) does not verify
+    planted = write_zip(tmp_path / "planted.zip", [*entries(pack), (f"run/{name}", b"x", 0o100644)])
+    code, said = verify(planted, allowed_signers(keys, keys / "signing"))
+    assert code == 1 and reason in said and "NOT VERIFIED" in said, said
+
+
 def test_a_key_comment_cannot_add_a_line_to_the_allowed_signers_line(run_dir: Path, tmp_path: Path) -> None:
     """The comment is free text the key's maker chose; the line we print is pasted into allowed_signers."""
     forged = 'officer\nintruder@example.org namespaces="auditor-evidence" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKE'
@@ -356,6 +385,8 @@ def test_an_existing_pack_is_never_overwritten(pack: Path, keys: Path, run_dir: 
     [
         ({"schema": "auditor.drill/2", "id": "x"}, "schema: expected 'auditor.drill/1'"),
         ({"schema": "auditor.drill/1", "id": "../x"}, "id: expected letters"),
+        ({"schema": "auditor.drill/1", "id": "NUL"}, "id: cannot name a folder of the pack: 'NUL' is a device name"),
+        ({"schema": "auditor.drill/1", "id": "x."}, "id: cannot name a folder of the pack: 'x.' ends with a dot"),
     ],
 )
 def test_a_folder_that_is_no_drill_is_refused(

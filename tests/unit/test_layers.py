@@ -37,6 +37,12 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
         "run",
         [
             "auditor.run",
+            "auditor.start",
+            "auditor.input_check",
+            "auditor.host_facts",
+            "auditor.drift_notices",
+            "auditor.attestations_check",
+            "auditor.rerender",
             "auditor.schedule",
             "auditor.evidence_pack",
             "auditor.soa",

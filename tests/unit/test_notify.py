@@ -213,14 +213,15 @@ def test_notify_command_line_exit_codes(tmp_path: Path) -> None:
         assert bad.returncode == 2 and said in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
 
 
-def test_a_failed_notice_turns_a_finished_run_into_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    from auditor.cli import common as cli
+def test_a_failed_notice_turns_a_finished_run_into_exit_3() -> None:
+    from auditor.drift_notices import send_drift_notices
 
     failing = notify.Settings(command=("/bin/false",))
-    assert cli.send_notices(failing, DIFF, 1) == 3
-    assert cli.send_notices(failing, DIFF, 0) == 3
-    assert cli.send_notices(failing, DIFF, 3) == 3 and cli.send_notices(failing, DIFF, 4) == 4
-    assert cli.send_notices(notify.Settings(command=("/bin/true",)), DIFF, 1) == 1
-    assert cli.send_notices(failing, None, 1) == 1  # the first run: nothing to compare with, nothing sent
-    err = capsys.readouterr().err
-    assert "error: drift notice: notice command /bin/false exited 1" in err and "nothing sent" in err
+    assert send_drift_notices(failing, DIFF, 1).exit_code == 3
+    assert send_drift_notices(failing, DIFF, 0).exit_code == 3
+    assert send_drift_notices(failing, DIFF, 3).exit_code == 3 and send_drift_notices(failing, DIFF, 4).exit_code == 4
+    assert send_drift_notices(notify.Settings(command=("/bin/true",)), DIFF, 1).exit_code == 1
+    first = send_drift_notices(failing, None, 1)  # the first run: nothing to compare with, nothing sent
+    assert first.exit_code == 1 and "nothing sent" in first.messages[0]
+    said = send_drift_notices(failing, DIFF, 0).messages
+    assert "error: drift notice: notice command /bin/false exited 1" in said

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from auditor.evidence_pack.members import name_problem
+from auditor.evidence_pack.members import name_problem, windows_problem
 from auditor.evidence_pack.redaction import redacted
 from auditor.evidence_pack.sums import parse, text
 
@@ -33,11 +33,33 @@ DIGEST = "a" * 64
         ("./run/x", "empty or '.' component"),
         ("run/", "empty or '.' component"),
         ("", "empty name"),
+        # what Windows cannot extract as named: the inspector's sha256sum -c there would fail
+        ("run/fe80::1.json", "characters Windows does not allow"),
+        ("run/a<b>|c?*.txt", "characters Windows does not allow"),
+        ('run/"quoted".txt', "characters Windows does not allow"),
+        ("run/CON", "device name on Windows"),
+        ("attestations/nul.txt", "device name on Windows"),
+        ("run/Com1.tar.gz", "device name on Windows"),
+        ("run/LPT\u00b9.log", "device name on Windows"),
+        ("run/conin$.txt", "device name on Windows"),
+        ("drills/AUX .txt/x", "device name on Windows"),
+        ("run/notes.", "ends with a dot or a space"),
+        ("run/notes /x", "ends with a dot or a space"),
+        ("run/CONFIG.txt", None),  # a device name only as the whole stem
+        ("run/COM10.txt", None),
+        ("run/.hidden", None),
+        ("run/a.b.c", None),
     ],
 )
 def test_names_a_pack_may_hold(name: str, problem: str | None) -> None:
     said = name_problem(name)
     assert (said is None) if problem is None else (said is not None and problem in said), said
+
+
+def test_a_windows_problem_names_what_is_wrong() -> None:
+    assert windows_problem("a:b|c") == ": | in 'a:b|c': characters Windows does not allow in file names"
+    assert windows_problem("PRN.txt") == "'PRN.txt' is a device name on Windows (CON, NUL, COM1…), with any extension"
+    assert windows_problem("results.json") is None
 
 
 def test_sha256sums_is_sha256sum_output_in_byte_order() -> None:

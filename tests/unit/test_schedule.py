@@ -266,3 +266,11 @@ def test_install_never_replaces_a_file_the_auditor_did_not_write(tmp_path: Path)
     with pytest.raises(OutputError, match=r"auditor-other\.timer"):
         schedule.install(schedule.plan(request(name="other"), "systemd"), tmp_path)
     assert not (units / "auditor-other.service").exists()  # nothing written when one file is refused
+
+
+def test_a_dry_run_writes_nothing_and_an_install_writes_the_plan(tmp_path: Path) -> None:
+    the_plan, written = schedule.install_request(request(), "cron", tmp_path, dry_run=True)
+    assert written is None and not any(tmp_path.iterdir())
+    the_plan, written = schedule.install_request(request(), "cron", tmp_path, dry_run=False)
+    assert written == [str(tmp_path / path.lstrip("/")) for path in the_plan.files]
+    assert all(Path(path).read_text() == text for path, text in zip(written, the_plan.files.values(), strict=True))
