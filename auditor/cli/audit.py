@@ -135,6 +135,7 @@ def run(
             hooks.run_hosts = worker_dispatcher(
                 distributed, inventory, playbook, cli_params, connect_timeout, fact_timeout
             )
+            hooks.network_with_hosts = True  # each segment's NET-* probes run on its worker
         outcome = audit(inventory, playbook, cli_params, options, hooks)
     print_summary(outcome.document, outcome.out_dir, outcome.learned)
     if outcome.problem:
