@@ -4,7 +4,9 @@
 writes the journal, results.json and report.html exactly as for a local run. Each host is
 delivered once: results are keyed by host, and a shard delivered again (its worker killed)
 replaces nothing already merged. A segment whose queue has no live worker for
-``segment_timeout`` seconds ends with its hosts in ``error`` saying so.
+``segment_timeout`` seconds ends with its hosts in ``error`` saying so. Each host's NET-* checks
+go to its worker with its host checks (probed from inside the segment), with the inventory hosts
+those probes look up (a log server); a shard's nmap record comes back once, as shared evidence.
 """
 
 from __future__ import annotations
