@@ -9,13 +9,13 @@ is held to ``--allow-net`` the same way, and a probe reaching outside is ``error
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
             # The coordinator vetted the targets' width; here every address is held to --allow-net.
             allow_wide_scan=True,
             no_network=not opts.get("network"),
-            refuse_address=_refuser(settings.allow),
+            refuse_address=functools.partial(allow.refusal, networks=settings.allow),  # every probe's addresses
         )
         for timer in timers:
             timer.start()
@@ -133,18 +133,6 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
             errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
     lines, sources = host_lines(found)
     return {"worker": settings.name, "hosts": lines, "errors": errors, "sources": sources}
-
-
-def _refuser(networks: list[allow.Network]) -> Callable[[str], str | None]:
-    """--allow-net over every address a network probe would contact, each judged (resolved) once a shard."""
-    known: dict[str, str | None] = {}
-
-    def refuse(address: str) -> str | None:
-        if address not in known:
-            known[address] = allow.refusal(address, networks)
-        return known[address]
-
-    return refuse
 
 
 def _network_hosts(hosts: list[dict[str, Any]], identity: Path, folder: Path) -> list[Host]:

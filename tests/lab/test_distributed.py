@@ -31,7 +31,7 @@ from tests.lab.lab import Lab, lab_network
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = pytest.mark.lab
-VISIBILITY_S = "30"  # short, so the test sees a killed worker's shard delivered again
+VISIBILITY_S = "45"  # short, so the test sees a killed worker's shard delivered again; a shard ends 10 s before it
 
 
 @dataclass
