@@ -180,7 +180,7 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
             for probe in job.probes[p.host.name]
         )
     ]
-    if scanned:
+    if scanned and not job.options.stop.is_set():  # a run stopped already (a shard's time limit) starts no scan
         note(f"nmap: {len(scanned)} target(s)")
         scan_run, _ = scan.run_scan(
             sorted({job.scan_targets[p.host.name] for p in scanned}),

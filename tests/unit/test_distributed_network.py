@@ -114,6 +114,22 @@ def test_refused_probes_are_errors_and_nothing_is_contacted(tmp_path: Path, monk
     assert "refused by this worker" in web["NET-NO-CLEARTEXT-SERVICES"].reason
 
 
+def test_a_shard_stopped_before_its_probes_leaves_every_net_check_in_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.network import scan
+
+    monkeypatch.setattr(scan, "run_scan", lambda *_a, **_k: pytest.fail("a stopped shard ran nmap"))
+    job = job_for(tmp_path, INVENTORY, NETS)
+    job.options.stop.set()  # the shard's time limit, before the network phase began
+    got = phase.run(job)
+    assert set(got) == {p.host.name for p in job.plans}
+    for name, checks in got.items():
+        applicable = [r for r in checks if r.status != Verdict.NOT_APPLICABLE]
+        assert applicable and all(r.status == Verdict.ERROR for r in applicable), name
+        assert all("interrupted" in r.reason for r in applicable if "refused" not in r.reason), name
+
+
 def test_each_host_net_checks_go_with_its_host_checks(tmp_path: Path) -> None:
     plans = plans_for(tmp_path, INVENTORY)
     host_plans, net_plans = netplans.split(plans)
