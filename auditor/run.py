@@ -29,8 +29,9 @@ from auditor.catalog.playbook import load_playbook, plan_run
 from auditor.engine import RunOptions, run_plans
 from auditor.evidence import now
 from auditor.inventory import Inventory, load_inventory, local_inventory, redact
-from auditor.model import CheckResult, HostPlan, HostResult, Verdict
+from auditor.model import CheckResult, Host, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
+from auditor.network.plans import join as join_network
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder
 from auditor.report.html import render_html
@@ -65,9 +66,14 @@ class Hooks:
     cancel: Cancel = field(default_factory=Cancel)
     on_start: Callable[[int], None] | None = None  # the number of hosts, once known
     on_host: Callable[[HostResult], None] | None = None  # each finished host, after its journal line
-    # Who audits the host plans (the network probes stay here): None is this machine's engine; a
-    # distributed run hands them to workers. Same arguments and result as engine.run_plans.
+    # Who audits the host plans: None is this machine's engine; a distributed run hands them to workers.
+    # Same arguments and result as engine.run_plans.
     run_hosts: Callable[..., list[HostResult]] | None = None
+    # run_hosts also probes its hosts' NET-* checks (given in the same plans, after the host checks): a
+    # distributed run's workers, each inside its segment. This machine then vets them and probes none.
+    network_with_hosts: bool = False
+    # Every host's result once both phases are merged, before waivers (a worker sends these back).
+    on_merged: Callable[[list[HostResult]], None] | None = None
 
 
 @dataclass
@@ -86,6 +92,10 @@ class AuditOptions:
     output_root: Path | None = None  # a fresh <run id> folder under it (default: reports/)
     waivers: str | None = None  # a waivers file (--waivers), beside the playbook's and the evidence folder's
     history: str | None = None  # the history store's URL; None: the run is not recorded
+    # Why the network probes may not contact an address (a worker's --allow-net); None: no such limit.
+    refuse_address: Callable[[str], str | None] | None = None
+    # Hosts outside the inventory the network probes may look up (a worker's shard: its log servers).
+    network_hosts: list[Host] = field(default_factory=list)
 
 
 @dataclass
@@ -144,7 +154,10 @@ def audit(
 
         net_job = network.prepare(net_plans, network.NetworkOptions(
             connect=connect, allow_wide_scan=options.allow_wide_scan, jobs=options.jobs,
-            inventory_hosts=list(inv.hosts.values()), stop=cancel.stop))  # fmt: skip
+            inventory_hosts=[*inv.hosts.values(), *options.network_hosts], stop=cancel.stop,
+            refuse=options.refuse_address))  # fmt: skip
+        if hooks.network_with_hosts:  # vetted here all the same: a bad target is exit 2 before any contact
+            plans, net_job = join_network(plans, net_plans), None
     if cancel.stop.is_set():
         raise Interrupted("interrupted before any host was contacted; nothing written")
 
@@ -236,6 +249,8 @@ def _run(
                 )
     finally:
         journal.close()
+    if hooks.on_merged:
+        hooks.on_merged(hosts)
 
     stopped = cancel.stop.is_set()
     run_info: dict[str, Any] = {

@@ -131,6 +131,7 @@ def start(request: RunRequest, watch: Watch | None = None) -> Started:
                 request.fact_timeout,
                 watch.on_segments,
             )
+            hooks.network_with_hosts = True  # each segment's NET-* probes run on its worker
         result = audit(request.inventory, request.playbook, params, options, hooks)
     messages = problems_said(result)
     code = result.exit_code

@@ -4,7 +4,9 @@
 writes the journal, results.json and report.html exactly as for a local run. Each host is
 delivered once: results are keyed by host, and a shard delivered again (its worker killed)
 replaces nothing already merged. A segment whose queue has no live worker for
-``segment_timeout`` seconds ends with its hosts in ``error`` saying so.
+``segment_timeout`` seconds ends with its hosts in ``error`` saying so. Each host's NET-* checks
+go to its worker with its host checks (probed from inside the segment), with the inventory hosts
+those probes look up (a log server); a shard's nmap record comes back once, as shared evidence.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from auditor.distributed.credentials import shown
 from auditor.engine import RunOptions, now
 from auditor.errors import InputError
 from auditor.inventory import load_inventory
-from auditor.model import HostResult
+from auditor.model import Host, HostResult
+from auditor.network.plans import split as split_network
 
 Progress = Callable[[dict[str, tuple[int, int]]], None]  # segment -> (hosts done, hosts)
 
@@ -70,7 +73,8 @@ def dispatcher(
         raise InputError(
             "a distributed run needs an inventory (-i): this machine is audited by a local run", field="--inventory"
         )
-    shards_mod.check_inventory(load_inventory(Path(inventory)))
+    inv = load_inventory(Path(inventory))
+    shards_mod.check_inventory(inv)
     shards_mod.check_params(params)
     book = shards_mod.playbook_payload(playbook)
     check_broker(options)
@@ -86,7 +90,10 @@ def dispatcher(
             "fact_timeout": fact_timeout,
             "deadline_s": deadline(options.visibility_timeout),
         }
-        return _Dispatch(options, book, params, settings, progress).run(plans, on_done, stop or threading.Event())
+        hosts = list(inv.hosts.values())
+        return _Dispatch(options, book, params, settings, progress, hosts).run(
+            plans, on_done, stop or threading.Event()
+        )
 
     return run_hosts
 
@@ -99,8 +106,10 @@ class _Dispatch:
         params: dict[str, Any],
         settings: dict[str, Any],
         progress: Progress | None,
+        inventory_hosts: list[Host],
     ):
         self.options = options
+        self.inventory_hosts = inventory_hosts
         self.app = make_app(options.broker, options.visibility_timeout)
         self.book, self.params, self.settings, self.progress = book, params, settings, progress
         self.run_id = secrets.token_hex(8)
@@ -119,7 +128,9 @@ class _Dispatch:
         pending: dict[str, shards_mod.Shard] = {}
         for s in shards:
             task_id = f"auditor-{self.run_id}-{s.number}"
-            payload = shards_mod.task_payload(self.run_id, s, self.book, self.params, self.settings)
+            payload = shards_mod.task_payload(
+                self.run_id, s, self.book, self.params, self.settings, self._network_hosts(s)
+            )
             self.app.send_task(TASK_NAME, args=[payload], queue=s.segment, task_id=task_id)
             pending[task_id] = s
 
@@ -196,6 +207,13 @@ class _Dispatch:
             self._close([*given_up, *pending])
         return [self.results[p.host.name] for p in plans if p.host.name in self.results]
 
+    def _network_hosts(self, shard: shards_mod.Shard) -> list[Host]:
+        if not shards_mod.probes_network(shard):
+            return []
+        from auditor.network import phase  # the probes' modules only for a run that probes
+
+        return phase.inventory_contacts(split_network(shard.plans)[1], self.inventory_hosts)
+
     def _close(self, unfinished: list[str]) -> None:
         """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""
         try:
@@ -218,12 +236,13 @@ class _Dispatch:
             merged = [(p, shards_mod.error_result(p, reason, at)) for p in shard.plans]
         else:
             lines = {str(h.get("name")): h for h in value.get("hosts", []) if isinstance(h, dict)}
+            sources = shards_mod.evidence_sources(value)
             errors = value.get("errors") or {}
             merged = []
             for plan in shard.plans:
                 name = plan.host.name
                 if name in lines:
-                    merged.append((plan, shards_mod.host_result(plan, lines[name], at)))
+                    merged.append((plan, shards_mod.host_result(plan, lines[name], at, sources)))
                 else:
                     why = errors.get(name) or f"the worker {value.get('worker')} returned nothing for this host"
                     merged.append((plan, shards_mod.error_result(plan, str(why), at)))

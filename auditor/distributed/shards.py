@@ -17,7 +17,9 @@ from auditor.catalog.playbook import HostPlan, resolve_playbook_path
 from auditor.errors import InputError
 from auditor.inventory import Inventory, is_secret_name, redact
 from auditor.model import CheckResult, Evidence, Host, HostResult, Verdict
+from auditor.network.plans import is_network
 from auditor.paths import playbooks_dir
+from auditor.results import host_to_dict
 
 SEGMENT_VAR = "segment"
 DEFAULT_SEGMENT = "default"
@@ -113,8 +115,18 @@ def host_payload(host: Host) -> dict[str, Any]:
     }
 
 
+def probes_network(shard: Shard) -> bool:
+    """The shard's plans hold NET-* checks: its worker probes them (none when the run has --no-network)."""
+    return any(is_network(c) for p in shard.plans for c in p.checks)
+
+
 def task_payload(
-    dispatch: str, shard: Shard, playbook: dict[str, str], params: dict[str, Any], settings: dict[str, Any]
+    dispatch: str,
+    shard: Shard,
+    playbook: dict[str, str],
+    params: dict[str, Any],
+    settings: dict[str, Any],
+    network_hosts: list[Host] | None = None,
 ) -> dict[str, Any]:
     return {
         "run": dispatch,
@@ -122,8 +134,10 @@ def task_payload(
         "segment": shard.segment,
         "playbook": playbook,
         "params": params,
-        "settings": settings,  # connect_timeout, fact_timeout, deadline_s
+        "settings": {**settings, "network": probes_network(shard)},  # connect_timeout, fact_timeout, deadline_s
         "hosts": [host_payload(p.host) for p in shard.plans],
+        # Inventory hosts outside the shard its NET-* probes look up (a log server), as the whole inventory has them.
+        "network_hosts": [host_payload(h) for h in network_hosts or []],
     }
 
 
@@ -132,13 +146,61 @@ def error_result(plan: HostPlan, reason: str, at: str) -> HostResult:
     return HostResult(plan.host, "error", reason, results, at, at)
 
 
-def host_result(plan: HostPlan, data: dict[str, Any], at: str) -> HostResult:
-    """A worker's journal line for ``plan``'s host, back into a HostResult with this machine's checks.
+def host_lines(hosts: list[HostResult]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """A worker's hosts as journal lines, and the records their evidence items are parts of (the shard's
+    nmap run), each once by reference: ``"source": "s1"`` in an item, ``{"s1": {command, output, ...}}``."""
+    refs: dict[int, str] = {}
+    table: dict[str, dict[str, Any]] = {}
+    lines = []
+    for host in hosts:
+        line = host_to_dict(host)
+        for result, result_line in zip(host.results, line["results"], strict=True):
+            for e, item in zip(result.evidence, result_line["evidence"], strict=True):
+                if e.source is not None:
+                    ref = refs.get(id(e.source))
+                    if ref is None:
+                        ref = refs[id(e.source)] = f"s{len(refs) + 1}"
+                        table[ref] = e.source.to_dict()
+                    item["source"] = ref
+        lines.append(line)
+    return lines, table
+
+
+def evidence_sources(value: dict[str, Any]) -> dict[str, Evidence]:
+    """The records a shard's evidence items are parts of (its nmap run: command and whole output), by the
+    reference the worker gave each; one object each, so results.json stores each once in shared_evidence."""
+    table = value.get("sources") or {}
+    if not isinstance(table, dict):
+        return {}
+    out = {}
+    for ref, e in table.items():
+        try:
+            out[str(ref)] = _evidence(e, {})
+        except (KeyError, TypeError, ValueError):
+            continue  # an item referring to it is then unusable: its host is ``error``
+    return out
+
+
+def _evidence(e: dict[str, Any], sources: dict[str, Evidence]) -> Evidence:
+    source = None
+    if e.get("source") is not None:
+        source = sources.get(str(e["source"]))
+        if source is None:
+            raise ValueError(f"evidence refers to a record the worker did not send: {str(e['source'])[:40]!r}")
+    return Evidence(e["command"], e["rc"], e["output"], e["at"], e.get("stderr", ""), e.get("duration_ms"), source)
+
+
+def host_result(
+    plan: HostPlan, data: dict[str, Any], at: str, sources: dict[str, Evidence] | None = None
+) -> HostResult:
+    """A worker's journal line for ``plan``'s host, back into a HostResult with this machine's checks;
+    ``sources``: the shard's shared evidence records (``evidence_sources``).
 
     A worker whose catalog disagrees with this one (another version) gives the host ``error``:
     its verdicts would be of other checks.
     """
     checks = {c.id: c for c in plan.checks}
+    sources = sources or {}
     try:
         got = [r["check"] for r in data["results"]]
         if sorted(got) != sorted(checks):
@@ -148,10 +210,7 @@ def host_result(plan: HostPlan, data: dict[str, Any], at: str) -> HostResult:
                 checks[r["check"]],
                 Verdict(r["status"]),
                 str(r["reason"]),
-                [
-                    Evidence(e["command"], e["rc"], e["output"], e["at"], e.get("stderr", ""), e.get("duration_ms"))
-                    for e in r["evidence"]
-                ],
+                [_evidence(e, sources) for e in r["evidence"]],
             )
             for r in data["results"]
         ]

@@ -2,10 +2,14 @@
 
 The worker's own SSH key and known_hosts are used (read here, never sent); every host outside
 its ``--allow-net`` networks is refused (``error`` with the reason) before anything connects.
+The shard's NET-* probes run here too, inside the segment, as a local run there would: every
+address a probe would contact (its target, the portal, file or log server a parameter names)
+is held to ``--allow-net`` the same way, and a probe reaching outside is ``error``, not run.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -20,12 +24,13 @@ import yaml
 
 from auditor.catalog import load_catalog
 from auditor.distributed import allow
-from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
+from auditor.distributed.app import CLOSED_KEY, DEADLINE_MARGIN_S, TASK_NAME, deadline, make_app
+from auditor.distributed.shards import host_lines
 from auditor.errors import InputError
-from auditor.model import HostResult
+from auditor.inventory import load_inventory
+from auditor.model import Host, HostResult
 from auditor.output import OutputError
 from auditor.paths import playbooks_dir
-from auditor.results import host_to_dict
 from auditor.run import AuditOptions, Hooks, Interrupted, audit
 
 
@@ -84,10 +89,12 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         return {"worker": settings.name, "hosts": [], "errors": errors}
     found: list[HostResult] = []
     opts = payload["settings"]
-    hooks = Hooks(on_host=found.append)
-    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs.
+    hooks = Hooks(on_merged=found.extend)
+    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs. The
+    # second request, half the margin later, stops waiting for network probes still winding down.
     limit = min(float(opts["deadline_s"]), deadline(settings.visibility_timeout))
-    timer = threading.Timer(limit, hooks.cancel.request, [f"the shard reached its time limit ({limit:g} s)"])
+    why = f"the shard reached its time limit ({limit:g} s)"
+    timers = [threading.Timer(at, hooks.cancel.request, [why]) for at in (limit, limit + DEADLINE_MARGIN_S / 2)]
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
@@ -98,12 +105,17 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
             fact_timeout=int(opts["fact_timeout"]),
             jobs=settings.jobs,
             output=Path(tmp) / "out",
-            no_network=True,  # the network probes run on the coordinator, as in a local run
+            # The coordinator vetted the targets' width; here every address is held to --allow-net.
+            allow_wide_scan=True,
+            no_network=not opts.get("network"),
+            refuse_address=functools.partial(allow.refusal, networks=settings.allow),  # every probe's addresses
         )
-        timer.start()
+        for timer in timers:
+            timer.start()
         try:
             if book is None:
                 raise InputError(f"no built-in playbook named {str(payload['playbook'].get('name'))[:80]!r}")
+            options.network_hosts = _network_hosts(payload.get("network_hosts") or [], settings.identity, Path(tmp))
             audit(str(inventory), book, dict(payload["params"]), options, hooks)
         except (InputError, OutputError, Interrupted, OSError) as exc:
             reason = f"the worker {settings.name} could not audit this shard: {exc}"
@@ -113,12 +125,24 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
                 "errors": {**errors, **dict.fromkeys(_names(allowed), reason)},
             }
         finally:
-            timer.cancel()
+            for timer in timers:
+                timer.cancel()
     done = {r.host.name for r in found}
     for name in _names(allowed):
         if name not in done:
             errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
-    return {"worker": settings.name, "hosts": [host_to_dict(r) for r in found], "errors": errors}
+    lines, sources = host_lines(found)
+    return {"worker": settings.name, "hosts": lines, "errors": errors, "sources": sources}
+
+
+def _network_hosts(hosts: list[dict[str, Any]], identity: Path, folder: Path) -> list[Host]:
+    """The inventory hosts the shard's probes look up (a log server), read as this worker's inventory would:
+    its own key, no connection setting from the task. Their addresses meet --allow-net when contacted."""
+    if not hosts:
+        return []
+    path = folder / "network-hosts.yaml"
+    path.write_text(yaml.safe_dump(_inventory(hosts, identity)), encoding="utf-8")
+    return list(load_inventory(path).hosts.values())
 
 
 def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:

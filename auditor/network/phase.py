@@ -1,4 +1,8 @@
-"""The network phase of a run: NET-* checks, probed from the auditor, merged into the host results.
+"""The network phase of a run: NET-* checks, probed from this machine, merged into the host results.
+
+A local run probes from the auditor; a distributed run probes each segment's hosts from the worker
+that audits them (``NetworkOptions.refuse``: its ``--allow-net``, checked on every address a probe
+would contact).
 
     host_plans, net_plans = split(plans)        # network/plans.py: NET-* checks leave the engine's plans
     job = prepare(net_plans, options)            # vets every target (InputError: exit 2) before contact
@@ -45,6 +49,9 @@ class NetworkOptions:
     scan_timeout: float = 900.0  # the whole nmap run
     inventory_hosts: list[Host] = field(default_factory=list)  # to find log_server among them
     stop: threading.Event = field(default_factory=threading.Event)
+    # Why an address may not be contacted from here (a worker's --allow-net), None when it may: a probe
+    # reaching such an address is not run and its fact is unreadable with that reason.
+    refuse: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,22 @@ def _probes(plan: HostPlan) -> list[Probe]:
     }
     order = list(REGISTRY)
     return sorted(found.values(), key=lambda p: order.index(p.type))
+
+
+def inventory_contacts(plans: list[HostPlan], hosts: list[Host]) -> list[Host]:
+    """The inventory hosts the probes of ``plans`` (NET-* plans) contact besides their targets (a log server): a
+    machine given only these plans' hosts (a distributed run's worker) needs them to find a log server in
+    the inventory as a run over the whole inventory does."""
+    wanted: set[str] = set()
+    for plan in plans:
+        for check in plan.checks:
+            if not_applicable_reason(check, plan.params) is not None:
+                continue
+            for spec in check.facts.values():
+                probe = probe_of(spec, plan.params)
+                reached = REGISTRY[probe.type].reaches(plan.host, probe.params, hosts)
+                wanted |= {address for what, address in reached.items() if what != "address"}
+    return [h for h in hosts if h.address in wanted]
 
 
 def _bound_name(plan: HostPlan, kind: str, key: str) -> str:
@@ -146,10 +169,18 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
     note = on_progress or (lambda _msg: None)
     facts: dict[str, dict[str, Fact]] = {p.host.name: {} for p in job.plans}
 
+    refused = refusals(job)
     scans: dict[str, scan.HostScan] = {}
     scan_run: scan.ScanRun | None = None
-    scanned = [p for p in job.plans if any(REGISTRY[probe.type].reads_scan for probe in job.probes[p.host.name])]
-    if scanned:
+    scanned = [
+        p
+        for p in job.plans
+        if any(
+            REGISTRY[probe.type].reads_scan and probe.key not in refused[p.host.name]
+            for probe in job.probes[p.host.name]
+        )
+    ]
+    if scanned and not job.options.stop.is_set():  # a run stopped already (a shard's time limit) starts no scan
         note(f"nmap: {len(scanned)} target(s)")
         scan_run, _ = scan.run_scan(
             sorted({job.scan_targets[p.host.name] for p in scanned}),
@@ -181,6 +212,9 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
             return
         name = plan.host.name
         for probe in job.probes[name]:
+            if probe.key in refused[name]:
+                facts[name][probe.key] = _refused(probe, plan.host, refused[name][probe.key])
+                continue
             kind = REGISTRY[probe.type]
             target = Target(plan.host, probe.params, shared, scans.get(name) if kind.reads_scan else None)
             reading = kind.probe(target)
@@ -207,6 +241,33 @@ def run(job: Job, on_progress: Callable[[str], None] | None = None) -> dict[str,
     for plan in job.plans:
         out[plan.host.name] = [_result(check, plan, facts[plan.host.name]) for check in plan.checks]
     return out
+
+
+def refusals(job: Job) -> dict[str, dict[str, str]]:
+    """Host name -> probe key -> why the probe may not run: an address it would contact is refused by
+    ``options.refuse`` (the target's own, or one a parameter names: the portal, the file or log server)."""
+    refuse = job.options.refuse
+    out: dict[str, dict[str, str]] = {p.host.name: {} for p in job.plans}
+    if refuse is None:
+        return out
+    known: dict[str, str | None] = {}  # an address is judged once (a name is resolved once)
+    for plan in job.plans:
+        for probe in job.probes[plan.host.name]:
+            reached = REGISTRY[probe.type].reaches(plan.host, probe.params, job.options.inventory_hosts)
+            for what, address in reached.items():
+                if address not in known:
+                    known[address] = refuse(address)
+                why = known[address]
+                if why:
+                    named = "" if what == "address" else f"{_bound_name(plan, probe.type, what)}: "
+                    out[plan.host.name][probe.key] = f"{named}{why}; nothing was contacted"
+                    break
+    return out
+
+
+def _refused(probe: Probe, host: Host, why: str) -> Fact:
+    evidence = Evidence(f"{probe.type} probe of {host.name} (not run: refused)", None, why, now())
+    return Fact(FactSpec(probe.type, probe.params), None, why, evidence)
 
 
 def _fact(probe: Probe, reading: Reading) -> Fact:

@@ -42,3 +42,10 @@ def split(plans: list[HostPlan]) -> tuple[list[HostPlan], list[HostPlan]]:
         if checks:
             net_plans.append(replace(p, checks=checks))
     return host_plans, net_plans
+
+
+def join(host_plans: list[HostPlan], net_plans: list[HostPlan]) -> list[HostPlan]:
+    """Each host's plan with its NET-* checks after its host checks, the order a local run's results have:
+    for a machine that runs both phases of these hosts itself (a distributed run's worker)."""
+    network = {p.host.name: p.checks for p in net_plans}
+    return [replace(p, checks=[*p.checks, *network.get(p.host.name, [])]) for p in host_plans]

@@ -4,7 +4,11 @@ redis-server with a password on a unix socket, which both worker namespaces reac
 
 One distributed run across both segments (plus a host outside worker a's networks and a segment no worker
 serves) is compared with a local run of the same hosts; then a worker is killed with SIGKILL while its
-shard runs, and the shard is delivered again to the worker started in its place."""
+shard runs, and the shard is delivered again to the worker started in its place.
+
+The network probes (NET-*, real nmap) of a distributed run run on each segment's worker: a run whose
+coordinator sits in a namespace with no route to either segment gives every lab host the NET-* verdicts
+of a local run that reaches them, and worker a refuses a portal and a log server outside its networks."""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from tests.lab.lab import Lab, lab_network
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = pytest.mark.lab
-VISIBILITY_S = "30"  # short, so the test sees a killed worker's shard delivered again
+VISIBILITY_S = "45"  # short, so the test sees a killed worker's shard delivered again; a shard ends 10 s before it
 
 
 @dataclass
@@ -152,9 +156,19 @@ def inventory(path: Path, segments: dict[str, Segment], extra: bool) -> Path:
     return path
 
 
-def auditor_run(out: Path, inv: Path, known: Path, *extra: str, env: dict[str, str] | None = None) -> Any:
+def auditor_run(
+    out: Path,
+    inv: Path,
+    known: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    network: bool = False,
+    netns: str | None = None,
+) -> Any:
     cmd = [sys.executable, "-m", "auditor", "run", "-i", str(inv), "--known-hosts", str(known),
-           "-o", str(out), "--no-network", "--jobs", "4", *extra]  # fmt: skip
+           "-o", str(out), *([] if network else ["--no-network"]), "--jobs", "4", *extra]  # fmt: skip
+    if netns is not None:
+        cmd = ["ip", "netns", "exec", netns, *cmd]
     return subprocess.Popen(
         cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
     )
@@ -272,3 +286,167 @@ def test_no_worker_log_holds_the_broker_password(workers: Workers, redis: RedisS
         text = log.read_text()
         assert "redis+socket://:**@" in text  # the banner names the broker, its password masked
         assert redis.password not in text, log
+
+
+# --- network probes (NET-*) on the workers ---------------------------------------------------------
+
+NET_PLAYBOOK = """name: netonly
+title: {en: Network probes only, vi: Chỉ thăm dò mạng}
+params:
+  log_server: null
+  log_marker_wait: 3
+  scan_probe_wait_ms: 500
+  tls_expiry_warn_days: 30
+  tls_ca_file: null
+  allowed_ports: null
+  file_server: null
+plays:
+  - hosts: [all]
+    checks: ["NET-*"]
+"""
+REACHER = "reacher"  # a segment a host whose portal and log server are in segment b
+
+
+@pytest.fixture(scope="module")
+def coordinator_netns(segments: dict[str, Segment]) -> Iterator[str]:
+    """The coordinator's namespace: loopback only, no route to either segment. The broker is a unix socket."""
+    bridge, _ = lab_network()
+    netns = f"{bridge}-coord"
+    run("ip", "netns", "add", netns)
+    try:
+        run("ip", "-n", netns, "link", "set", "lo", "up")
+        yield netns
+    finally:
+        for pid in run("ip", "netns", "pids", netns, check=False).stdout.split():
+            os.kill(int(pid), signal.SIGKILL)
+        run("ip", "netns", "del", netns, check=False)
+
+
+def net_inventory(path: Path, segments: dict[str, Segment], reacher: bool) -> Path:
+    """Every lab host in its segment, its log server the segment's first host; ``reacher``: one more name for
+    segment a's first host, in group portals, whose portal_url and log_server are segment b's first host."""
+    lines = []
+    for s in segments.values():
+        for h in s.lab.hosts:
+            lines.append(
+                f"{h.name} ansible_host={h.address} ansible_user=auditor ansible_become=true "
+                f"ansible_ssh_private_key_file={s.lab.key} segment={s.name} log_server={s.lab.hosts[0].name}"
+            )
+    text = "[servers]\n" + "\n".join(lines) + "\n"
+    if reacher:
+        a0, b0 = segments["a"].lab.hosts[0], segments["b"].lab.hosts[0]
+        text += (
+            f"[portals]\n{REACHER} ansible_host={a0.address} ansible_user=auditor "
+            f"ansible_ssh_private_key_file={segments['a'].lab.key} segment=a "
+            f"portal_url=https://{b0.address}/ log_server={b0.name}\n"
+        )
+    path.write_text(text)
+    return path
+
+
+def net_results(out: Path) -> dict[str, Any]:
+    assert (out / "results.json").exists(), out
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def local_net(segments: dict[str, Segment], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A local run from this namespace, which reaches both segments."""
+    tmp = tmp_path_factory.mktemp("local-net")
+    (tmp / "netonly.yaml").write_text(NET_PLAYBOOK)
+    proc = auditor_run(
+        tmp / "out", net_inventory(tmp / "inv.ini", segments, False), segments["a"].known_hosts,
+        "--playbook", str(tmp / "netonly.yaml"), "--no-history", network=True,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=600)
+    assert (tmp / "out/results.json").exists(), err[-3000:]
+    return net_results(tmp / "out")
+
+
+@pytest.fixture(scope="module")
+def distributed_net(
+    workers: Workers,
+    segments: dict[str, Segment],
+    redis: RedisServer,
+    coordinator_netns: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[int, str, dict[str, Any]]:
+    """The same hosts (and the reacher) distributed, the coordinator in a namespace that reaches no segment."""
+    tmp = tmp_path_factory.mktemp("distributed-net")
+    (tmp / "netonly.yaml").write_text(NET_PLAYBOOK)
+    proc = auditor_run(
+        tmp / "out", net_inventory(tmp / "inv.ini", segments, True), segments["a"].known_hosts,
+        "--playbook", str(tmp / "netonly.yaml"), "--no-history", "--distributed", "--segment-timeout", "60",
+        "--visibility-timeout", "600", env={"AUDITOR_BROKER": redis.url}, network=True, netns=coordinator_netns,
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=600)
+    assert (tmp / "out/results.json").exists(), err[-3000:]
+    return proc.returncode, err, net_results(tmp / "out")
+
+
+def test_the_coordinator_namespace_reaches_no_segment(segments: dict[str, Segment], coordinator_netns: str) -> None:
+    probe = "import socket,sys; s=socket.socket(); s.settimeout(2); sys.exit(s.connect_ex((sys.argv[1], 22)))"
+    for s in segments.values():
+        address = s.lab.hosts[0].address
+        assert run(
+            "ip", "netns", "exec", coordinator_netns, sys.executable, "-c", probe, address, check=False
+        ).returncode
+
+
+def by_host(document: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    return {h["name"]: {r["check"]: r for r in h["results"]} for h in document["hosts"]}
+
+
+def test_net_checks_of_unreachable_segments_get_a_local_runs_verdicts_from_their_workers(
+    distributed_net: tuple[int, str, dict[str, Any]], local_net: dict[str, Any], segments: dict[str, Segment]
+) -> None:
+    _, err, document = distributed_net
+    got, expected = by_host(document), by_host(local_net)
+    assert set(got) == {*expected, REACHER}, err[-2000:]
+    for name, checks in expected.items():
+        assert {c: r["status"] for c, r in got[name].items()} == {c: r["status"] for c, r in checks.items()}, name
+        assert {c: r["reason"] for c, r in got[name].items()} == {c: r["reason"] for c, r in checks.items()}, name
+    # The scan saw the hosts (a scan from the coordinator's namespace could not): real verdicts, not errors.
+    exposure = [got[h.name]["NET-NO-CLEARTEXT-SERVICES"]["status"] for s in segments.values() for h in s.lab.hosts]
+    assert "error" not in exposure and "pass" in exposure, exposure
+
+
+def test_each_segment_nmap_run_is_kept_once_as_shared_evidence(
+    distributed_net: tuple[int, str, dict[str, Any]], segments: dict[str, Segment]
+) -> None:
+    _, _, document = distributed_net
+    records = document["shared_evidence"]
+    got = by_host(document)
+    for s in segments.values():
+        refs = set()
+        for h in s.lab.hosts:
+            item = got[h.name]["NET-NO-CLEARTEXT-SERVICES"]["evidence"][0]
+            record = records[item["shared"]]
+            assert record["command"].startswith("nmap ") and h.address in record["command"].split()
+            assert f'addr="{h.address}"' in record["output"] and item["at"] and item["output"]
+            assert all(
+                other.address not in record["command"].split()
+                for other in segments["b" if s.name == "a" else "a"].lab.hosts
+            )
+            refs.add(item["shared"])
+        assert len(refs) == 1, (s.name, refs)  # one nmap run per segment, by its worker
+
+
+def test_a_worker_refuses_probe_parameters_outside_its_networks(
+    distributed_net: tuple[int, str, dict[str, Any]], segments: dict[str, Segment]
+) -> None:
+    _, _, document = distributed_net
+    reacher = by_host(document)[REACHER]
+    outside = (
+        f"refused by this worker: {segments['b'].lab.hosts[0].address} is outside its allowed networks "
+        f"({segments['a'].lab.net}); nothing was contacted"
+    )
+    portal = [r for c, r in reacher.items() if c.startswith("NET-PORTAL-")]
+    assert portal and all(r["status"] == "error" and r["reason"].endswith(f": portal_url: {outside}") for r in portal)
+    records = document["shared_evidence"]  # a command several items ran is stored there once
+    commands = [e.get("command") or records[e["shared"]]["command"] for r in portal for e in r["evidence"]]
+    refused = {f"{kind} probe of {REACHER} (not run: refused)" for kind in ("https_portal", "portal_http")}
+    assert set(commands) == refused, commands
+    assert reacher["NET-LOG-MARKER-ARRIVES"]["status"] == "error"
+    assert reacher["NET-LOG-MARKER-ARRIVES"]["reason"].endswith(f": log_server: {outside}")
+    assert reacher["NET-NO-CLEARTEXT-SERVICES"]["status"] != "error"  # its own address is inside: scanned

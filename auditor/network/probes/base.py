@@ -97,6 +97,12 @@ class ProbeType(ABC):
         scan targets are before anything is contacted."""
         return {}
 
+    def reaches(self, host: Host, params: dict[str, Any], inventory_hosts: list[Host]) -> dict[str, str]:
+        """Every address probe() and finish() connect to, by what names it (``address``: the target's own):
+        a machine that may reach only some networks (a distributed run's worker) refuses the probe when one
+        of them is outside, before anything is contacted."""
+        return {"address": host.address, **self.contacts(host, params)}
+
     @abstractmethod
     def probe(self, target: Target) -> Reading | Later | None:
         """The fact of one target (None: nothing to read, as when a parameter it needs is empty)."""

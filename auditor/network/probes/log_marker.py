@@ -55,6 +55,10 @@ class LogMarker(ProbeType):
     params_schema = params_schema(["server"], ["paths", "wait"])
     parsers = {"server": _servers, "paths": _paths, "wait": wait_seconds}
 
+    def reaches(self, host: Host, params: dict[str, Any], inventory_hosts: list[Host]) -> dict[str, str]:
+        found = find_host(inventory_hosts, str(params["server"])) if "server" in params else None
+        return {"address": host.address, **({"server": found.address} if found is not None else {})}
+
     def probe(self, target: Target) -> Reading | Later | None:
         from auditor.network import logmarker
 
