@@ -1,10 +1,11 @@
 """Schedules fired by a real cron daemon, drift notices delivered by a real MTA, on a lab of their own.
 
-``schedrunner1`` has no systemd: ``auditor schedule install`` run there (as root, over SSH) writes
-/etc/cron.d/auditor-labfire, and the host's own cron daemon runs it at the next minute: an audit of
-``mailtls1`` lands in a fresh dated folder under the output root, holding the lock of its name, and is
-recorded in root's default history store, where ``auditor history list`` finds it. After a file on
-``mailtls1`` is made readable by all, a later fire finds the new failure and mails the drift notice.
+``schedrunner1`` has no systemd: the schedule's command, run there once by hand (as root, over SSH, in
+cron's environment), records the run before; a file on ``mailtls1`` is then made readable by all, and
+``auditor schedule install`` writes /etc/cron.d/auditor-labfire, which the host's own cron daemon runs at
+the next minute: an audit of ``mailtls1`` lands in a fresh dated folder under the output root, holding the
+lock of its name, is recorded in root's default history store, where ``auditor history list`` finds it,
+finds the new failure and mails the drift notice.
 ``mailtls1``'s postfix (STARTTLS with a lab-CA certificate) takes a drift notice from ``auditor
 notify`` and delivers it to the local mailbox /var/mail/auditor, which the test reads.
 """
@@ -29,7 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.helpers import module_lab
+from tests.lab.lab import Lab, host_name
 from tests.lab.profiles import SCHEDULE_PROFILES, tlslab
 
 pytestmark = pytest.mark.lab
@@ -51,10 +53,7 @@ DIFF = {
 
 @pytest.fixture(scope="module")
 def sched_lab() -> Iterator[Lab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    with running_lab(SCHEDULE_PROFILES, f"{bridge}q", subnet.replace(".0/24", ".192/26")) as the_lab:
+    with module_lab(SCHEDULE_PROFILES, "q", ".192/26") as the_lab:
         yield the_lab
 
 
