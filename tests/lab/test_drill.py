@@ -23,7 +23,8 @@ import pytest
 from auditor.drill.actions.eicar import eicar
 from auditor.drill.minutes import render_minutes
 from tests.conftest import results_by_host
-from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.helpers import module_lab
+from tests.lab.lab import Lab, host_name
 from tests.lab.profiles import DRILL_PROFILES, get
 from tests.lab.sshutil import connect, run
 from tests.packs import IDENTITY, allowed_signers, auditor, make_key, stock_check
@@ -46,11 +47,7 @@ def source_address(lab: Lab, offset: int = 50) -> str:
 
 @pytest.fixture(scope="module")
 def drill_lab() -> Iterator[Lab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    profiles = (*DRILL_PROFILES, "logserver")
-    with running_lab(profiles, f"{bridge}x", subnet.replace(".0/24", ".128/26")) as the_lab:
+    with module_lab((*DRILL_PROFILES, "logserver"), "x", ".128/26") as the_lab:
         yield the_lab
 
 
