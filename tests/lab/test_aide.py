@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import results_by_host
-from tests.lab.lab import Lab, host_name, lab_network
-from tests.lab.profiles import AIDE_PROFILES, get
+from tests.lab.helpers import assert_expected_checks, module_lab
+from tests.lab.lab import Lab, host_name
+from tests.lab.profiles import AIDE_PROFILES
 from tests.lab.sshutil import root_output
 
 pytestmark = pytest.mark.lab
@@ -26,10 +27,7 @@ ASK_AIDE = "aide --config=/etc/aide/aide.conf --config-check -L config </dev/nul
 
 @pytest.fixture(scope="module")
 def aide_lab() -> Iterator[Lab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    with running_lab(AIDE_PROFILES, f"{bridge}i", subnet.replace(".0/24", ".192/26")) as the_lab:
+    with module_lab(AIDE_PROFILES, "i", ".192/26") as the_lab:
         yield the_lab
 
 
@@ -56,10 +54,7 @@ def test_config_check_is_cheap(aide_lab: Lab) -> None:
 
 @pytest.mark.parametrize("name", [FAIL, PASS])
 def test_verdicts(results: dict[str, dict[str, Any]], name: str) -> None:
-    profile = get(name.rstrip("0123456789"))
-    for check, verdict in profile.EXPECTED_CHECKS.items():
-        r = results[name][check]
-        assert r["status"] == verdict, f"{name} {check}: {r['status']}: {r['reason']}"
+    assert_expected_checks(results, name)
 
 
 def test_reasons(results: dict[str, dict[str, Any]]) -> None:

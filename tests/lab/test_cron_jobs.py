@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import results_by_host
-from tests.lab.lab import Lab, host_name, lab_network
-from tests.lab.profiles import CRON_PROFILES, get
+from tests.lab.helpers import assert_expected_checks, module_lab
+from tests.lab.lab import Lab, host_name
+from tests.lab.profiles import CRON_PROFILES
 from tests.lab.sshutil import root_output
 
 pytestmark = pytest.mark.lab
@@ -27,10 +28,7 @@ OLD_GREP = (
 
 @pytest.fixture(scope="module")
 def cron_lab() -> Iterator[Lab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    with running_lab(CRON_PROFILES, f"{bridge}c", subnet.replace(".0/24", ".128/26")) as the_lab:
+    with module_lab(CRON_PROFILES, "c", ".128/26") as the_lab:
         yield the_lab
 
 
@@ -53,10 +51,7 @@ def test_run_parts_is_the_reading(cron_lab: Lab) -> None:
 
 @pytest.mark.parametrize("name", [FAIL, PASS])
 def test_verdicts(results: dict[str, dict[str, Any]], name: str) -> None:
-    profile = get(name.rstrip("0123456789"))
-    for check, verdict in profile.EXPECTED_CHECKS.items():
-        r = results[name][check]
-        assert r["status"] == verdict, f"{name} {check}: {r['status']}: {r['reason']}"
+    assert_expected_checks(results, name)
 
 
 def test_reasons(results: dict[str, dict[str, Any]]) -> None:

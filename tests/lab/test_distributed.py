@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.lab.helpers import module_lab
 from tests.lab.host import _die_with_parent, run
-from tests.lab.lab import Lab, lab_network
+from tests.lab.lab import Lab
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = pytest.mark.lab
@@ -52,12 +53,9 @@ def redis() -> Iterator[RedisServer]:
 
 @pytest.fixture(scope="module")
 def segments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Segment]]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
     with (
-        running_lab(["compliant", "noncompliant"], f"{bridge}m", subnet.replace(".0/24", ".128/26")) as lab_a,
-        running_lab(["tricky", "minimal"], f"{bridge}p", subnet.replace(".0/24", ".192/26")) as lab_b,
+        module_lab(["compliant", "noncompliant"], "m", ".128/26") as lab_a,
+        module_lab(["tricky", "minimal"], "p", ".192/26") as lab_b,
     ):
         tmp = tmp_path_factory.mktemp("workers")
         known = tmp / "known_hosts"
@@ -94,8 +92,9 @@ class Workers:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, segment: str, tag: str = "") -> subprocess.Popen[bytes]:
-        from auditor.distributed.app import make_app
+        return self.wait_ready(*self.launch(segment, tag))
 
+    def launch(self, segment: str, tag: str = "") -> tuple[str, subprocess.Popen[bytes]]:
         s = self.segments[segment]
         name = f"worker-{segment}{tag}@lab"
         cmd = ["ip", "netns", "exec", s.netns, sys.executable, "-m", "auditor", "worker",
@@ -108,6 +107,11 @@ class Workers:
                 env={**os.environ, "AUDITOR_BROKER": self.redis.url}, preexec_fn=_die_with_parent,
             )  # fmt: skip
         self.procs[segment] = proc
+        return name, proc
+
+    def wait_ready(self, name: str, proc: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+        from auditor.distributed.app import make_app
+
         app = make_app(self.redis.url, float(VISIBILITY_S))
         deadline = time.monotonic() + 60
         while not app.control.ping(destination=[name], timeout=1.0):
@@ -132,8 +136,9 @@ def workers(
 ) -> Iterator[Workers]:
     pool = Workers(redis, segments, tmp_path_factory.mktemp("worker-logs"))
     try:
-        pool.start("a")
-        pool.start("b")
+        started = [pool.launch("a"), pool.launch("b")]  # both boot at once
+        for name, proc in started:
+            pool.wait_ready(name, proc)
         yield pool
     finally:
         pool.stop()
@@ -186,25 +191,34 @@ def verdicts(out: Path) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def local(segments: dict[str, Segment], tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    tmp = tmp_path_factory.mktemp("local")
-    proc = auditor_run(tmp / "out", inventory(tmp / "inv.ini", segments, False), segments["a"].known_hosts)
-    proc.communicate(timeout=600)
-    return verdicts(tmp / "out")
-
-
-@pytest.fixture(scope="module")
-def distributed(
+def runs(
     workers: Workers, segments: dict[str, Segment], redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[int, str, dict[str, dict[str, Any]]]:
-    tmp = tmp_path_factory.mktemp("distributed")
-    proc = auditor_run(
-        tmp / "out", inventory(tmp / "inv.ini", segments, True), segments["a"].known_hosts,
+) -> tuple[dict[str, dict[str, Any]], tuple[int, str, dict[str, dict[str, Any]]]]:
+    """A local run of the lab hosts and a distributed run of the same hosts (and two it cannot audit), side by
+    side: the distributed one spends most of its time waiting for segment c's missing worker."""
+    tmp = tmp_path_factory.mktemp("runs")
+    local = auditor_run(
+        tmp / "local", inventory(tmp / "local.ini", segments, False), segments["a"].known_hosts,
+        env={"AUDITOR_DB": f"sqlite:///{tmp / 'local-history.db'}"},  # two runs at once: a store each
+    )  # fmt: skip
+    distributed = auditor_run(
+        tmp / "distributed", inventory(tmp / "distributed.ini", segments, True), segments["a"].known_hosts,
         "--distributed", "--shard-size", "1", "--segment-timeout", "15", "--visibility-timeout", VISIBILITY_S,
         env={"AUDITOR_BROKER": redis.url},
     )  # fmt: skip
-    _, err = proc.communicate(timeout=600)
-    return proc.returncode, err, verdicts(tmp / "out")
+    local.communicate(timeout=600)
+    _, err = distributed.communicate(timeout=600)
+    return verdicts(tmp / "local"), (distributed.returncode, err, verdicts(tmp / "distributed"))
+
+
+@pytest.fixture(scope="module")
+def local(runs: tuple[dict[str, dict[str, Any]], Any]) -> dict[str, dict[str, Any]]:
+    return runs[0]
+
+
+@pytest.fixture(scope="module")
+def distributed(runs: tuple[Any, tuple[int, str, dict[str, dict[str, Any]]]]) -> tuple[int, str, dict[str, Any]]:
+    return runs[1]
 
 
 def test_each_worker_namespace_reaches_only_its_segment(segments: dict[str, Segment]) -> None:

@@ -2,11 +2,12 @@
 
 The convention (docs/README.md, "Commands that are tested"): a fenced block whose info string says
 ``tested`` is run; ``sh tested`` runs each line with ``sh -c`` and expects exit 0, or one of the codes of
-``exit=N[,N]``; ``LANG tested file=NAME`` writes the block to NAME first. A page's blocks run in order, in
-one folder of their own that starts with ``hosts.ini`` (docs/first-audit.md's), ``known_hosts`` for it and a
-copy of ``evidence/`` whose attestations are as old today as on the day they were written; HOME is that
-folder and ``auditor`` is this checkout's. The documentation addresses 192.0.2.10 and .11 stand for the two
-lab servers (web01, db01), 192.0.2.50 for the lab's log server, and ``~/.ssh/audit`` for the lab's key.
+``exit=N[,N]``; ``LANG tested file=NAME`` writes the block to NAME first. A page's blocks run in order (the
+pages side by side), in one folder of their own that starts with ``hosts.ini`` (docs/first-audit.md's),
+``known_hosts`` for it and a copy of ``evidence/`` whose attestations are as old today as on the day they
+were written; HOME is that folder, ``auditor`` is this checkout's and the history store is the page's own.
+The documentation addresses 192.0.2.10 and .11 stand for the two lab servers (web01, db01), 192.0.2.50 for
+the lab's log server, and ``~/.ssh/audit`` for the lab's key.
 Blocks without the mark (Windows, real agency addresses, commands run on the servers themselves) are
 counted, not run."""
 
@@ -17,14 +18,17 @@ import re
 import shlex
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import example_evidence
-from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.helpers import module_lab
+from tests.lab.lab import Lab, host_name
 
 pytestmark = pytest.mark.lab
 
@@ -33,6 +37,7 @@ PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 FIRST_AUDIT = REPO / "docs/first-audit.md"
 PROFILES = ("compliant", "noncompliant")  # web01, db01
 COMMAND_TIMEOUT = 600
+PAGE_THREADS = 3
 
 _FENCE = re.compile(r"^```([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 _DOC_ADDRESS = re.compile(r"\b192\.0\.2\.(\d{1,3})\b")
@@ -115,10 +120,7 @@ class DocsLab:
 
 @pytest.fixture(scope="module")
 def docs_lab() -> Iterator[DocsLab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    with running_lab(PROFILES, f"{bridge}d", subnet.replace(".0/24", ".192/26")) as the_lab:
+    with module_lab(PROFILES, "d", ".192/26") as the_lab:
         web, db = (the_lab.host(host_name(p)).address for p in PROFILES)
         yield DocsLab(the_lab, {"192.0.2.10": web, "192.0.2.11": db, "192.0.2.50": the_lab.log_server}, the_lab.key)
 
@@ -135,7 +137,8 @@ def substituted(block: Block, docs: DocsLab) -> str:
 
 
 def _folder(docs: DocsLab, where: Path) -> dict[str, str]:
-    """A page's folder: the first audit's inventory, known_hosts for it, the example evidence; the environment."""
+    """A page's folder: the first audit's inventory, known_hosts for it, the example evidence; the environment,
+    with a history store of the page's own (``auditor findings`` must see this page's runs alone)."""
     where.mkdir()
     inventory = next(b for b in blocks(FIRST_AUDIT) if b.tested and b.file == "hosts.ini")
     (where / "hosts.ini").write_text(substituted(inventory, docs), encoding="utf-8")
@@ -145,17 +148,16 @@ def _folder(docs: DocsLab, where: Path) -> dict[str, str]:
     bin_dir.mkdir()
     (bin_dir / "auditor").write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m auditor "$@"\n')
     (bin_dir / "auditor").chmod(0o755)
-    return {**os.environ, "HOME": str(where), "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    store = f"sqlite:///{where.parent / 'history.db'}"
+    return {**os.environ, "HOME": str(where), "PATH": f"{bin_dir}:{os.environ['PATH']}", "AUDITOR_DB": store}
 
 
-@pytest.mark.parametrize(
-    "page", [p for p in PAGES if any(b.tested for b in blocks(p))], ids=lambda p: str(p.relative_to(REPO))
-)
-def test_the_pages_commands_work(docs_lab: DocsLab, tmp_path: Path, page: Path) -> None:
-    where = tmp_path / "work"
-    env = _folder(docs_lab, where)
+def run_page(docs: DocsLab, page: Path, where: Path) -> str | None:
+    """Every tested block of PAGE in order, in its folder WHERE: None, or what the first command that did not
+    exit as the page says printed."""
+    env = _folder(docs, where)
     for block in (b for b in blocks(page) if b.tested):
-        text = substituted(block, docs_lab)
+        text = substituted(block, docs)
         if block.file is not None:
             (where / block.file).write_text(text, encoding="utf-8")
             continue
@@ -163,7 +165,40 @@ def test_the_pages_commands_work(docs_lab: DocsLab, tmp_path: Path, page: Path) 
             proc = subprocess.run(
                 ["sh", "-c", command], cwd=where, env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT
             )
-            assert proc.returncode in block.exits, (
-                f"{block.where()}: {command!r} exited {proc.returncode}, the page says {block.exits}\n"
-                f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
-            )
+            if proc.returncode not in block.exits:
+                return (
+                    f"{block.where()}: {command!r} exited {proc.returncode}, the page says {block.exits}\n"
+                    f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+                )
+    return None
+
+
+def weight(page: Path) -> int:
+    """A rough cost of PAGE's tested commands, to start the longest pages first: an audit weighs three."""
+    lines = [line for b in blocks(page) if b.tested and b.file is None for line in b.text.splitlines()]
+    return sum(3 if line.startswith("auditor run ") else 1 for line in lines if line.strip())
+
+
+TESTED_PAGES = [p for p in PAGES if any(b.tested for b in blocks(p))]
+
+
+@pytest.fixture(scope="module")
+def page_failures(docs_lab: DocsLab, tmp_path_factory: pytest.TempPathFactory) -> dict[Path, str | None]:
+    """Each tested page's run (``run_page``), pages side by side: each has its own folder and history store,
+    their commands only read the two servers, and most of their time is spent waiting (process start, SSH)."""
+
+    def run(page: Path) -> str | None:
+        try:
+            return run_page(docs_lab, page, tmp_path_factory.mktemp(page.stem) / "work")
+        except Exception:  # a timeout, a documentation address with no lab host: that page's failure
+            return traceback.format_exc()
+
+    with ThreadPoolExecutor(max_workers=PAGE_THREADS) as pool:
+        started = {page: pool.submit(run, page) for page in sorted(TESTED_PAGES, key=weight, reverse=True)}
+        return {page: future.result() for page, future in started.items()}
+
+
+@pytest.mark.parametrize("page", TESTED_PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_the_pages_commands_work(page_failures: dict[Path, str | None], page: Path) -> None:
+    failure = page_failures[page]
+    assert failure is None, failure

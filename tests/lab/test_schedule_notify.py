@@ -1,10 +1,11 @@
 """Schedules fired by a real cron daemon, drift notices delivered by a real MTA, on a lab of their own.
 
-``schedrunner1`` has no systemd: ``auditor schedule install`` run there (as root, over SSH) writes
-/etc/cron.d/auditor-labfire, and the host's own cron daemon runs it at the next minute: an audit of
-``mailtls1`` lands in a fresh dated folder under the output root, holding the lock of its name, and is
-recorded in root's default history store, where ``auditor history list`` finds it. After a file on
-``mailtls1`` is made readable by all, a later fire finds the new failure and mails the drift notice.
+``schedrunner1`` has no systemd: the schedule's command, run there once by hand (as root, over SSH, in
+cron's environment), records the run before; a file on ``mailtls1`` is then made readable by all, and
+``auditor schedule install`` writes /etc/cron.d/auditor-labfire, which the host's own cron daemon runs at
+the next minute: an audit of ``mailtls1`` lands in a fresh dated folder under the output root, holding the
+lock of its name, is recorded in root's default history store, where ``auditor history list`` finds it,
+finds the new failure and mails the drift notice.
 ``mailtls1``'s postfix (STARTTLS with a lab-CA certificate) takes a drift notice from ``auditor
 notify`` and delivers it to the local mailbox /var/mail/auditor, which the test reads.
 """
@@ -15,6 +16,7 @@ import email
 import email.policy
 import json
 import mailbox
+import shlex
 import subprocess
 import sys
 import time
@@ -28,7 +30,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.lab.lab import Lab, host_name, lab_network
+from tests.lab.helpers import module_lab
+from tests.lab.lab import Lab, host_name
 from tests.lab.profiles import SCHEDULE_PROFILES, tlslab
 
 pytestmark = pytest.mark.lab
@@ -36,6 +39,7 @@ REPO = Path(__file__).resolve().parents[2]
 RUNNER, MAIL = host_name("schedrunner"), host_name("mailtls")
 AUDITOR = "/usr/bin/env PYTHONPATH=/opt/auditor-src /opt/auditor/bin/python3 -m auditor"
 OUTPUT_ROOT = "/var/lib/auditor/runs/labfire"
+CRON_ENV = "HOME=/root LOGNAME=root SHELL=/bin/sh PATH=/usr/sbin:/usr/bin:/sbin:/bin"  # what cron gives a root job
 DIFF = {
     "from": "20261206T020000Z-aaaaaa",
     "to": "20261207T020000Z-bbbbbb",
@@ -49,10 +53,7 @@ DIFF = {
 
 @pytest.fixture(scope="module")
 def sched_lab() -> Iterator[Lab]:
-    from tests.conftest import running_lab
-
-    bridge, subnet = lab_network()
-    with running_lab(SCHEDULE_PROFILES, f"{bridge}q", subnet.replace(".0/24", ".192/26")) as the_lab:
+    with module_lab(SCHEDULE_PROFILES, "q", ".192/26") as the_lab:
         yield the_lab
 
 
@@ -90,29 +91,54 @@ def test_real_cron_fires_an_installed_schedule(sched_lab: Lab) -> None:
     planned = json.loads(out)
     assert planned["kind"] == "cron"  # no systemd as PID 1 on a lab host
     assert list(planned["files"]) == ["/etc/cron.d/auditor-labfire"]
-    rc, out, err = _root_sh(sched_lab, RUNNER, install)
-    assert rc == 0, err
-    written = runner.root / "etc/cron.d/auditor-labfire"
-    assert written.read_text() == planned["files"]["/etc/cron.d/auditor-labfire"]
-    rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule list --format json")
-    assert rc == 0 and [s["command"] for s in json.loads(out)] == [planned["command"]], out + err
+    assert not (runner.root / "etc/cron.d/auditor-labfire").exists()  # a dry run writes nothing
 
-    # cron rereads /etc/cron.d each minute and starts the job at the next one: at most ~2 minutes.
+    # The run before the fire: the schedule's own command, started by hand in cron's environment, so the
+    # one fire this test waits for (cron fires at most once a minute) has a previous run to find drift in.
     runs = runner.root / OUTPUT_ROOT.lstrip("/")
-    deadline = time.monotonic() + 150
-    found: list[Path] = []
-    while time.monotonic() < deadline and not found:
-        time.sleep(3)
-        found = sorted(runs.glob("*/results.json")) if runs.is_dir() else []
-    assert found, f"no run under {runs} within 150 s; cron log: {_root_sh(sched_lab, RUNNER, 'ps -ef')[1]}"
-    document = json.loads(found[0].read_text())
-    folder = found[0].parent.name
+    rc, out, err = _root_sh(sched_lab, RUNNER, f"env -i {CRON_ENV} sh -c {shlex.quote(planned['command'])}")
+    baseline = sorted(runs.glob("*/results.json"))
+    assert rc == 1 and len(baseline) == 1, out + err  # 1: failures found, nothing incomplete
+    document = json.loads(baseline[0].read_text())
+    statuses = {r["check"]: r["status"] for r in document["hosts"][0]["results"]}
+    assert statuses["LNX-SENSITIVE-FILE-PERMISSIONS"] == "pass"
+    box = target.root / "var/mail/auditor"
+    before = len(_messages(box))
+    assert before == 0  # nothing to tell after a first run
+    # A change on the audited host: the fired run records the new failure and mails the notice.
+    shadow = target.root / "etc/shadow"
+    mode = shadow.stat().st_mode
+    shadow.chmod(mode | 0o004)
+    written = runner.root / "etc/cron.d/auditor-labfire"
+    try:
+        rc, out, err = _root_sh(sched_lab, RUNNER, install)
+        assert rc == 0, err
+        assert written.read_text() == planned["files"]["/etc/cron.d/auditor-labfire"]
+        rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule list --format json")
+        assert rc == 0 and [s["command"] for s in json.loads(out)] == [planned["command"]], out + err
+
+        # cron rereads /etc/cron.d each minute and starts the job at the next one; the notice is the run's
+        # last act.
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and len(_messages(box)) == before:
+            time.sleep(2)
+    finally:
+        rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule remove labfire")
+        shadow.chmod(mode)
+    assert rc == 0 and "removed /etc/cron.d/auditor-labfire" in out, err
+    assert not written.exists()
+    fired = sorted(set(runs.glob("*/results.json")) - set(baseline))
+    assert fired, f"no run under {runs} within 150 s; processes: {_root_sh(sched_lab, RUNNER, 'ps -ef')[1]}"
+    document = json.loads(fired[0].read_text())
+    folder = fired[0].parent.name
     assert folder == document["run"]["id"] and folder.startswith(datetime.now(UTC).strftime("%Y%m%dT"))
     assert [h["name"] for h in document["hosts"]] == [MAIL]
     assert document["hosts"][0]["status"] == "reachable", document["hosts"][0]["error"]
-    # The scheduled run held the lock of its schedule's name, recording itself.
+    statuses = {r["check"]: r["status"] for r in document["hosts"][0]["results"]}
+    assert statuses["LNX-SENSITIVE-FILE-PERMISSIONS"] == "fail"
+    # The fired run held the lock of its schedule's name, recording itself.
     rc, out, _ = _root_sh(sched_lab, RUNNER, "cat /run/auditor/locks/labfire.lock")
-    assert rc == 0 and json.loads(out)["run"] in {p.parent.name for p in runs.glob("*/results.json")}
+    assert rc == 0 and json.loads(out)["run"] == folder, out
 
     # The run is in the history, under the id of its results.json.
     assert (runner.root / "var/lib/auditor/history.db").is_file()
@@ -123,25 +149,8 @@ def test_real_cron_fires_an_installed_schedule(sched_lab: Lab) -> None:
     assert listed[folder]["complete"] and listed[folder]["hosts"] == 1, listed[folder]
     assert listed[folder]["inventory"] == document["run"]["inventory"], listed[folder]
 
-    # A change on the audited host: a later fire records the new failure and mails the notice.
-    statuses = {r["check"]: r["status"] for r in document["hosts"][0]["results"]}
-    assert statuses["LNX-SENSITIVE-FILE-PERMISSIONS"] == "pass"
-    box = target.root / "var/mail/auditor"
-    before = len(_messages(box))
-    shadow = target.root / "etc/shadow"
-    mode = shadow.stat().st_mode
-    shadow.chmod(mode | 0o004)
-    try:
-        deadline = time.monotonic() + 200
-        while time.monotonic() < deadline and len(_messages(box)) == before:
-            time.sleep(3)
-    finally:
-        rc, out, err = _root_sh(sched_lab, RUNNER, f"{AUDITOR} schedule remove labfire")
-        shadow.chmod(mode)
-    assert rc == 0 and "removed /etc/cron.d/auditor-labfire" in out, err
-    assert not written.exists()
     messages = _messages(box)
-    assert len(messages) > before, f"no notice within 200 s; runs: {sorted(p.name for p in runs.iterdir())}"
+    assert len(messages) == before + 1, f"no notice within 150 s; runs: {sorted(p.name for p in runs.iterdir())}"
     assert "Drift since the last audit" in str(messages[before]["Subject"])
     body = messages[before].get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert f"{MAIL}  LNX-SENSITIVE-FILE-PERMISSIONS  (pass → fail)" in body, body
