@@ -28,7 +28,7 @@ import pytest
 from tests.conftest import REPO
 from tests.lab.helpers import module_lab
 from tests.lab.host import _die_with_parent, run
-from tests.lab.lab import Lab
+from tests.lab.lab import Lab, lab_network
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = pytest.mark.lab
