@@ -14,7 +14,8 @@ SQLite in the bench's folder when PostgreSQL is not installed), then times, inte
 
 Every run must reach every host (a run that failed fast would look fast). Printed last:
 `ratio_distributed_vs_local` per worker count (wall time over local+db's: both record, at the same
-concurrency), hosts/s of each, the database's overhead per host (local+db over local) and the broker's
+concurrency), hosts/s of each and its mean number of hosts in flight (below the concurrency: idle slots,
+such as a shard's tail), the database's overhead per host (local+db over local) and the broker's
 (distributed with one worker over local+db).
 """
 
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from bench import measure
@@ -84,11 +86,16 @@ def history_store(work: Path) -> Iterator[tuple[str, str]]:
         yield server.new_database(), "PostgreSQL 15 (throwaway server, fsync off)"
 
 
-def audited(results: Path, hosts: int) -> None:
+def audited(results: Path, hosts: int) -> float:
+    """Checks that every host was audited; returns the mean number of hosts in flight (from the hosts'
+    start and end times, to the second): below the concurrency, slots stood idle (a shard's tail)."""
     document = json.loads(results.read_text())
     reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
     if len(reached) != hosts:
         raise SystemExit(f"{len(reached)} of {hosts} hosts audited: see {results}")
+    spans = [(datetime.fromisoformat(h["started"]), datetime.fromisoformat(h["finished"])) for h in reached]
+    wall = (max(end for _, end in spans) - min(start for start, _ in spans)).total_seconds()
+    return sum((end - start).total_seconds() for start, end in spans) / max(wall, 1.0)
 
 
 def main() -> None:
@@ -104,6 +111,7 @@ def main() -> None:
     subnet = f"10.77.{args.net}.0/24" if args.hosts <= 230 else "10.77.200.0/22"
     lab = Lab([], extra=args.hosts, bridge=f"audlab{args.net}", subnet=subnet, ssh_timeout=300)
     walls: dict[str, list[float]] = {}
+    flights: dict[str, list[float]] = {}  # mean hosts in flight
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="auditor-bench-dist-")))
         redis = stack.enter_context(running_redis())
@@ -119,7 +127,7 @@ def main() -> None:
                     out = work / f"{method}-{i}"
                     cmd = [*base, *extra, "--jobs", str(args.concurrency), "-o", str(out)]
                     sample = measure.run(cmd, env, ok=(0, 1, 3))
-                    audited(out / "results.json", args.hosts)
+                    flights.setdefault(method, []).append(audited(out / "results.json", args.hosts))
                     walls.setdefault(method, []).append(sample.wall)
                 for count in counts:
                     procs = start_workers(count, max(1, args.concurrency // count), redis, lab, work)
@@ -128,7 +136,8 @@ def main() -> None:
                         shard = max(1, math.ceil(args.hosts / (2 * count)))
                         cmd = [*base, "--distributed", "--shard-size", str(shard), "-o", str(out)]
                         sample = measure.run(cmd, env, ok=(0, 1, 3))
-                        audited(out / "results.json", args.hosts)
+                        flight = audited(out / "results.json", args.hosts)
+                        flights.setdefault(f"distributed-{count}", []).append(flight)
                         walls.setdefault(f"distributed-{count}", []).append(sample.wall)
                     finally:
                         stop(procs)
@@ -140,7 +149,8 @@ def main() -> None:
     wall = {method: statistics.median(values) for method, values in walls.items()}
     print(f"hosts {args.hosts} · total concurrency {args.concurrency} · repeat {args.repeat} · store: {db_kind}")
     for method, value in wall.items():
-        print(f"{method:16} wall {value:7.2f} s  hosts/s {args.hosts / value:7.2f}")
+        in_flight = statistics.median(flights[method])
+        print(f"{method:16} wall {value:7.2f} s  hosts/s {args.hosts / value:7.2f}  hosts in flight {in_flight:5.1f}")
     for count in counts:
         print(f"ratio_distributed_vs_local workers={count}: {wall[f'distributed-{count}'] / wall['local+db']:.2f}")
     print(f"database_overhead_per_host_ms: {(wall['local+db'] - wall['local']) / args.hosts * 1000:.1f}")
