@@ -19,6 +19,7 @@ TASK_NAME = "auditor.audit_shard"
 # The worker stops a shard this long before the visibility timeout: time to send its result.
 DEADLINE_MARGIN_S = 10.0
 CLOSED_KEY = "auditor:closed:{run}"  # set when the coordinator is done: later deliveries are dropped
+SENT_KEY = "auditor:sent:{run}"  # the shards the broker holds for a run: one missing was lost by the broker
 
 
 def make_app(broker_url: str, visibility_timeout: float) -> Celery:

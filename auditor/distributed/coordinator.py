@@ -19,7 +19,7 @@ from typing import Any
 
 from auditor.catalog.playbook import HostPlan
 from auditor.distributed import shards as shards_mod
-from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
+from auditor.distributed.app import CLOSED_KEY, SENT_KEY, TASK_NAME, deadline, make_app
 from auditor.distributed.credentials import shown
 from auditor.engine import RunOptions, now
 from auditor.errors import InputError
@@ -116,12 +116,11 @@ class _Dispatch:
             totals[s.segment] = totals.get(s.segment, 0) + len(s.plans)
             segment_of.update(dict.fromkeys((p.host.name for p in s.plans), s.segment))
         done = dict.fromkeys(totals, 0)
-        pending: dict[str, shards_mod.Shard] = {}
-        for s in shards:
-            task_id = f"auditor-{self.run_id}-{s.number}"
-            payload = shards_mod.task_payload(self.run_id, s, self.book, self.params, self.settings)
-            self.app.send_task(TASK_NAME, args=[payload], queue=s.segment, task_id=task_id)
-            pending[task_id] = s
+        pending = {f"auditor-{self.run_id}-{s.number}": s for s in shards}
+        for task_id, s in pending.items():
+            self._send(task_id, s)
+        self._mark_sent(list(pending))
+        next_check = time.monotonic() + self._check_interval()
 
         def deliver(plan: HostPlan, result: HostResult) -> None:
             if plan.host.name in self.results:  # a shard delivered twice: its hosts count once
@@ -185,6 +184,9 @@ class _Dispatch:
                                     deliver(plan, shards_mod.error_result(plan, reason, at))
                                 given_up.append(task_id)
                                 del pending[task_id]
+                if pending and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self._check_interval()
+                    self._send_lost_again(pending)
                 counts = {segment: (done[segment], n) for segment, n in totals.items()}
                 if self.progress and counts != shown_progress:
                     self.progress(counts)
@@ -195,6 +197,35 @@ class _Dispatch:
             finished.set()
             self._close([*given_up, *pending])
         return [self.results[p.host.name] for p in plans if p.host.name in self.results]
+
+    def _check_interval(self) -> float:
+        return min(5.0, max(1.0, self.options.segment_timeout / 4))
+
+    def _send(self, task_id: str, shard: shards_mod.Shard) -> None:
+        payload = shards_mod.task_payload(self.run_id, shard, self.book, self.params, self.settings)
+        self.app.send_task(TASK_NAME, args=[payload], queue=shard.segment, task_id=task_id)
+
+    def _mark_sent(self, task_ids: list[str]) -> None:
+        """Marks kept beside the messages, written after them: a broker that comes back without a
+        message (restarted without its data, an older snapshot) comes back without its mark too."""
+        key = SENT_KEY.format(run=self.run_id)
+        client = self.app.backend.client
+        for start in range(0, len(task_ids), 1000):
+            client.hset(key, mapping=dict.fromkeys(task_ids[start : start + 1000], 1))
+        client.expire(key, 7 * 86400)
+
+    def _send_lost_again(self, pending: dict[str, shards_mod.Shard]) -> None:
+        """A shard the broker lost is sent again; otherwise its live worker would be waited for forever.
+        A shard sent twice is harmless: each host is kept once."""
+        try:
+            marked = set(self.app.backend.client.hkeys(SENT_KEY.format(run=self.run_id)))
+            lost = [t for t in pending if t.encode() not in marked and not self.app.AsyncResult(t).ready()]
+            for task_id in lost:
+                self._send(task_id, pending[task_id])
+            if lost:
+                self._mark_sent(lost)
+        except Exception:  # the broker is away: the main loop waits for it, and this is tried again
+            pass
 
     def _close(self, unfinished: list[str]) -> None:
         """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""

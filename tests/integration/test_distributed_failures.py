@@ -1,0 +1,125 @@
+"""A distributed run when its broker fails under it: a real redis-server and a real worker on loopback.
+
+The hosts are loopback listeners that accept a connection and never answer: each host ends in
+``error`` after the connect timeout, so a shard takes a few seconds and the broker can be
+restarted, filled or stopped while one runs. No address other than 127.0.0.1 is contacted."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.redis_server import RedisServer, running_redis
+
+CONNECT_S = "3"
+
+
+@pytest.fixture
+def silent_hosts() -> Iterator[list[int]]:
+    """Ports of listeners that accept and never send an SSH banner."""
+    listeners = []
+    for _ in range(4):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        listeners.append(s)
+    held: list[socket.socket] = []
+
+    def hold(listener: socket.socket) -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    for s in listeners:
+        threading.Thread(target=hold, args=(s,), daemon=True).start()
+    yield [s.getsockname()[1] for s in listeners]
+    for s in [*listeners, *held]:
+        s.close()
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with running_redis() as server:
+        yield server
+
+
+def start_worker(redis: RedisServer, tmp: Path, name: str = "w1@loopback") -> subprocess.Popen[bytes]:
+    from auditor.distributed.app import make_app
+
+    key = tmp / "worker_key"
+    if not key.exists():
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (tmp / "known_hosts").touch()
+    with open(tmp / f"{name}.log", "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "auditor", "worker", "--allow-net", "127.0.0.1/32", "--jobs", "4", "--name", name,
+             "--identity", str(key), "--known-hosts", str(tmp / "known_hosts"), "--visibility-timeout", "30"],
+            cwd=REPO, env={**os.environ, "AUDITOR_BROKER": redis.url}, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    app = make_app(redis.url, 30)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[name], timeout=1.0):
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp / f"{name}.log").read_text()[-3000:]
+    return proc
+
+
+def start_run(redis: RedisServer, tmp: Path, ports: list[int], *extra: str) -> subprocess.Popen[str]:
+    inv = tmp / "inv.ini"
+    inv.write_text(
+        "[silent]\n" + "".join(f"h{i} ansible_host=127.0.0.1 ansible_port={p} ansible_user=auditor\n" for i, p in
+                               enumerate(ports))
+    )  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "auditor", "run", "--distributed", "-i", str(inv), "--known-hosts",
+         str(tmp / "known_hosts"), "-o", str(tmp / "out"), "--no-network", "--no-history", "--connect-timeout",
+         CONNECT_S, "--shard-size", "1", *extra],
+        cwd=REPO, env={**os.environ, "AUDITOR_BROKER": redis.url}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+
+
+def hosts_of(tmp: Path) -> dict[str, dict[str, Any]]:
+    hosts = json.loads((tmp / "out" / "results.json").read_text())["hosts"]
+    names = [h["name"] for h in hosts]
+    assert len(names) == len(set(names)), names
+    return {h["name"]: h for h in hosts}
+
+
+def test_a_broker_restarted_without_its_data_has_the_lost_shards_sent_again(
+    redis: RedisServer, silent_hosts: list[int], tmp_path: Path
+) -> None:
+    worker = start_worker(redis, tmp_path)
+    try:
+        run = start_run(redis, tmp_path, silent_hosts, "--segment-timeout", "60", "--visibility-timeout", "30")
+        client = redis.client()
+        deadline = time.monotonic() + 60
+        while not client.hlen("unacked"):  # the worker holds the first shard: the others wait in the queue
+            assert time.monotonic() < deadline and run.poll() is None
+            time.sleep(0.05)
+        redis.restart_empty()
+        try:
+            _, err = run.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            pytest.fail("the run waited for shards the broker no longer held")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert "Traceback" not in err
+    hosts = hosts_of(tmp_path)
+    assert sorted(hosts) == ["h0", "h1", "h2", "h3"]
+    for h in hosts.values():  # each host was audited by the worker: its own error, not a lost shard's
+        assert "SSH handshake did not complete" in h["error"], h["error"]
