@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog.playbook import HostPlan
+from auditor.catalog.playbook import HostPlan, resolve_playbook_path
+from auditor.distributed import definitions
 from auditor.distributed import shards as shards_mod
 from auditor.distributed.app import CLOSED_KEY, SENT_KEY, TASK_NAME, deadline, make_app
 from auditor.distributed.credentials import shown
@@ -47,9 +48,22 @@ def check_broker(options: DistributedOptions) -> None:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=5)
-        app.backend.client.ping()
+        memory = app.backend.client.info("memory")
     except Exception as exc:  # kombu and redis raise many kinds; all mean the same here
         raise BrokerError(f"the broker {shown(options.broker)} cannot be used: {first_line(exc)}") from None
+    policy = str(memory.get("maxmemory_policy", "noeviction"))
+    if int(memory.get("maxmemory", 0) or 0) and policy != "noeviction":
+        raise BrokerError(
+            f"the broker {shown(options.broker)} may evict keys when full (maxmemory-policy {policy}): shards and "
+            "results would vanish unseen; set maxmemory-policy noeviction"
+        )
+
+
+def _other_definitions(value: dict[str, Any]) -> str:
+    return (
+        f"the worker {value.get('worker')} judges with other definitions than this machine (another auditor "
+        "version, catalog or copy of the playbook): its verdicts are not merged"
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -73,6 +87,7 @@ def dispatcher(
     shards_mod.check_inventory(load_inventory(Path(inventory)))
     shards_mod.check_params(params)
     book = shards_mod.playbook_payload(playbook)
+    meaning = definitions.digest(resolve_playbook_path(playbook).read_text(encoding="utf-8"))
     check_broker(options)
 
     def run_hosts(
@@ -86,7 +101,9 @@ def dispatcher(
             "fact_timeout": fact_timeout,
             "deadline_s": deadline(options.visibility_timeout),
         }
-        return _Dispatch(options, book, params, settings, progress).run(plans, on_done, stop or threading.Event())
+        return _Dispatch(options, book, params, settings, progress, meaning).run(
+            plans, on_done, stop or threading.Event()
+        )
 
     return run_hosts
 
@@ -99,12 +116,15 @@ class _Dispatch:
         params: dict[str, Any],
         settings: dict[str, Any],
         progress: Progress | None,
+        meaning: str,
     ):
         self.options = options
+        self.meaning = meaning  # the digest of this machine's definitions: a worker's verdicts must share it
         self.app = make_app(options.broker, options.visibility_timeout)
         self.book, self.params, self.settings, self.progress = book, params, settings, progress
         self.run_id = secrets.token_hex(8)
         self.results: dict[str, HostResult] = {}
+        self.marked: set[str] = set()  # shards whose mark the broker took
 
     def run(
         self, plans: list[HostPlan], on_done: Callable[[HostResult], None] | None, stop: threading.Event
@@ -117,10 +137,6 @@ class _Dispatch:
             segment_of.update(dict.fromkeys((p.host.name for p in s.plans), s.segment))
         done = dict.fromkeys(totals, 0)
         pending = {f"auditor-{self.run_id}-{s.number}": s for s in shards}
-        for task_id, s in pending.items():
-            self._send(task_id, s)
-        self._mark_sent(list(pending))
-        next_check = time.monotonic() + self._check_interval()
 
         def deliver(plan: HostPlan, result: HostResult) -> None:
             if plan.host.name in self.results:  # a shard delivered twice: its hosts count once
@@ -129,6 +145,17 @@ class _Dispatch:
             done[segment_of[plan.host.name]] += 1
             if on_done:
                 on_done(result)
+
+        for task_id, s in list(pending.items()):
+            try:
+                self._send(task_id, s)
+            except Exception as exc:  # refused (out of memory, gone): its hosts say so, the other shards go on
+                at, reason = now(), f"the broker did not take this host's shard: {first_line(exc)}"
+                for plan in s.plans:
+                    deliver(plan, shards_mod.error_result(plan, reason, at))
+                del pending[task_id]
+        self._mark_sent(list(pending))
+        next_check = time.monotonic() + self._check_interval()
 
         started = time.monotonic()
         last_live = dict.fromkeys(totals, started)
@@ -210,22 +237,30 @@ class _Dispatch:
         message (restarted without its data, an older snapshot) comes back without its mark too."""
         key = SENT_KEY.format(run=self.run_id)
         client = self.app.backend.client
-        for start in range(0, len(task_ids), 1000):
-            client.hset(key, mapping=dict.fromkeys(task_ids[start : start + 1000], 1))
-        client.expire(key, 7 * 86400)
+        try:
+            for start in range(0, len(task_ids), 1000):
+                batch = task_ids[start : start + 1000]
+                client.hset(key, mapping=dict.fromkeys(batch, 1))
+                self.marked.update(batch)
+            client.expire(key, 7 * 86400)
+        except Exception:  # the broker is away or full: marked at the next check
+            pass
 
     def _send_lost_again(self, pending: dict[str, shards_mod.Shard]) -> None:
         """A shard the broker lost is sent again; otherwise its live worker would be waited for forever.
         A shard sent twice is harmless: each host is kept once."""
         try:
-            marked = set(self.app.backend.client.hkeys(SENT_KEY.format(run=self.run_id)))
-            lost = [t for t in pending if t.encode() not in marked and not self.app.AsyncResult(t).ready()]
+            on_broker = set(self.app.backend.client.hkeys(SENT_KEY.format(run=self.run_id)))
+            lost = [
+                t
+                for t in pending
+                if t in self.marked and t.encode() not in on_broker and not self.app.AsyncResult(t).ready()
+            ]
             for task_id in lost:
                 self._send(task_id, pending[task_id])
-            if lost:
-                self._mark_sent(lost)
         except Exception:  # the broker is away: the main loop waits for it, and this is tried again
-            pass
+            return
+        self._mark_sent([t for t in pending if t not in self.marked or t in lost])
 
     def _close(self, unfinished: list[str]) -> None:
         """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""
@@ -250,10 +285,13 @@ class _Dispatch:
         else:
             lines = {str(h.get("name")): h for h in value.get("hosts", []) if isinstance(h, dict)}
             errors = value.get("errors") or {}
+            other = value.get("definitions") != self.meaning
             merged = []
             for plan in shard.plans:
                 name = plan.host.name
-                if name in lines:
+                if name in lines and other:
+                    merged.append((plan, shards_mod.error_result(plan, _other_definitions(value), at)))
+                elif name in lines:
                     merged.append((plan, shards_mod.host_result(plan, lines[name], at)))
                 else:
                     why = errors.get(name) or f"the worker {value.get('worker')} returned nothing for this host"

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from auditor.catalog import load_catalog
-from auditor.distributed import allow
+from auditor.distributed import allow, definitions
 from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.errors import InputError
 from auditor.model import HostResult
@@ -92,6 +92,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
         book = _playbook(payload["playbook"], Path(tmp))
+        meaning = definitions.digest(_playbook_text(book)) if book is not None else None
         options = AuditOptions(
             known_hosts=str(settings.known_hosts),
             connect_timeout=float(opts["connect_timeout"]),
@@ -118,7 +119,12 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     for name in _names(allowed):
         if name not in done:
             errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
-    return {"worker": settings.name, "hosts": [host_to_dict(r) for r in found], "errors": errors}
+    return {
+        "worker": settings.name,
+        "hosts": [host_to_dict(r) for r in found],
+        "errors": errors,
+        "definitions": meaning,
+    }
 
 
 def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
@@ -132,6 +138,11 @@ def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
     if _BUILT_IN.fullmatch(name) and (playbooks_dir() / f"{name}.yaml").is_file():
         return name
     return None
+
+
+def _playbook_text(book: str) -> str:
+    path = Path(book) if book.endswith(".yaml") else playbooks_dir() / f"{book}.yaml"
+    return path.read_text(encoding="utf-8")
 
 
 def _names(hosts: list[dict[str, Any]]) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,7 +57,9 @@ def redis() -> Iterator[RedisServer]:
         yield server
 
 
-def start_worker(redis: RedisServer, tmp: Path, name: str = "w1@loopback") -> subprocess.Popen[bytes]:
+def start_worker(
+    redis: RedisServer, tmp: Path, name: str = "w1@loopback", code: Path = REPO
+) -> subprocess.Popen[bytes]:
     from auditor.distributed.app import make_app
 
     key = tmp / "worker_key"
@@ -67,7 +70,8 @@ def start_worker(redis: RedisServer, tmp: Path, name: str = "w1@loopback") -> su
         proc = subprocess.Popen(
             [sys.executable, "-m", "auditor", "worker", "--allow-net", "127.0.0.1/32", "--jobs", "4", "--name", name,
              "--identity", str(key), "--known-hosts", str(tmp / "known_hosts"), "--visibility-timeout", "30"],
-            cwd=REPO, env={**os.environ, "AUDITOR_BROKER": redis.url}, stdout=log, stderr=subprocess.STDOUT,
+            cwd=code, env={**os.environ, "AUDITOR_BROKER": redis.url, "PYTHONPATH": str(code)}, stdout=log,
+            stderr=subprocess.STDOUT,
         )  # fmt: skip
     app = make_app(redis.url, 30)
     deadline = time.monotonic() + 60
@@ -123,3 +127,56 @@ def test_a_broker_restarted_without_its_data_has_the_lost_shards_sent_again(
     assert sorted(hosts) == ["h0", "h1", "h2", "h3"]
     for h in hosts.values():  # each host was audited by the worker: its own error, not a lost shard's
         assert "SSH handshake did not complete" in h["error"], h["error"]
+
+
+def test_a_full_broker_gives_the_hosts_its_reason_not_a_traceback(
+    redis: RedisServer, silent_hosts: list[int], tmp_path: Path
+) -> None:
+    (tmp_path / "known_hosts").touch()
+    client = redis.client()
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1")  # every write refused: the first shard sent is refused
+    run = start_run(redis, tmp_path, silent_hosts, "--segment-timeout", "5")
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 3, err
+    assert "Traceback" not in err
+    hosts = hosts_of(tmp_path)
+    assert sorted(hosts) == ["h0", "h1", "h2", "h3"]
+    for h in hosts.values():
+        assert h["status"] == "error" and h["error"].startswith("the broker did not take this host's shard: "), h
+        assert "maxmemory" in h["error"] and redis.password not in h["error"]
+
+
+def test_a_broker_that_may_evict_keys_is_refused_before_the_run(
+    redis: RedisServer, silent_hosts: list[int], tmp_path: Path
+) -> None:
+    (tmp_path / "known_hosts").touch()
+    client = redis.client()
+    client.config_set("maxmemory", "200mb")
+    client.config_set("maxmemory-policy", "allkeys-lru")
+    run = start_run(redis, tmp_path, silent_hosts)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 3, err
+    assert "maxmemory-policy allkeys-lru" in err and "noeviction" in err and redis.password not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_worker_with_other_check_definitions_has_its_verdicts_refused(
+    redis: RedisServer, silent_hosts: list[int], tmp_path: Path
+) -> None:
+    other = tmp_path / "other-version"
+    for part in ("auditor", "controls", "playbooks"):
+        shutil.copytree(REPO / part, other / part, ignore=shutil.ignore_patterns("__pycache__"))
+    check_file = sorted((other / "controls" / "iso27001" / "checks").glob("*.yaml"))[0]
+    check_file.write_text(check_file.read_text() + "\n# a check changed in another version\n")
+    worker = start_worker(redis, tmp_path, code=other)
+    try:
+        run = start_run(redis, tmp_path, silent_hosts, "--segment-timeout", "60")
+        _, err = run.communicate(timeout=180)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert run.returncode == 3, err
+    for h in hosts_of(tmp_path).values():
+        assert h["status"] == "error" and "judges with other definitions than this machine" in h["error"], h["error"]
+        assert all(r["status"] == "error" for r in h["results"])

@@ -76,3 +76,10 @@ def test_a_fifo_as_credentials_file_is_refused_without_waiting(tmp_path: Path, m
     os.mkfifo(fifo, 0o600)
     with pytest.raises(InputError, match="no regular file"):
         credentials.resolve("broker", None, str(fifo))
+
+
+def test_the_definitions_digest_follows_the_playbook_text() -> None:
+    from auditor.distributed import definitions
+
+    assert definitions.digest("plays: []\n") == definitions.digest("plays: []\n")
+    assert definitions.digest("plays: []\n") != definitions.digest("plays: [] # another copy\n")
