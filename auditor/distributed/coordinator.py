@@ -167,8 +167,9 @@ class _Dispatch:
             while not finished.wait(interval):
                 live = self._live_queues()
                 with lock:
-                    for segment in live & set(last_live):
-                        last_live[segment] = time.monotonic()
+                    for segment in last_live:
+                        if shards_mod.queue_of(segment) in live:
+                            last_live[segment] = time.monotonic()
 
         watcher = threading.Thread(target=watch_workers, name="auditor-liveness", daemon=True)
         watcher.start()
@@ -230,7 +231,7 @@ class _Dispatch:
 
     def _send(self, task_id: str, shard: shards_mod.Shard) -> None:
         payload = shards_mod.task_payload(self.run_id, shard, self.book, self.params, self.settings)
-        self.app.send_task(TASK_NAME, args=[payload], queue=shard.segment, task_id=task_id)
+        self.app.send_task(TASK_NAME, args=[payload], queue=shards_mod.queue_of(shard.segment), task_id=task_id)
 
     def _mark_sent(self, task_ids: list[str]) -> None:
         """Marks kept beside the messages, written after them: a broker that comes back without a

@@ -21,6 +21,7 @@ import yaml
 from auditor.catalog import load_catalog
 from auditor.distributed import allow, definitions
 from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
+from auditor.distributed.shards import queue_of
 from auditor.errors import InputError
 from auditor.model import HostResult
 from auditor.output import OutputError
@@ -178,7 +179,7 @@ def serve(
         [
             "worker",
             "--queues",
-            ",".join(queues),
+            ",".join(queue_of(q) for q in queues),
             "--pool",
             "threads",  # the main thread answers the coordinator's liveness pings while a shard runs
             "--concurrency",

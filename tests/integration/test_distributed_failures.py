@@ -58,7 +58,7 @@ def redis() -> Iterator[RedisServer]:
 
 
 def start_worker(
-    redis: RedisServer, tmp: Path, name: str = "w1@loopback", code: Path = REPO
+    redis: RedisServer, tmp: Path, name: str = "w1@loopback", code: Path = REPO, queue: str = "default"
 ) -> subprocess.Popen[bytes]:
     from auditor.distributed.app import make_app
 
@@ -68,8 +68,9 @@ def start_worker(
     (tmp / "known_hosts").touch()
     with open(tmp / f"{name}.log", "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "auditor", "worker", "--allow-net", "127.0.0.1/32", "--jobs", "4", "--name", name,
-             "--identity", str(key), "--known-hosts", str(tmp / "known_hosts"), "--visibility-timeout", "30"],
+            [sys.executable, "-m", "auditor", "worker", "--queue", queue, "--allow-net", "127.0.0.1/32", "--jobs", "4",
+             "--name", name, "--identity", str(key), "--known-hosts", str(tmp / "known_hosts"),
+             "--visibility-timeout", "30"],
             cwd=code, env={**os.environ, "AUDITOR_BROKER": redis.url, "PYTHONPATH": str(code)}, stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -80,12 +81,14 @@ def start_worker(
     return proc
 
 
-def start_run(redis: RedisServer, tmp: Path, ports: list[int], *extra: str) -> subprocess.Popen[str]:
+def start_run(
+    redis: RedisServer, tmp: Path, ports: list[int], *extra: str, segment: str = "default"
+) -> subprocess.Popen[str]:
     inv = tmp / "inv.ini"
     inv.write_text(
-        "[silent]\n" + "".join(f"h{i} ansible_host=127.0.0.1 ansible_port={p} ansible_user=auditor\n" for i, p in
-                               enumerate(ports))
-    )  # fmt: skip
+        f"[silent:vars]\nsegment={segment}\n[silent]\n"
+        + "".join(f"h{i} ansible_host=127.0.0.1 ansible_port={p} ansible_user=auditor\n" for i, p in enumerate(ports))
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "auditor", "run", "--distributed", "-i", str(inv), "--known-hosts",
          str(tmp / "known_hosts"), "-o", str(tmp / "out"), "--no-network", "--no-history", "--connect-timeout",
@@ -180,3 +183,18 @@ def test_a_worker_with_other_check_definitions_has_its_verdicts_refused(
     for h in hosts_of(tmp_path).values():
         assert h["status"] == "error" and "judges with other definitions than this machine" in h["error"], h["error"]
         assert all(r["status"] == "error" for r in h["results"])
+
+
+def test_a_segment_named_like_a_key_of_the_broker_is_served_and_its_case_does_not_matter(
+    redis: RedisServer, silent_hosts: list[int], tmp_path: Path
+) -> None:
+    worker = start_worker(redis, tmp_path, queue="unacked")  # kombu's own hash of messages in flight
+    try:
+        run = start_run(redis, tmp_path, silent_hosts, "--segment-timeout", "20", segment="Unacked")
+        _, err = run.communicate(timeout=180)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert "Traceback" not in err
+    for h in hosts_of(tmp_path).values():
+        assert "SSH handshake did not complete" in h["error"], h["error"]
