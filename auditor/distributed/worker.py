@@ -6,12 +6,14 @@ its ``--allow-net`` networks is refused (``error`` with the reason) before anyth
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,7 @@ class WorkerSettings:
 # ansible_connection=local would audit the worker itself; a key file, another key of this machine).
 _BUILT_IN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _CONNECTION = re.compile(r"(ansible_.*|os|level|security_level)", re.IGNORECASE)
+MAX_SHARD_HOSTS = 10_000  # the coordinator's largest --shard-size: a task with more comes from elsewhere
 
 
 def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
@@ -73,10 +76,22 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     Never raises for a host's or the shard's trouble: a task that failed would be retried or
     lost, while an ``error`` with its reason is a verdict the report shows.
     """
+    if len(payload["hosts"]) > MAX_SHARD_HOSTS:
+        dropped = f"a task of {len(payload['hosts'])} hosts is no shard (at most {MAX_SHARD_HOSTS})"
+        return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": dropped}
+    opts = payload["settings"]
+    # Stopped before the broker's visibility timeout, resolving names included: never delivered twice while
+    # it runs. The task's numbers are held within this worker's bounds (NaN, infinity, text: the bound).
+    limit = _bounded(opts["deadline_s"], 1.0, deadline(settings.visibility_timeout))
+    ends = time.monotonic() + limit
+    over = f"the shard reached its time limit ({limit:g} s)"
     errors: dict[str, str] = {}
     allowed: list[dict[str, Any]] = []
     for h in payload["hosts"]:
-        why = allow.refusal(str(h["address"]), settings.allow)
+        if time.monotonic() > ends:
+            why = f"the worker {settings.name} stopped the shard before this host: {over}"
+        else:
+            why = allow.refusal(str(h["address"]), settings.allow)
         if why:
             errors[h["name"]] = why
         else:
@@ -84,11 +99,8 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     if not allowed:
         return {"worker": settings.name, "hosts": [], "errors": errors}
     found: list[HostResult] = []
-    opts = payload["settings"]
     hooks = Hooks(on_host=found.append)
-    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs.
-    limit = min(float(opts["deadline_s"]), deadline(settings.visibility_timeout))
-    timer = threading.Timer(limit, hooks.cancel.request, [f"the shard reached its time limit ({limit:g} s)"])
+    timer = threading.Timer(max(0.0, ends - time.monotonic()), hooks.cancel.request, [over])
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
@@ -96,8 +108,8 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         meaning = definitions.digest(_playbook_text(book)) if book is not None else None
         options = AuditOptions(
             known_hosts=str(settings.known_hosts),
-            connect_timeout=float(opts["connect_timeout"]),
-            fact_timeout=int(opts["fact_timeout"]),
+            connect_timeout=_bounded(opts["connect_timeout"], 0.1, limit),
+            fact_timeout=int(_bounded(opts["fact_timeout"], 1, limit)),
             jobs=settings.jobs,
             output=Path(tmp) / "out",
             no_network=True,  # the network probes run on the coordinator, as in a local run
@@ -126,6 +138,14 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         "errors": errors,
         "definitions": meaning,
     }
+
+
+def _bounded(value: Any, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return high
+    return min(max(number, low), high) if math.isfinite(number) else high
 
 
 def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:

@@ -83,3 +83,71 @@ def test_the_definitions_digest_follows_the_playbook_text() -> None:
 
     assert definitions.digest("plays: []\n") == definitions.digest("plays: []\n")
     assert definitions.digest("plays: []\n") != definitions.digest("plays: [] # another copy\n")
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::ffff:7f00:1", "mapped.example"])
+def test_an_ipv4_mapped_address_is_judged_as_the_ipv4_address_it_reaches(address: str) -> None:
+    from auditor.distributed import allow
+
+    # Every IPv6 address allowed, IPv4 only one segment: ::ffff:127.0.0.1 connects to 127.0.0.1.
+    networks = allow.parse_networks(["10.1.0.0/24", "::/0"])
+    dns = {"mapped.example": ["::ffff:127.0.0.1"]}
+    reason = allow.refusal(address, networks, lambda name: dns[name])
+    assert reason is not None and "outside its allowed networks" in reason
+    assert allow.refusal("::ffff:10.1.0.7", networks) is None
+
+
+def shard(hosts: list[dict[str, object]], **settings: object) -> dict[str, object]:
+    return {
+        "run": "r",
+        "shard": 0,
+        "segment": "default",
+        "playbook": {"name": "baseline"},
+        "params": {},
+        "settings": {"connect_timeout": 5, "fact_timeout": 30, "deadline_s": 100, **settings},
+        "hosts": hosts,
+    }
+
+
+def worker_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from auditor.distributed import allow
+    from auditor.distributed.worker import WorkerSettings
+
+    return WorkerSettings(allow.parse_networks(["10.1.0.0/24"]), tmp_path / "key", tmp_path / "kh", 2, "w@test", 60)
+
+
+def test_a_task_of_more_hosts_than_any_shard_is_dropped_unread(tmp_path: Path) -> None:
+    from auditor.distributed.worker import audit_shard
+
+    hosts = [{"name": f"h{i}", "address": "192.0.2.1"} for i in range(10_001)]
+    got = audit_shard(shard(hosts), worker_settings(tmp_path))
+    assert got["hosts"] == [] and got["errors"] == {} and "no shard" in got["dropped"]
+
+
+def test_the_time_limit_covers_resolving_the_names_of_a_shard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from auditor.distributed import worker
+
+    def slow_refusal(address: str, networks: object) -> str:  # a DNS server that answers slowly
+        time.sleep(0.4)
+        return f"refused by this worker: {address} is outside"
+
+    monkeypatch.setattr(worker.allow, "refusal", slow_refusal)
+    hosts = [{"name": f"h{i}", "address": f"n{i}.example"} for i in range(10)]
+    monkeypatch.setattr(worker, "deadline", lambda visibility: 1.0)
+    started = time.monotonic()
+    got = worker.audit_shard(shard(hosts), worker_settings(tmp_path))
+    # The limit stops the shard while its names are still being resolved (10 x 0.4 s).
+    assert time.monotonic() - started < 2.5
+    stopped = [n for n, why in got["errors"].items() if "time limit (1 s)" in why]
+    assert stopped and len(got["errors"]) == 10
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(float("nan"), 9.0), (float("inf"), 9.0), ("x", 9.0), (-5, 1.0), (3, 3.0)]
+)
+def test_a_task_number_is_held_within_the_worker_bounds(value: object, expected: float) -> None:
+    from auditor.distributed.worker import _bounded
+
+    assert _bounded(value, 1.0, 9.0) == expected
