@@ -19,7 +19,6 @@ TASK_NAME = "auditor.audit_shard"
 # The worker stops a shard this long before the visibility timeout: time to send its result.
 DEADLINE_MARGIN_S = 10.0
 CLOSED_KEY = "auditor:closed:{run}"  # set when the coordinator is done: later deliveries are dropped
-SENT_KEY = "auditor:sent:{run}"  # the shards the broker holds for a run: one missing was lost by the broker
 
 
 def make_app(broker_url: str, visibility_timeout: float) -> Celery:
@@ -36,6 +35,9 @@ def make_app(broker_url: str, visibility_timeout: float) -> Celery:
         accept_content=["json"],
         result_accept_content=["json"],
         result_expires=7 * 86400,
+        # A shard's result stored while the broker restarts is stored once it is back, not lost.
+        result_backend_always_retry=True,
+        result_backend_max_retries=30,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -20,7 +20,7 @@ from typing import Any
 from auditor.catalog.playbook import HostPlan, resolve_playbook_path
 from auditor.distributed import definitions
 from auditor.distributed import shards as shards_mod
-from auditor.distributed.app import CLOSED_KEY, SENT_KEY, TASK_NAME, deadline, make_app
+from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.distributed.credentials import shown
 from auditor.engine import RunOptions, now
 from auditor.errors import InputError
@@ -124,7 +124,8 @@ class _Dispatch:
         self.book, self.params, self.settings, self.progress = book, params, settings, progress
         self.run_id = secrets.token_hex(8)
         self.results: dict[str, HostResult] = {}
-        self.marked: set[str] = set()  # shards whose mark the broker took
+        self.unsent: dict[str, tuple[float, str]] = {}  # shards the broker did not take: since when, why
+        self.broker_id = ""
 
     def run(
         self, plans: list[HostPlan], on_done: Callable[[HostResult], None] | None, stop: threading.Event
@@ -146,15 +147,9 @@ class _Dispatch:
             if on_done:
                 on_done(result)
 
-        for task_id, s in list(pending.items()):
-            try:
-                self._send(task_id, s)
-            except Exception as exc:  # refused (out of memory, gone): its hosts say so, the other shards go on
-                at, reason = now(), f"the broker did not take this host's shard: {first_line(exc)}"
-                for plan in s.plans:
-                    deliver(plan, shards_mod.error_result(plan, reason, at))
-                del pending[task_id]
-        self._mark_sent(list(pending))
+        self.broker_id = self._broker_id()
+        for task_id, s in pending.items():
+            self._try_send(task_id, s)
         next_check = time.monotonic() + self._check_interval()
 
         started = time.monotonic()
@@ -208,13 +203,19 @@ class _Dispatch:
                         at = now()
                         for task_id, shard in list(pending.items()):
                             if shard.segment == segment:
+                                why = self._refused(task_id) if task_id in self.unsent else reason
                                 for plan in shard.plans:
-                                    deliver(plan, shards_mod.error_result(plan, reason, at))
+                                    deliver(plan, shards_mod.error_result(plan, why, at))
                                 given_up.append(task_id)
                                 del pending[task_id]
                 if pending and time.monotonic() >= next_check:
                     next_check = time.monotonic() + self._check_interval()
                     self._send_lost_again(pending)
+                for task_id, (since, _) in list(self.unsent.items()):
+                    if time.monotonic() - since > self.options.segment_timeout and task_id in pending:
+                        at, reason = now(), self._refused(task_id)
+                        for plan in pending.pop(task_id).plans:
+                            deliver(plan, shards_mod.error_result(plan, reason, at))
                 counts = {segment: (done[segment], n) for segment, n in totals.items()}
                 if self.progress and counts != shown_progress:
                     self.progress(counts)
@@ -233,35 +234,45 @@ class _Dispatch:
         payload = shards_mod.task_payload(self.run_id, shard, self.book, self.params, self.settings)
         self.app.send_task(TASK_NAME, args=[payload], queue=shards_mod.queue_of(shard.segment), task_id=task_id)
 
-    def _mark_sent(self, task_ids: list[str]) -> None:
-        """Marks kept beside the messages, written after them: a broker that comes back without a
-        message (restarted without its data, an older snapshot) comes back without its mark too."""
-        key = SENT_KEY.format(run=self.run_id)
-        client = self.app.backend.client
+    def _try_send(self, task_id: str, shard: shards_mod.Shard) -> bool:
+        """Sent, or kept in ``unsent`` (since when, why) to be tried again: a broker restarting or full
+        for a moment loses no host; one that refuses longer than the segment timeout gives its reason."""
         try:
-            for start in range(0, len(task_ids), 1000):
-                batch = task_ids[start : start + 1000]
-                client.hset(key, mapping=dict.fromkeys(batch, 1))
-                self.marked.update(batch)
-            client.expire(key, 7 * 86400)
-        except Exception:  # the broker is away or full: marked at the next check
-            pass
+            self._send(task_id, shard)
+        except Exception as exc:  # kombu and redis raise many kinds; all mean the broker did not take it
+            self.unsent[task_id] = (self.unsent.get(task_id, (time.monotonic(), ""))[0], first_line(exc))
+            return False
+        self.unsent.pop(task_id, None)
+        return True
+
+    def _refused(self, task_id: str) -> str:
+        why = self.unsent.pop(task_id)[1]
+        return f"the broker did not take this host's shard for {self.options.segment_timeout:g} s: {why}"
+
+    def _broker_id(self) -> str:
+        """The broker's server run id: Redis draws a new one each time it starts."""
+        try:
+            return str(self.app.backend.client.info("server").get("run_id", ""))
+        except Exception:  # away: the next check asks again
+            return self.broker_id
 
     def _send_lost_again(self, pending: dict[str, shards_mod.Shard]) -> None:
-        """A shard the broker lost is sent again; otherwise its live worker would be waited for forever.
-        A shard sent twice is harmless: each host is kept once."""
-        try:
-            on_broker = set(self.app.backend.client.hkeys(SENT_KEY.format(run=self.run_id)))
-            lost = [
-                t
-                for t in pending
-                if t in self.marked and t.encode() not in on_broker and not self.app.AsyncResult(t).ready()
-            ]
-            for task_id in lost:
-                self._send(task_id, pending[task_id])
-        except Exception:  # the broker is away: the main loop waits for it, and this is tried again
-            return
-        self._mark_sent([t for t in pending if t not in self.marked or t in lost])
+        """After the broker restarted, every shard without a result is sent again: it may have come
+        back without them (no persistence, an older snapshot), and their live worker would be waited
+        for forever. A shard sent twice is harmless: each host is kept once. Shards the broker
+        refused are tried again."""
+        current = self._broker_id()
+        restarted = current != self.broker_id
+        self.broker_id = current
+        for task_id, shard in pending.items():
+            if task_id in self.unsent or restarted:
+                try:
+                    if self.app.AsyncResult(task_id).ready():
+                        continue
+                except Exception:  # away again: the next check sends it
+                    self.broker_id = ""
+                    return
+                self._try_send(task_id, shard)
 
     def _close(self, unfinished: list[str]) -> None:
         """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""

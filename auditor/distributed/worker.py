@@ -184,7 +184,11 @@ def serve(
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
     def audit_shard_task(payload: dict[str, Any]) -> dict[str, Any]:
-        if app.backend.client.exists(CLOSED_KEY.format(run=payload["run"])):
+        try:
+            closed = app.backend.client.exists(CLOSED_KEY.format(run=payload["run"]))
+        except Exception:  # the broker restarting: audit it, the coordinator keeps each host once
+            closed = False
+        if closed:
             return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": "the run was over"}
         result = audit_shard(payload, settings)
         print(

@@ -146,7 +146,9 @@ def test_a_full_broker_gives_the_hosts_its_reason_not_a_traceback(
     hosts = hosts_of(tmp_path)
     assert sorted(hosts) == ["h0", "h1", "h2", "h3"]
     for h in hosts.values():
-        assert h["status"] == "error" and h["error"].startswith("the broker did not take this host's shard: "), h
+        assert h["status"] == "error" and h["error"].startswith(
+            "the broker did not take this host's shard for 5 s: "
+        ), h
         assert "maxmemory" in h["error"] and redis.password not in h["error"]
 
 
