@@ -101,7 +101,7 @@ def run(
     """Audit hosts with a playbook; write results.json and report.html; record the run in the history."""
     from auditor import runlock
 
-    distributed = distributed_settings(notice_options)
+    distributed = distributed_settings(notice_options, db)
 
     if output is not None and not output.strip():
         raise InputError("--output: an empty folder name (leave the option out for reports/<time>/)")

@@ -167,8 +167,9 @@ def distributed_options(func: Any) -> Any:
     return func
 
 
-def distributed_settings(options: dict[str, Any]) -> Any:
-    """The distributed run's settings taken out of ``options``; None for a local run."""
+def distributed_settings(options: dict[str, Any], db: str | None = None) -> Any:
+    """The distributed run's settings taken out of ``options``; None for a local run. A distributed
+    run's ``--db`` holds no password either (it comes from $AUDITOR_DB or the credentials file)."""
     from auditor.distributed import credentials
 
     given = {k: options.pop(k) for k in ("distributed", "broker", "credentials")}
@@ -179,6 +180,8 @@ def distributed_settings(options: dict[str, Any]) -> Any:
                 raise InputError("only with --distributed", field=f"--{name}")
         return None
     broker = credentials.resolve("broker", given["broker"], given["credentials"])
+    if db is not None:
+        credentials.resolve("db", db, None)
     if broker is None:
         raise InputError("a distributed run needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
     # The history store's URL: $AUDITOR_DB or the credentials file (the run's --db is the history store's own).

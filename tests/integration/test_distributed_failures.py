@@ -200,3 +200,16 @@ def test_a_segment_named_like_a_key_of_the_broker_is_served_and_its_case_does_no
     assert "Traceback" not in err
     for h in hosts_of(tmp_path).values():
         assert "SSH handshake did not complete" in h["error"], h["error"]
+
+
+def test_a_database_password_on_the_command_line_of_a_distributed_run_is_refused(
+    redis: RedisServer, tmp_path: Path
+) -> None:
+    (tmp_path / "inv.ini").write_text("[s]\nw1 ansible_host=127.0.0.2\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "run", "--distributed", "-i", str(tmp_path / "inv.ini"), "-o",
+         str(tmp_path / "out"), "--db", "postgresql+psycopg://auditor:DB-PW-VALUE@127.0.0.1:1/auditor"],
+        cwd=REPO, env={**os.environ, "AUDITOR_BROKER": redis.url}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "AUDITOR_DB" in proc.stderr, proc.stderr
+    assert "DB-PW-VALUE" not in proc.stderr + proc.stdout and not (tmp_path / "out").exists()
