@@ -6,6 +6,7 @@ its ``--allow-net`` networks is refused (``error`` with the reason) before anyth
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -180,6 +181,9 @@ def serve(
     settings.visibility_timeout = visibility_timeout
     settings.name = name or f"auditor@{socket.gethostname()}-{os.getpid()}"
     load_catalog()  # read once, now: the first shard does not wait for it
+    # Celery gives the root logger a handler: paramiko's traceback of each failed handshake would reach
+    # this worker's log, while the reason is already the host's error.
+    logging.getLogger("paramiko").propagate = False
     app = make_app(broker_url, visibility_timeout)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)

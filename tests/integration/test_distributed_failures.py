@@ -200,6 +200,8 @@ def test_a_segment_named_like_a_key_of_the_broker_is_served_and_its_case_does_no
     assert "Traceback" not in err
     for h in hosts_of(tmp_path).values():
         assert "SSH handshake did not complete" in h["error"], h["error"]
+    # A host's trouble is its error in the results, not a traceback in the worker's log.
+    assert "Traceback" not in (tmp_path / "w1@loopback.log").read_text()
 
 
 def test_a_database_password_on_the_command_line_of_a_distributed_run_is_refused(
