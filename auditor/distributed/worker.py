@@ -106,7 +106,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
         book = _playbook(payload["playbook"], Path(tmp))
-        meaning = definitions.digest(_playbook_text(book)) if book is not None else None
+        meaning = definitions.digest(_playbook_text(payload["playbook"], book)) if book is not None else None
         options = AuditOptions(
             known_hosts=str(settings.known_hosts),
             connect_timeout=_bounded(opts["connect_timeout"], 0.1, limit),
@@ -119,7 +119,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         try:
             if book is None:
                 raise InputError(f"no built-in playbook named {str(payload['playbook'].get('name'))[:80]!r}")
-            audit(str(inventory), book, dict(payload["params"]), options, hooks)
+            audit(str(inventory), book, _task_params(payload["params"]), options, hooks)
         except (InputError, OutputError, Interrupted, OSError) as exc:
             reason = f"the worker {settings.name} could not audit this shard: {exc}"
             return {
@@ -154,7 +154,7 @@ def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
     a task names no file of this machine."""
     if "text" in playbook:
         path = folder / "playbook.yaml"
-        path.write_text(str(playbook["text"]), encoding="utf-8")
+        path.write_text(_without_waivers(str(playbook["text"])), encoding="utf-8")
         return str(path)
     name = str(playbook.get("name", ""))
     if _BUILT_IN.fullmatch(name) and (playbooks_dir() / f"{name}.yaml").is_file():
@@ -162,9 +162,37 @@ def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
     return None
 
 
-def _playbook_text(book: str) -> str:
-    path = Path(book) if book.endswith(".yaml") else playbooks_dir() / f"{book}.yaml"
-    return path.read_text(encoding="utf-8")
+# Waivers are the coordinator's, applied once to the merged verdicts as in a local run: a worker that
+# applied them too would send back ``waived`` where a local run has the finding, and a waivers file
+# (playbook ``waivers: <file>``, ``evidence_dir``) named by a task would be a file of this machine.
+_RUN_LEVEL_PARAMS = ("evidence_dir",)
+
+
+def _without_waivers(text: str) -> str:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text  # refused by the run with its line
+    if not isinstance(data, dict):
+        return text
+    params = data.get("params")
+    if "waivers" not in data and not (isinstance(params, dict) and set(params) & set(_RUN_LEVEL_PARAMS)):
+        return text
+    data.pop("waivers", None)
+    if isinstance(params, dict):
+        data["params"] = {k: v for k, v in params.items() if k not in _RUN_LEVEL_PARAMS}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _task_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in dict(params).items() if k not in _RUN_LEVEL_PARAMS}
+
+
+def _playbook_text(playbook: dict[str, Any], book: str) -> str:
+    """The text the definitions digest is of: as the coordinator sent it, or this machine's built-in."""
+    if "text" in playbook:
+        return str(playbook["text"])
+    return (playbooks_dir() / f"{book}.yaml").read_text(encoding="utf-8")
 
 
 def _names(hosts: list[dict[str, Any]]) -> list[str]:

@@ -151,3 +151,20 @@ def test_a_task_number_is_held_within_the_worker_bounds(value: object, expected:
     from auditor.distributed.worker import _bounded
 
     assert _bounded(value, 1.0, 9.0) == expected
+
+
+def test_a_worker_applies_no_waiver_and_reads_no_waivers_file_a_task_names(tmp_path: Path) -> None:
+    import yaml
+
+    from auditor.distributed.worker import _playbook, _task_params
+
+    text = (
+        "name: mine\nwaivers: ../../root/.ssh/id_ed25519\n"
+        "params: {evidence_dir: /root/.ssh, log_server: 10.1.0.2}\nplays: [{hosts: [all], checks: ['LNX-*']}]\n"
+    )
+    written = yaml.safe_load(Path(str(_playbook({"name": "mine", "text": text}, tmp_path))).read_text())
+    assert "waivers" not in written and written["params"] == {"log_server": "10.1.0.2"}
+    assert written["plays"] == [{"hosts": ["all"], "checks": ["LNX-*"]}]
+    plain = "name: plain\nplays: []\n"  # nothing to leave out: the text as sent
+    assert Path(str(_playbook({"text": plain}, tmp_path))).read_text() == plain
+    assert _task_params({"evidence_dir": "/root", "log_server": "x"}) == {"log_server": "x"}
