@@ -35,9 +35,6 @@ def make_app(broker_url: str, visibility_timeout: float) -> Celery:
         accept_content=["json"],
         result_accept_content=["json"],
         result_expires=7 * 86400,
-        # A shard's result stored while the broker restarts is stored once it is back, not lost.
-        result_backend_always_retry=True,
-        result_backend_max_retries=30,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
         worker_send_task_events=False,

@@ -213,6 +213,9 @@ def serve(
     # this worker's log, while the reason is already the host's error.
     logging.getLogger("paramiko").propagate = False
     app = make_app(broker_url, visibility_timeout)
+    # A result stored while the broker restarts is stored once it is back, not lost. The worker's side
+    # only: the coordinator must see a broker that is gone at once, to wait for it no longer than it says.
+    app.conf.update(result_backend_always_retry=True, result_backend_max_retries=30)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
     def audit_shard_task(payload: dict[str, Any]) -> dict[str, Any]:
