@@ -114,7 +114,7 @@ def problems_said(result: RunResult) -> list[str]:
 def start(request: RunRequest, watch: Watch | None = None) -> Started:
     """Check the options, audit, send the drift notices; InputError, OutputError, FolderBusy as ``audit``."""
     watch = watch or Watch()
-    distributed = distributed_settings(request.distributed)
+    distributed = distributed_settings(request.distributed, request.db)
     options = audit_options(request)
     notices = request.notices.settings()
     options.history = history_url(request, distributed)

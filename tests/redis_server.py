@@ -25,6 +25,7 @@ from pathlib import Path
 class RedisServer:
     folder: Path
     password: str
+    process: subprocess.Popen[bytes] | None = None
 
     @property
     def socket(self) -> Path:
@@ -38,6 +39,36 @@ class RedisServer:
         import redis
 
         return redis.Redis(unix_socket_path=str(self.socket), password=self.password)
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        assert server is not None
+        self.process = subprocess.Popen(
+            [server, str(self.folder / "redis.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 20
+        while not _answers(self.socket):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                log = (self.folder / "redis.log").read_text() if (self.folder / "redis.log").exists() else ""
+                raise RuntimeError(f"redis-server did not start: {log[-2000:]}")
+            time.sleep(0.05)
+
+    def restart_empty(self) -> None:
+        """Stopped without saving and started again: every queue, result and key is gone."""
+        assert self.process is not None
+        self.client().shutdown(nosave=True)
+        self.process.wait(20)
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def _answers(path: Path) -> bool:
@@ -65,20 +96,9 @@ def running_redis() -> Iterator[RedisServer]:
         f"port 0\nunixsocket {redis.socket}\nunixsocketperm 700\nrequirepass {redis.password}\n"
         f'dir {folder}\nsave ""\nappendonly no\nlogfile {folder}/redis.log\n'
     )
-    proc = subprocess.Popen([server, str(folder / "redis.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while not _answers(redis.socket):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = (folder / "redis.log").read_text() if (folder / "redis.log").exists() else ""
-                raise RuntimeError(f"redis-server did not start: {log[-2000:]}")
-            time.sleep(0.05)
+        redis.start()
         yield redis
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        redis.stop()
         shutil.rmtree(folder, ignore_errors=True)

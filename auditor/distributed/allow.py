@@ -61,8 +61,15 @@ def refusal(address: str, networks: list[Network], resolver: Resolver = resolve)
             return f"refused by this worker: {canonical} does not resolve ({exc})"
         if not found:
             return f"refused by this worker: {canonical} resolves to no address"
-    outside = [a for a in found if not any(ipaddress.ip_address(a) in n for n in networks)]
+    outside = [a for a in found if not _inside(ipaddress.ip_address(a), networks)]
     if outside:
         what = canonical if outside == [canonical] else f"{canonical} ({', '.join(outside)})"
         return f"refused by this worker: {what} is outside its allowed networks ({allowed})"
     return None
+
+
+def _inside(address: ipaddress.IPv4Address | ipaddress.IPv6Address, networks: list[Network]) -> bool:
+    """An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is a connection to its IPv4 address: judged as that."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in n for n in networks)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from auditor.catalog.playbook import HostPlan
+from auditor.catalog.playbook import HostPlan, resolve_playbook_path
+from auditor.distributed import definitions
 from auditor.distributed import shards as shards_mod
 from auditor.distributed.app import CLOSED_KEY, TASK_NAME, deadline, make_app
 from auditor.distributed.credentials import shown
@@ -50,9 +51,22 @@ def check_broker(options: DistributedOptions) -> None:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=5)
-        app.backend.client.ping()
+        memory = app.backend.client.info("memory")
     except Exception as exc:  # kombu and redis raise many kinds; all mean the same here
         raise BrokerError(f"the broker {shown(options.broker)} cannot be used: {first_line(exc)}") from None
+    policy = str(memory.get("maxmemory_policy", "noeviction"))
+    if int(memory.get("maxmemory", 0) or 0) and policy != "noeviction":
+        raise BrokerError(
+            f"the broker {shown(options.broker)} may evict keys when full (maxmemory-policy {policy}): shards and "
+            "results would vanish unseen; set maxmemory-policy noeviction"
+        )
+
+
+def _other_definitions(value: dict[str, Any]) -> str:
+    return (
+        f"the worker {value.get('worker')} judges with other definitions than this machine (another auditor "
+        "version, catalog or copy of the playbook): its verdicts are not merged"
+    )
 
 
 def first_line(exc: BaseException) -> str:
@@ -77,6 +91,7 @@ def dispatcher(
     shards_mod.check_inventory(inv)
     shards_mod.check_params(params)
     book = shards_mod.playbook_payload(playbook)
+    meaning = definitions.digest(resolve_playbook_path(playbook).read_text(encoding="utf-8"))
     check_broker(options)
 
     def run_hosts(
@@ -91,7 +106,7 @@ def dispatcher(
             "deadline_s": deadline(options.visibility_timeout),
         }
         hosts = list(inv.hosts.values())
-        return _Dispatch(options, book, params, settings, progress, hosts).run(
+        return _Dispatch(options, book, params, settings, progress, hosts, meaning).run(
             plans, on_done, stop or threading.Event()
         )
 
@@ -107,13 +122,17 @@ class _Dispatch:
         settings: dict[str, Any],
         progress: Progress | None,
         inventory_hosts: list[Host],
+        meaning: str,
     ):
         self.options = options
         self.inventory_hosts = inventory_hosts
+        self.meaning = meaning  # the digest of this machine's definitions: a worker's verdicts must share it
         self.app = make_app(options.broker, options.visibility_timeout)
         self.book, self.params, self.settings, self.progress = book, params, settings, progress
         self.run_id = secrets.token_hex(8)
         self.results: dict[str, HostResult] = {}
+        self.unsent: dict[str, tuple[float, str]] = {}  # shards the broker did not take: since when, why
+        self.broker_id = ""
 
     def run(
         self, plans: list[HostPlan], on_done: Callable[[HostResult], None] | None, stop: threading.Event
@@ -125,14 +144,7 @@ class _Dispatch:
             totals[s.segment] = totals.get(s.segment, 0) + len(s.plans)
             segment_of.update(dict.fromkeys((p.host.name for p in s.plans), s.segment))
         done = dict.fromkeys(totals, 0)
-        pending: dict[str, shards_mod.Shard] = {}
-        for s in shards:
-            task_id = f"auditor-{self.run_id}-{s.number}"
-            payload = shards_mod.task_payload(
-                self.run_id, s, self.book, self.params, self.settings, self._network_hosts(s)
-            )
-            self.app.send_task(TASK_NAME, args=[payload], queue=s.segment, task_id=task_id)
-            pending[task_id] = s
+        pending = {f"auditor-{self.run_id}-{s.number}": s for s in shards}
 
         def deliver(plan: HostPlan, result: HostResult) -> None:
             if plan.host.name in self.results:  # a shard delivered twice: its hosts count once
@@ -141,6 +153,11 @@ class _Dispatch:
             done[segment_of[plan.host.name]] += 1
             if on_done:
                 on_done(result)
+
+        self.broker_id = self._broker_id()
+        for task_id, s in pending.items():
+            self._try_send(task_id, s)
+        next_check = time.monotonic() + self._check_interval()
 
         started = time.monotonic()
         last_live = dict.fromkeys(totals, started)
@@ -152,8 +169,9 @@ class _Dispatch:
             while not finished.wait(interval):
                 live = self._live_queues()
                 with lock:
-                    for segment in live & set(last_live):
-                        last_live[segment] = time.monotonic()
+                    for segment in last_live:
+                        if shards_mod.queue_of(segment) in live:
+                            last_live[segment] = time.monotonic()
 
         watcher = threading.Thread(target=watch_workers, name="auditor-liveness", daemon=True)
         watcher.start()
@@ -192,10 +210,19 @@ class _Dispatch:
                         at = now()
                         for task_id, shard in list(pending.items()):
                             if shard.segment == segment:
+                                why = self._refused(task_id) if task_id in self.unsent else reason
                                 for plan in shard.plans:
-                                    deliver(plan, shards_mod.error_result(plan, reason, at))
+                                    deliver(plan, shards_mod.error_result(plan, why, at))
                                 given_up.append(task_id)
                                 del pending[task_id]
+                if pending and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + self._check_interval()
+                    self._send_lost_again(pending)
+                for task_id, (since, _) in list(self.unsent.items()):
+                    if time.monotonic() - since > self.options.segment_timeout and task_id in pending:
+                        at, reason = now(), self._refused(task_id)
+                        for plan in pending.pop(task_id).plans:
+                            deliver(plan, shards_mod.error_result(plan, reason, at))
                 counts = {segment: (done[segment], n) for segment, n in totals.items()}
                 if self.progress and counts != shown_progress:
                     self.progress(counts)
@@ -213,6 +240,55 @@ class _Dispatch:
         from auditor.network import phase  # the probes' modules only for a run that probes
 
         return phase.inventory_contacts(split_network(shard.plans)[1], self.inventory_hosts)
+
+    def _check_interval(self) -> float:
+        return min(5.0, max(1.0, self.options.segment_timeout / 4))
+
+    def _send(self, task_id: str, shard: shards_mod.Shard) -> None:
+        payload = shards_mod.task_payload(
+            self.run_id, shard, self.book, self.params, self.settings, self._network_hosts(shard)
+        )
+        self.app.send_task(TASK_NAME, args=[payload], queue=shards_mod.queue_of(shard.segment), task_id=task_id)
+
+    def _try_send(self, task_id: str, shard: shards_mod.Shard) -> bool:
+        """Sent, or kept in ``unsent`` (since when, why) to be tried again: a broker restarting or full
+        for a moment loses no host; one that refuses longer than the segment timeout gives its reason."""
+        try:
+            self._send(task_id, shard)
+        except Exception as exc:  # kombu and redis raise many kinds; all mean the broker did not take it
+            self.unsent[task_id] = (self.unsent.get(task_id, (time.monotonic(), ""))[0], first_line(exc))
+            return False
+        self.unsent.pop(task_id, None)
+        return True
+
+    def _refused(self, task_id: str) -> str:
+        why = self.unsent.pop(task_id)[1]
+        return f"the broker did not take this host's shard for {self.options.segment_timeout:g} s: {why}"
+
+    def _broker_id(self) -> str:
+        """The broker's server run id: Redis draws a new one each time it starts."""
+        try:
+            return str(self.app.backend.client.info("server").get("run_id", ""))
+        except Exception:  # away: the next check asks again
+            return self.broker_id
+
+    def _send_lost_again(self, pending: dict[str, shards_mod.Shard]) -> None:
+        """After the broker restarted, every shard without a result is sent again: it may have come
+        back without them (no persistence, an older snapshot), and their live worker would be waited
+        for forever. A shard sent twice is harmless: each host is kept once. Shards the broker
+        refused are tried again."""
+        current = self._broker_id()
+        restarted = current != self.broker_id
+        self.broker_id = current
+        for task_id, shard in pending.items():
+            if task_id in self.unsent or restarted:
+                try:
+                    if self.app.AsyncResult(task_id).ready():
+                        continue
+                except Exception:  # away again: the next check sends it
+                    self.broker_id = ""
+                    return
+                self._try_send(task_id, shard)
 
     def _close(self, unfinished: list[str]) -> None:
         """Shards still queued (a stopped run, a segment given up) are dropped by the worker that gets them."""
@@ -238,10 +314,13 @@ class _Dispatch:
             lines = {str(h.get("name")): h for h in value.get("hosts", []) if isinstance(h, dict)}
             sources = shards_mod.evidence_sources(value)
             errors = value.get("errors") or {}
+            other = value.get("definitions") != self.meaning
             merged = []
             for plan in shard.plans:
                 name = plan.host.name
-                if name in lines:
+                if name in lines and other:
+                    merged.append((plan, shards_mod.error_result(plan, _other_definitions(value), at)))
+                elif name in lines:
                     merged.append((plan, shards_mod.host_result(plan, lines[name], at, sources)))
                 else:
                     why = errors.get(name) or f"the worker {value.get('worker')} returned nothing for this host"

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import yaml
 
@@ -33,29 +33,54 @@ def has_password(url: str) -> bool:
 
 
 def shown(url: str) -> str:
-    """The URL as messages may show it: the password masked."""
+    """The URL as messages may show it: the password masked, in the user part and in the query."""
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-        return parts._replace(netloc=netloc).geturl()
+        netloc, query = parts.netloc, parts.query
+        if parts.password is not None:
+            user, _, host = netloc.rpartition("@")
+            netloc = f"{user.partition(':')[0]}:***@{host}"
+        if "password" in {k.lower() for k, _ in parse_qsl(query, keep_blank_values=True)}:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = "&".join(f"{k}=***" if k.lower() == "password" else urlencode([(k, v)]) for k, v in pairs)
+        return parts._replace(netloc=netloc, query=query).geturl()
     except ValueError:
         return "(an unreadable URL)"
 
 
 def read_file(path: Path) -> dict[str, str]:
-    """``broker:`` and ``db:`` from a YAML file that only its owner may read."""
+    """``broker:`` and ``db:`` from a YAML file that only its owner may read, and that owner is this user.
+
+    The checks are made on the file as opened (a symlink swapped between a check and the read
+    changes nothing): a file another user owns could point this machine at their broker.
+    """
     try:
-        mode = path.stat().st_mode
+        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)  # a FIFO would block here
     except FileNotFoundError:
         raise InputError("no such credentials file", file=str(path)) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise InputError(
-            f"the credentials file is readable by others (mode {stat.S_IMODE(mode):04o}): chmod 600 it",
-            file=str(path),
-        )
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError(f"cannot read the credentials file: {exc.strerror}", file=str(path)) from None
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("the credentials file is no regular file", file=str(path))
+        if info.st_uid != os.geteuid():
+            raise InputError(
+                f"the credentials file belongs to another user (uid {info.st_uid}): only this user's own file is read",
+                file=str(path),
+            )
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise InputError(
+                f"the credentials file is readable by others (mode {stat.S_IMODE(info.st_mode):04o}): chmod 600 it",
+                file=str(path),
+            )
+        try:
+            data: Any = yaml.safe_load(handle.read()) or {}
+        except (UnicodeDecodeError, yaml.YAMLError) as exc:
+            line = getattr(getattr(exc, "problem_mark", None), "line", None)
+            raise InputError(
+                f"not a YAML file: {type(exc).__name__}", file=str(path), line=None if line is None else line + 1
+            ) from None
     if not isinstance(data, dict) or set(data) - set(ENV):
         raise InputError("expected a mapping with the keys broker and db only", file=str(path))
     for key, value in data.items():

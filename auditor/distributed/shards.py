@@ -26,6 +26,9 @@ DEFAULT_SEGMENT = "default"
 # A segment names a broker queue: plain words only.
 _SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _IMPLICIT_GROUPS = {"all", "ungrouped"}
+# A queue is a key of the broker: under a prefix of its own a segment named "unacked" or "celery" is no
+# key of Celery's; lower case, so "Hanoi" in an inventory and "--queue hanoi" on a worker meet.
+QUEUE_PREFIX = "auditor.segment."
 
 
 @dataclass
@@ -39,6 +42,10 @@ def check_segment(text: str, where: str) -> str:
     if not _SEGMENT.fullmatch(text):
         raise InputError(f"{text!r} is no segment name (letters, digits, _ . -; at most 64)", field=where)
     return text
+
+
+def queue_of(segment: str) -> str:
+    return QUEUE_PREFIX + segment.lower()
 
 
 def segment_of(plan: HostPlan) -> str:

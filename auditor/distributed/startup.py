@@ -32,8 +32,10 @@ class DistributedSettings:
     sizes: dict[str, Any] = field(default_factory=dict)  # shard size and timeouts, as the coordinator takes them
 
 
-def distributed_settings(given: DistributedRun) -> DistributedSettings | None:
-    """The checked settings of a distributed run; None for a local run (InputError for a stray option)."""
+def distributed_settings(given: DistributedRun, db: str | None = None) -> DistributedSettings | None:
+    """The checked settings of a distributed run; None for a local run (InputError for a stray option).
+    A distributed run's ``--db`` (``db``) holds no password either: that comes from $AUDITOR_DB or the
+    credentials file."""
     from auditor.distributed import credentials
 
     if not given.distributed:
@@ -44,14 +46,16 @@ def distributed_settings(given: DistributedRun) -> DistributedSettings | None:
     broker = credentials.resolve("broker", given.broker, given.credentials)
     if broker is None:
         raise InputError("a distributed run needs a broker: --broker URL or $AUDITOR_BROKER", field="--broker")
+    if db is not None:
+        credentials.resolve("db", db, None)
     # The history store's URL: $AUDITOR_DB or the credentials file (the run's --db is the history store's own).
-    db = credentials.resolve("db", None, given.credentials)
+    store = credentials.resolve("db", None, given.credentials)
     sizes = {
         "shard_size": given.shard_size,
         "segment_timeout": given.segment_timeout,
         "visibility_timeout": given.visibility_timeout,
     }
-    return DistributedSettings(broker, db, sizes)
+    return DistributedSettings(broker, store, sizes)
 
 
 def celery_module(name: str) -> Any:

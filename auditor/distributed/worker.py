@@ -10,12 +10,15 @@ is held to ``--allow-net`` the same way, and a probe reaching outside is ``error
 from __future__ import annotations
 
 import functools
+import logging
+import math
 import os
 import re
 import socket
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,9 +26,9 @@ from typing import Any
 import yaml
 
 from auditor.catalog import load_catalog
-from auditor.distributed import allow
+from auditor.distributed import allow, definitions
 from auditor.distributed.app import CLOSED_KEY, DEADLINE_MARGIN_S, TASK_NAME, deadline, make_app
-from auditor.distributed.shards import host_lines
+from auditor.distributed.shards import host_lines, queue_of
 from auditor.errors import InputError
 from auditor.inventory import load_inventory
 from auditor.model import Host, HostResult
@@ -48,6 +51,7 @@ class WorkerSettings:
 # ansible_connection=local would audit the worker itself; a key file, another key of this machine).
 _BUILT_IN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _CONNECTION = re.compile(r"(ansible_.*|os|level|security_level)", re.IGNORECASE)
+MAX_SHARD_HOSTS = 10_000  # the coordinator's largest --shard-size: a task with more comes from elsewhere
 
 
 def _inventory(hosts: list[dict[str, Any]], identity: Path) -> dict[str, Any]:
@@ -77,10 +81,22 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     Never raises for a host's or the shard's trouble: a task that failed would be retried or
     lost, while an ``error`` with its reason is a verdict the report shows.
     """
+    if len(payload["hosts"]) > MAX_SHARD_HOSTS:
+        dropped = f"a task of {len(payload['hosts'])} hosts is no shard (at most {MAX_SHARD_HOSTS})"
+        return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": dropped}
+    opts = payload["settings"]
+    # Stopped before the broker's visibility timeout, resolving names included: never delivered twice while
+    # it runs. The task's numbers are held within this worker's bounds (NaN, infinity, text: the bound).
+    limit = _bounded(opts["deadline_s"], 1.0, deadline(settings.visibility_timeout))
+    ends = time.monotonic() + limit
+    over = f"the shard reached its time limit ({limit:g} s)"
     errors: dict[str, str] = {}
     allowed: list[dict[str, Any]] = []
     for h in payload["hosts"]:
-        why = allow.refusal(str(h["address"]), settings.allow)
+        if time.monotonic() > ends:
+            why = f"the worker {settings.name} stopped the shard before this host: {over}"
+        else:
+            why = allow.refusal(str(h["address"]), settings.allow)
         if why:
             errors[h["name"]] = why
         else:
@@ -88,21 +104,19 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
     if not allowed:
         return {"worker": settings.name, "hosts": [], "errors": errors}
     found: list[HostResult] = []
-    opts = payload["settings"]
     hooks = Hooks(on_merged=found.extend)
-    # Stopped before the broker's visibility timeout: it is never delivered twice while it runs. The
-    # second request, half the margin later, stops waiting for network probes still winding down.
-    limit = min(float(opts["deadline_s"]), deadline(settings.visibility_timeout))
-    why = f"the shard reached its time limit ({limit:g} s)"
-    timers = [threading.Timer(at, hooks.cancel.request, [why]) for at in (limit, limit + DEADLINE_MARGIN_S / 2)]
+    # The second request, half the margin later, stops waiting for network probes still winding down.
+    left = max(0.0, ends - time.monotonic())
+    timers = [threading.Timer(at, hooks.cancel.request, [over]) for at in (left, left + DEADLINE_MARGIN_S / 2)]
     with tempfile.TemporaryDirectory(prefix="auditor-shard-") as tmp:
         inventory = Path(tmp) / "inventory.yaml"
         inventory.write_text(yaml.safe_dump(_inventory(allowed, settings.identity)), encoding="utf-8")
         book = _playbook(payload["playbook"], Path(tmp))
+        meaning = definitions.digest(_playbook_text(payload["playbook"], book)) if book is not None else None
         options = AuditOptions(
             known_hosts=str(settings.known_hosts),
-            connect_timeout=float(opts["connect_timeout"]),
-            fact_timeout=int(opts["fact_timeout"]),
+            connect_timeout=_bounded(opts["connect_timeout"], 0.1, limit),
+            fact_timeout=int(_bounded(opts["fact_timeout"], 1, limit)),
             jobs=settings.jobs,
             output=Path(tmp) / "out",
             # The coordinator vetted the targets' width; here every address is held to --allow-net.
@@ -116,7 +130,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
             if book is None:
                 raise InputError(f"no built-in playbook named {str(payload['playbook'].get('name'))[:80]!r}")
             options.network_hosts = _network_hosts(payload.get("network_hosts") or [], settings.identity, Path(tmp))
-            audit(str(inventory), book, dict(payload["params"]), options, hooks)
+            audit(str(inventory), book, _task_params(payload["params"]), options, hooks)
         except (InputError, OutputError, Interrupted, OSError) as exc:
             reason = f"the worker {settings.name} could not audit this shard: {exc}"
             return {
@@ -132,7 +146,7 @@ def audit_shard(payload: dict[str, Any], settings: WorkerSettings) -> dict[str, 
         if name not in done:
             errors[name] = f"the worker {settings.name} stopped the shard before this host: {hooks.cancel.reason}"
     lines, sources = host_lines(found)
-    return {"worker": settings.name, "hosts": lines, "errors": errors, "sources": sources}
+    return {"worker": settings.name, "hosts": lines, "errors": errors, "sources": sources, "definitions": meaning}
 
 
 def _network_hosts(hosts: list[dict[str, Any]], identity: Path, folder: Path) -> list[Host]:
@@ -145,17 +159,58 @@ def _network_hosts(hosts: list[dict[str, Any]], identity: Path, folder: Path) ->
     return list(load_inventory(path).hosts.values())
 
 
+def _bounded(value: Any, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return high
+    return min(max(number, low), high) if math.isfinite(number) else high
+
+
 def _playbook(playbook: dict[str, Any], folder: Path) -> str | None:
     """A built-in playbook by its name, or the text the coordinator sent written under a fixed name:
     a task names no file of this machine."""
     if "text" in playbook:
         path = folder / "playbook.yaml"
-        path.write_text(str(playbook["text"]), encoding="utf-8")
+        path.write_text(_without_waivers(str(playbook["text"])), encoding="utf-8")
         return str(path)
     name = str(playbook.get("name", ""))
     if _BUILT_IN.fullmatch(name) and (playbooks_dir() / f"{name}.yaml").is_file():
         return name
     return None
+
+
+# Waivers are the coordinator's, applied once to the merged verdicts as in a local run: a worker that
+# applied them too would send back ``waived`` where a local run has the finding, and a waivers file
+# (playbook ``waivers: <file>``, ``evidence_dir``) named by a task would be a file of this machine.
+_RUN_LEVEL_PARAMS = ("evidence_dir",)
+
+
+def _without_waivers(text: str) -> str:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text  # refused by the run with its line
+    if not isinstance(data, dict):
+        return text
+    params = data.get("params")
+    if "waivers" not in data and not (isinstance(params, dict) and set(params) & set(_RUN_LEVEL_PARAMS)):
+        return text
+    data.pop("waivers", None)
+    if isinstance(params, dict):
+        data["params"] = {k: v for k, v in params.items() if k not in _RUN_LEVEL_PARAMS}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _task_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in dict(params).items() if k not in _RUN_LEVEL_PARAMS}
+
+
+def _playbook_text(playbook: dict[str, Any], book: str) -> str:
+    """The text the definitions digest is of: as the coordinator sent it, or this machine's built-in."""
+    if "text" in playbook:
+        return str(playbook["text"])
+    return (playbooks_dir() / f"{book}.yaml").read_text(encoding="utf-8")
 
 
 def _names(hosts: list[dict[str, Any]]) -> list[str]:
@@ -172,11 +227,21 @@ def serve(
     settings.visibility_timeout = visibility_timeout
     settings.name = name or f"auditor@{socket.gethostname()}-{os.getpid()}"
     load_catalog()  # read once, now: the first shard does not wait for it
+    # Celery gives the root logger a handler: paramiko's traceback of each failed handshake would reach
+    # this worker's log, while the reason is already the host's error.
+    logging.getLogger("paramiko").propagate = False
     app = make_app(broker_url, visibility_timeout)
+    # A result stored while the broker restarts is stored once it is back, not lost. The worker's side
+    # only: the coordinator must see a broker that is gone at once, to wait for it no longer than it says.
+    app.conf.update(result_backend_always_retry=True, result_backend_max_retries=30)
 
     @app.task(name=TASK_NAME, acks_late=True, reject_on_worker_lost=True)
     def audit_shard_task(payload: dict[str, Any]) -> dict[str, Any]:
-        if app.backend.client.exists(CLOSED_KEY.format(run=payload["run"])):
+        try:
+            closed = app.backend.client.exists(CLOSED_KEY.format(run=payload["run"]))
+        except Exception:  # the broker restarting: audit it, the coordinator keeps each host once
+            closed = False
+        if closed:
             return {"worker": settings.name, "hosts": [], "errors": {}, "dropped": "the run was over"}
         result = audit_shard(payload, settings)
         print(
@@ -191,7 +256,7 @@ def serve(
         [
             "worker",
             "--queues",
-            ",".join(queues),
+            ",".join(queue_of(q) for q in queues),
             "--pool",
             "threads",  # the main thread answers the coordinator's liveness pings while a shard runs
             "--concurrency",

@@ -79,7 +79,7 @@ def test_no_live_worker_ends_in_error_exit_3_and_the_task_carries_no_secret(redi
         assert h["results"] and all(r["status"] == "error" for r in h["results"])
     assert "segment nowhere: 2/2 hosts done" in proc.stderr
     # The message still waits in the segment's queue (a list in Redis): read it as a worker would get it.
-    messages = redis.client().lrange("nowhere", 0, -1)
+    messages = redis.client().lrange("auditor.segment.nowhere", 0, -1)
     assert len(messages) == 1
     envelope = json.loads(messages[0])
     body = base64.b64decode(envelope["body"]).decode()
@@ -109,7 +109,7 @@ def test_no_live_worker_ends_in_error_exit_3_and_the_task_carries_no_secret(redi
             time.sleep(0.1)
         stored = json.loads(redis.client().get(key))
         assert stored["status"] == "SUCCESS" and stored["result"]["dropped"] == "the run was over"
-        assert stored["result"]["hosts"] == [] and redis.client().llen("nowhere") == 0
+        assert stored["result"]["hosts"] == [] and redis.client().llen("auditor.segment.nowhere") == 0
     finally:
         worker.terminate()
         _, said = worker.communicate(timeout=30)
@@ -186,7 +186,7 @@ def test_a_broker_lost_during_the_run_ends_it_in_error_not_a_traceback(tmp_path:
             text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60
-        while not lost.client().llen("nowhere"):  # the shard is sent: the run waits for its result
+        while not lost.client().llen("auditor.segment.nowhere"):  # the shard is sent: the run waits for its result
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
     _, err = proc.communicate(timeout=120)  # the broker is gone now
