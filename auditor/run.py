@@ -34,6 +34,7 @@ from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder
 from auditor.report.html import render_html
+from auditor.spill import Spill, hydrate
 from auditor.transports import ConnectOptions
 
 EXIT_OK, EXIT_FAILURES, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4
@@ -64,7 +65,7 @@ class Cancel:
 class Hooks:
     cancel: Cancel = field(default_factory=Cancel)
     on_start: Callable[[int], None] | None = None  # the number of hosts, once known
-    on_host: Callable[[HostResult], None] | None = None  # each finished host, after its journal line
+    on_host: Callable[[HostResult], None] | None = None  # each finished host (whole), after its journal line
     # Who audits the host plans (the network probes stay here): None is this machine's engine; a
     # distributed run hands them to workers. Same arguments and result as engine.run_plans.
     run_hosts: Callable[..., list[HostResult]] | None = None
@@ -117,12 +118,12 @@ def connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float)
 
 
 def exit_code(document: dict[str, Any]) -> int:
-    statuses = [r["status"] for h in document["hosts"] for r in h["results"]] + organisation.status_of(document)
-    if (
-        not document["run"]["complete"]
-        or any(h["status"] != "reachable" for h in document["hosts"])
-        or Verdict.ERROR in statuses
-    ):
+    statuses = set(organisation.status_of(document))
+    unreached = False
+    for h in document["hosts"]:  # one host at a time: a run's hosts are made as they are read
+        unreached = unreached or h["status"] != "reachable"
+        statuses.update(r["status"] for r in h["results"])
+    if not document["run"]["complete"] or unreached or Verdict.ERROR in statuses:
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
 
@@ -190,26 +191,30 @@ def _run(
     if recorder is not None:
         recorder.begin({"id": run_id, "started": started, "playbook": book.name, "inventory": inv.source})
     journal = folder.journal()
+    spill = Spill(folder.path)
     problems: list[str] = []
     lock = threading.Lock()
 
-    def on_done(result: HostResult) -> None:
+    def on_done(result: HostResult) -> HostResult | None:
         # Each finished host at once: a run killed outright still leaves what it finished.
         host = results_mod.host_to_dict(result, host_key=connect.host_key(result.host))
         line = json.dumps(host, ensure_ascii=False) + "\n"
+        del host
         with lock:
             if problems:
-                return
+                return None
             try:
                 journal.append(line)
             except OutputError as exc:  # nothing more can be recorded: stop auditing
                 problems.append(str(exc))
                 cancel.stop.set()
-                return
+                return None
             if recorder is not None:
                 recorder.host(line)
+        del line
         if hooks.on_host:
             hooks.on_host(result)
+        return spill.keep(result)  # what the run holds of the host until its files are written
 
     run_options = RunOptions(connect=connect, jobs=options.jobs, fact_timeout=options.fact_timeout)
     background = None
@@ -253,7 +258,9 @@ def _run(
     complete = not stopped and len(hosts) == len(plans)
     # After judging, before anything is counted: a waived result is left out of every score and roll-up.
     waiver_section = waivers_mod.apply(hosts, waivers) if waivers is not None else None
-    document = results_mod.build(run_info, hosts, complete=complete, host_keys=lambda h: connect.host_key(h.host))
+    document = results_mod.build(
+        run_info, hosts, complete=complete, host_keys=lambda h: connect.host_key(h.host), hydrate=hydrate
+    )
     if org is not None:
         document["organisation"] = org.section()
     if waiver_section is not None:

@@ -135,7 +135,7 @@ def context(
     task_titles, control_titles = _titles(lang)
     hosts = view.host_rows(results)
     domains = i18n.domain_labels(_)
-    all_statuses = [r["status"] for h in results["hosts"] for r in h["results"]]
+    all_statuses = (r["status"] for h in results["hosts"] for r in h["results"])
     return {
         "r": results,
         "lang": lang,
@@ -148,7 +148,7 @@ def context(
         "formula": i18n.formula_text(_),
         "weights": WEIGHTS,
         "counts": view.verdict_counts(all_statuses),
-        "reachable": sum(1 for h in results["hosts"] if h["status"] == "reachable"),
+        "reachable": sum(1 for h in hosts if h.host["status"] == "reachable"),
         "plan_tasks": view.plan_task_rows(results, task_titles),
         "domains": {ed: view.domain_rows(results, ed, domains[ed]) for ed in ("2013", "2022")},
         "controls": {ed: view.control_rows(results, ed, control_titles.get(ed, {})) for ed in ("2013", "2022")},
