@@ -188,22 +188,21 @@ class _Outline:
             }
 
 
-def _identity(host: HostResult) -> HostResult:
-    return host
-
-
 def build(
     run: dict[str, Any],
     hosts: list[HostResult],
     complete: bool = True,
     host_keys: Callable[[HostResult], str | None] | None = None,
-    hydrate: Callable[[HostResult], HostResult] = _identity,
+    hydrate: Callable[[HostResult], HostResult] | None = None,
 ) -> dict[str, Any]:
-    """The document. Scores and roll-ups need only each result's check and verdict, which ``hosts`` keep;
-    ``hydrate`` gives a host its reasons and evidence back (a run keeps them on disk), and is called
-    whenever a host's part is read: twice here for ``shared_evidence``, then by each reader of
-    ``document["hosts"]``."""
-    full = _Hydrated(hosts, hydrate)
+    """The document. Scores and roll-ups need only each result's check and verdict, which ``hosts`` keep.
+
+    ``hydrate`` gives a host its reasons and evidence back (a run keeps them on disk): then
+    ``document["hosts"]`` is a ``HostDicts``, each host made when read (twice here for
+    ``shared_evidence``, then by each reader). Without it, ``hosts`` are whole and the document is
+    plain data (a list of hosts), as json.dumps takes it.
+    """
+    full = _Hydrated(hosts, hydrate or _whole)
     shared = SharedEvidence(full)
     plan_tasks: dict[str, Counter[str]] = defaultdict(Counter)
     for h in hosts:
@@ -223,11 +222,21 @@ def build(
         "run": {**run, "complete": complete},
         "score": {**overall.to_dict(), "formula": FORMULA, "weights": dict(WEIGHTS)},
         "shared_evidence": shared.section,
-        "hosts": HostDicts(hosts, shared, host_keys, hydrate),
+        "hosts": HostDicts(hosts, shared, host_keys, hydrate) if hydrate else host_dicts(hosts, shared, host_keys),
         "plan_tasks": {t: dict(c) for t, c in sorted(plan_tasks.items())},
         "controls": {ed: {cid: str(rollup(v)) for cid, v in sorted(ids.items())} for ed, ids in controls.items()},
         "scores": breakdown(_Outline(hosts)),
     }
+
+
+def _whole(host: HostResult) -> HostResult:
+    return host
+
+
+def host_dicts(
+    hosts: list[HostResult], shared: SharedEvidence, host_keys: Callable[[HostResult], str | None] | None
+) -> list[dict[str, Any]]:
+    return [host_to_dict(h, shared, host_keys(h) if host_keys else None) for h in hosts]
 
 
 class _Hydrated:
@@ -251,7 +260,15 @@ def validate(document: dict[str, Any]) -> None:
     name = document.get("schema") if isinstance(document, dict) else None
     if name not in SCHEMA_FILES:
         raise jsonschema.ValidationError(f"schema {name!r} is none of {', '.join(sorted(SCHEMA_FILES))}")
-    jsonschema.Draft202012Validator(schema(name)).validate(document)
+    hosts = document.get("hosts")
+    if isinstance(hosts, HostDicts):  # a run's hosts, made one at a time: each checked on its own
+        jsonschema.Draft202012Validator(schema(name)).validate({**document, "hosts": []})
+        host_schema = {k: v for k, v in schema(name).items() if k not in ("type", "required", "properties")}
+        each = jsonschema.Draft202012Validator({**host_schema, "$ref": "#/$defs/host"})
+        for host in hosts:
+            each.validate(host)
+    else:
+        jsonschema.Draft202012Validator(schema(name)).validate(document)
     records = document.get("shared_evidence", {})
     for host in document["hosts"]:
         for result in host["results"]:
