@@ -33,7 +33,7 @@ from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
 from auditor.output import OutputError, OutputFolder
-from auditor.report.html import render_html
+from auditor.report.html import html_parts
 from auditor.spill import Spill, hydrate
 from auditor.transports import ConnectOptions
 
@@ -275,7 +275,8 @@ def _run(
         findings = recorder.findings(run_id)
         since_previous = recorder.changes_since_previous(run_id)
         recorder.close()
-    folder.write_text("report.html", render_html(document, options.lang, previous, trend=trend, findings=findings))
+    page = html_parts(document, options.lang, previous, trend=trend, findings=findings)
+    folder.write("report.html", lambda fh: fh.writelines(page))
     folder.unlink("hosts.jsonl")  # results.json now holds every host the journal had
     learned = connect.host_keys.learned if connect._host_keys else []
     history_problem = recorder.problem if recorder is not None else None
