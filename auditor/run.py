@@ -191,7 +191,7 @@ def _run(
     if recorder is not None:
         recorder.begin({"id": run_id, "started": started, "playbook": book.name, "inventory": inv.source})
     journal = folder.journal()
-    spill = Spill(folder.path)
+    spill = Spill(folder.scratch())
     problems: list[str] = []
     lock = threading.Lock()
 

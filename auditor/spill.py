@@ -15,8 +15,8 @@ import json
 import os
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from auditor.model import CheckResult, Evidence, HostResult
@@ -34,9 +34,14 @@ class KeptHost(HostResult):
 
 
 class Spill:
-    def __init__(self, folder: Path | None = None):
-        self._file = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115  (lives as long as the document)
-        self._fd = self._file.fileno()
+    def __init__(self, fd: int | None = None):
+        """``fd``: a read-write file without a name, which the Spill closes when it is itself let go (the
+        run's output folder's ``scratch``); None: one of the system's temporary folder."""
+        if fd is None:
+            with tempfile.TemporaryFile() as file:
+                fd = os.dup(file.fileno())
+        self._fd = fd
+        weakref.finalize(self, os.close, fd)
         self._end = 0
         self._lock = threading.Lock()
 

@@ -133,7 +133,7 @@ def test_results_json_and_report_html_are_those_of_the_whole_document_builder(tm
     expected = reference_build(run, hosts, host_key)
 
     run, hosts, network = phases()
-    spill = Spill(tmp_path)
+    spill = Spill()
     kept = [spill.keep(h) for h in hosts]
     del hosts
     waivers_mod.apply(merge(kept, network), waivers(tmp_path), now=1.78e9)
@@ -150,7 +150,7 @@ def test_results_json_and_report_html_are_those_of_the_whole_document_builder(tm
 
 def test_a_host_reads_back_as_it_was_kept(tmp_path: Path) -> None:
     _, hosts, _ = phases()
-    spill = Spill(tmp_path)
+    spill = Spill()
     odd = Evidence(
         ["sh", "-c", "printf '\\udc80'"], None, "lone \udc80 surrogate, ü", "2026-01-05T08:00:00Z", "err", 12.34
     )
