@@ -1,7 +1,7 @@
 """Finished hosts kept small: their reasons and evidence on disk until the run's files are written.
 
 A host's results are mostly evidence outputs (tens of KB a host); what the scores, waivers and
-roll-ups need of them is each result's check and verdict. ``Spill.keep`` writes the rest of a
+roll-ups need of them is each result's check and verdict. ``Spill.keep`` writes the evidence of a
 finished host to a run-private file that has no name (opened unlinked, in the output folder: nothing
 to clean up, nothing another process can open) and returns the host with only that; ``hydrate``
 reads it back, one host at a time, whenever results.json, the history or the report reads the host.
@@ -44,9 +44,11 @@ class Spill:
         weakref.finalize(self, os.close, fd)
         self._end = 0
         self._lock = threading.Lock()
+        self._reasons: dict[str, str] = {}
 
     def keep(self, host: HostResult) -> KeptHost:
-        """``host`` as the run keeps it: each result's check, verdict and waiver; the rest written here.
+        """``host`` as the run keeps it: each result's check, verdict, reason (one text for the same
+        reason on every host) and waiver; its evidence written here.
         A result whose evidence is a part of a shared run (``Evidence.source``) is kept whole: it is
         the network phase's, whose scan every such item refers to by identity."""
         record: list[Any] = []
@@ -56,8 +58,9 @@ class Spill:
                 record.append(None)
                 kept.append(r)
                 continue
-            record.append([r.reason, [[e.command, e.rc, e.output, e.at, e.stderr, e.duration_ms] for e in r.evidence]])
-            kept.append(CheckResult(r.check, r.status, "", _NO_EVIDENCE, r.waived_status, r.waiver))
+            record.append([[e.command, e.rc, e.output, e.at, e.stderr, e.duration_ms] for e in r.evidence])
+            reason = self._reasons.setdefault(r.reason, r.reason)
+            kept.append(CheckResult(r.check, r.status, reason, _NO_EVIDENCE, r.waived_status, r.waiver))
         data = json.dumps(record).encode("ascii")  # escaped: a lone surrogate in an output survives
         with self._lock:
             offset = self._end
@@ -79,9 +82,8 @@ class Spill:
             if saved is None:
                 results.append(r)
                 continue
-            reason, items = saved
-            evidence = [Evidence(c, rc, out, at, err, ms) for c, rc, out, at, err, ms in items]
-            results.append(CheckResult(r.check, r.status, reason, evidence, r.waived_status, r.waiver))
+            evidence = [Evidence(c, rc, out, at, err, ms) for c, rc, out, at, err, ms in saved]
+            results.append(CheckResult(r.check, r.status, r.reason, evidence, r.waived_status, r.waiver))
         return HostResult(host.host, host.status, host.error, results, host.started, host.finished)
 
 

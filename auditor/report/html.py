@@ -136,7 +136,7 @@ def context(
     task_titles, control_titles = _titles(lang)
     hosts = view.host_rows(results)
     domains = i18n.domain_labels(_)
-    all_statuses = (r["status"] for h in results["hosts"] for r in h["results"])
+    all_statuses = (r["status"] for h in view.outlines(results) for r in h["results"])
     return {
         "r": results,
         "lang": lang,

@@ -26,6 +26,14 @@ DIFF_ROWS = 200
 Doc = dict[str, Any]
 
 
+def outlines(doc: Doc) -> Iterable[dict[str, Any]]:
+    """The hosts as the tables and counts read them: a run's document (whose hosts are made as they are
+    read) gives them without reading their evidence back, which only the evidence excerpts need."""
+    hosts = doc["hosts"]
+    cheap = getattr(hosts, "outlines", None)
+    return cheap() if cheap is not None else hosts
+
+
 def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
     counts = Counter(verdicts)
     return {v: counts.get(v, 0) for v in VERDICTS}
@@ -45,7 +53,7 @@ class PlanTaskRow:
 
 
 def plan_task_rows(doc: Doc, titles: dict[str, str]) -> list[PlanTaskRow]:
-    scores = scoring.by_plan_task(doc["hosts"])
+    scores = scoring.by_plan_task(outlines(doc))
     rows = []
     for task, counts in sorted(doc["plan_tasks"].items()):
         hosts = {v: int(counts.get(v, 0)) for v in VERDICTS}
@@ -70,7 +78,7 @@ def _result_counts(doc: Doc, key_of: Any) -> tuple[dict[str, dict[str, int]], di
     """Verdicts of the results under each key, and how many hosts have any."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     hosts: Counter[str] = Counter()
-    for host in doc["hosts"]:
+    for host in outlines(doc):
         keys: set[str] = set()
         for result in host["results"]:
             for key in key_of(host, result):
@@ -81,7 +89,7 @@ def _result_counts(doc: Doc, key_of: Any) -> tuple[dict[str, dict[str, int]], di
 
 
 def domain_rows(doc: Doc, edition: str, names: dict[str, str]) -> list[GroupRow]:
-    scores = scoring.by_domain(doc["hosts"], edition)
+    scores = scoring.by_domain(outlines(doc), edition)
     counts, _ = _result_counts(
         doc, lambda _h, r: {scoring.domain_of(c, edition) for c in r["iso27001"].get(edition, [])}
     )
@@ -89,13 +97,13 @@ def domain_rows(doc: Doc, edition: str, names: dict[str, str]) -> list[GroupRow]
 
 
 def control_rows(doc: Doc, edition: str, titles: dict[str, str]) -> list[GroupRow]:
-    scores = scoring.by_control(doc["hosts"], edition)
+    scores = scoring.by_control(outlines(doc), edition)
     counts, _ = _result_counts(doc, lambda _h, r: set(r["iso27001"].get(edition, [])))
     return [GroupRow(k, titles.get(k, ""), s, counts[k]) for k, s in scores.items()]
 
 
 def level_rows(doc: Doc) -> list[GroupRow]:
-    scores = scoring.by_level(doc["hosts"])
+    scores = scoring.by_level(outlines(doc))
     counts, hosts = _result_counts(doc, lambda h, _r: {str(h.get("level") or scoring.UNSET_LEVEL)})
     return [GroupRow(k, "", s, counts[k], hosts[k]) for k, s in scores.items()]
 
@@ -114,12 +122,12 @@ def check_rows(doc: Doc) -> list[CheckRow]:
     """Every check with its weight: the method section, so a reader can recompute the score."""
     meta: dict[str, dict[str, Any]] = {}
     statuses: dict[str, Counter[str]] = defaultdict(Counter)
-    for host in doc["hosts"]:
+    for host in outlines(doc):
         for r in host["results"]:
             if r["check"] not in meta:
                 meta[r["check"]] = {"title": r.get("title", {}), "severity": r["severity"]}
             statuses[r["check"]][r["status"]] += 1
-    scores = scoring.by_check(doc["hosts"])
+    scores = scoring.by_check(outlines(doc))
     return [
         CheckRow(
             cid,
@@ -147,7 +155,7 @@ class HostRow:
 def host_rows(doc: Doc) -> list[HostRow]:
     return [
         HostRow(i, {k: v for k, v in h.items() if k != "results"}, verdict_counts(r["status"] for r in h["results"]))
-        for i, h in enumerate(doc["hosts"])
+        for i, h in enumerate(outlines(doc))
     ]
 
 
@@ -218,7 +226,7 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
     by_check: dict[str, Finding] = {}
     # (verdict, reason) -> the index of its first host (whose evidence is shown) and every host's name
     members: dict[str, dict[tuple[str, str], tuple[int, list[str]]]] = defaultdict(dict)
-    for index, host in enumerate(doc["hosts"]):
+    for index, host in enumerate(outlines(doc)):
         for r in host["results"]:
             if r["status"] not in FINDING:
                 continue
@@ -330,7 +338,7 @@ _RANK = {"pass": 0, "not_applicable": 0, "waived": 0, "manual": 1, "unknown": 2,
 
 
 def _statuses(doc: Doc) -> dict[tuple[str, str], str]:
-    return {(h["name"], r["check"]): r["status"] for h in doc["hosts"] for r in h["results"]}
+    return {(h["name"], r["check"]): r["status"] for h in outlines(doc) for r in h["results"]}
 
 
 def diff(previous: Doc, current: Doc) -> Diff:
@@ -348,8 +356,8 @@ def diff(previous: Doc, current: Doc) -> Diff:
             better.append(change)
         else:
             other.append(change)
-    old_hosts = {h["name"] for h in previous["hosts"]}
-    new_hosts = {h["name"] for h in current["hosts"]}
+    old_hosts = {h["name"] for h in outlines(previous)}
+    new_hosts = {h["name"] for h in outlines(current)}
     return Diff(
         previous_run=previous["run"]["id"],
         previous_started=previous["run"]["started"],
@@ -370,10 +378,11 @@ def diff(previous: Doc, current: Doc) -> Diff:
 
 def _key_changes(previous: Doc, current: Doc) -> list[KeyChange]:
     """Hosts that presented another SSH key than in ``previous`` (a host seen without a key proves nothing)."""
-    before = {h["name"]: h.get("host_key") for h in previous["hosts"]}
+    before = {h["name"]: h.get("host_key") for h in outlines(previous)}
+    current_keys = [{"name": h["name"], "host_key": h.get("host_key")} for h in outlines(current)]
     return [
         KeyChange(h["name"], before[h["name"]], h["host_key"])
-        for h in sorted(current["hosts"], key=lambda h: h["name"])
+        for h in sorted(current_keys, key=lambda h: h["name"])
         if h.get("host_key") and before.get(h["name"]) and before[h["name"]] != h["host_key"]
     ]
 
