@@ -44,30 +44,34 @@ class SharedEvidence:
     """
 
     def __init__(self, hosts: Iterable[HostResult]):
-        """``hosts`` is read twice (to count the commands, then to number the records in document order)."""
-        uses = Counter(_key(e.command) for h in hosts for r in h.results for e in r.evidence if e.source is None)
-        self._repeated = {k for k, n in uses.items() if n > 1 and len(str(k)) >= SHARE_MIN_CHARS}
-        del uses
-        self._ids: dict[Any, str] = {}  # command key, or id() of a source Evidence -> record id
-        self._sources: list[Evidence] = []  # kept alive while their id() is a key
-        self.section: dict[str, dict[str, Any]] = {}
-        # Every record numbered now, in the order the hosts list them: the section precedes the hosts
-        # in results.json, and the hosts are made one at a time when it is written.
+        """``hosts`` is read once: each item's command (one object for equal ones) or source is noted in
+        order, so the records are numbered as the hosts list them after the commands are counted (the
+        section precedes the hosts in results.json, which may be made one at a time when it is written)."""
+        uses: Counter[Any] = Counter()
+        same: dict[Any, Any] = {}
+        order: list[Any] = []  # a command key, or a source Evidence
         for h in hosts:
             for r in h.results:
                 for e in r.evidence:
-                    self._number(e)
-
-    def _number(self, e: Evidence) -> None:
-        source = e.source
-        if source is not None:
-            if ("source", id(source)) not in self._ids:
-                self._sources.append(source)
-            self._ref(("source", id(source)), source.to_dict)
-        else:
-            key = _key(e.command)
-            if key in self._repeated and key not in self._ids:
-                self._ref(key, lambda: {"command": e.command})
+                    if e.source is not None:
+                        order.append(e.source)
+                    else:
+                        key = same.setdefault(_key(e.command), _key(e.command))
+                        uses[key] += 1
+                        order.append(key)
+        repeated = {k for k, n in uses.items() if n > 1 and len(str(k)) >= SHARE_MIN_CHARS}
+        del uses, same
+        self._ids: dict[Any, str] = {}  # command key, or id() of a source Evidence -> record id
+        self._sources: list[Evidence] = []  # kept alive while their id() is a key
+        self.section: dict[str, dict[str, Any]] = {}
+        for entry in order:
+            if isinstance(entry, Evidence):
+                if ("source", id(entry)) not in self._ids:
+                    self._sources.append(entry)
+                    self._ref(("source", id(entry)), entry.to_dict)
+            elif entry in repeated and entry not in self._ids:
+                command = list(entry) if isinstance(entry, tuple) else entry  # an argument vector as it was given
+                self._ref(entry, lambda command=command: {"command": command})
 
     def _ref(self, key: Any, record: Callable[[], dict[str, Any]]) -> str:
         ref = self._ids.get(key)
@@ -204,12 +208,11 @@ def build(
     """The document. Scores and roll-ups need only each result's check and verdict, which ``hosts`` keep.
 
     ``hydrate`` gives a host its reasons and evidence back (a run keeps them on disk): then
-    ``document["hosts"]`` is a ``HostDicts``, each host made when read (twice here for
+    ``document["hosts"]`` is a ``HostDicts``, each host made when read (once here for
     ``shared_evidence``, then by each reader). Without it, ``hosts`` are whole and the document is
     plain data (a list of hosts), as json.dumps takes it.
     """
-    full = _Hydrated(hosts, hydrate or _whole)
-    shared = SharedEvidence(full)
+    shared = SharedEvidence(map(hydrate, hosts) if hydrate else hosts)
     plan_tasks: dict[str, Counter[str]] = defaultdict(Counter)
     for h in hosts:
         for task, verdict in host_plan_tasks(h).items():
@@ -228,31 +231,17 @@ def build(
         "run": {**run, "complete": complete},
         "score": {**overall.to_dict(), "formula": FORMULA, "weights": dict(WEIGHTS)},
         "shared_evidence": shared.section,
-        "hosts": HostDicts(hosts, shared, host_keys, hydrate) if hydrate else host_dicts(hosts, shared, host_keys),
+        "hosts": HostDicts(hosts, shared, host_keys, hydrate) if hydrate else _host_dicts(hosts, shared, host_keys),
         "plan_tasks": {t: dict(c) for t, c in sorted(plan_tasks.items())},
         "controls": {ed: {cid: str(rollup(v)) for cid, v in sorted(ids.items())} for ed, ids in controls.items()},
         "scores": breakdown(_Outline(hosts)),
     }
 
 
-def _whole(host: HostResult) -> HostResult:
-    return host
-
-
-def host_dicts(
+def _host_dicts(
     hosts: list[HostResult], shared: SharedEvidence, host_keys: Callable[[HostResult], str | None] | None
 ) -> list[dict[str, Any]]:
     return [host_to_dict(h, shared, host_keys(h) if host_keys else None) for h in hosts]
-
-
-class _Hydrated:
-    """``hosts`` with their evidence, re-iterable, one host at a time."""
-
-    def __init__(self, hosts: list[HostResult], hydrate: Callable[[HostResult], HostResult]):
-        self._hosts, self._hydrate = hosts, hydrate
-
-    def __iter__(self) -> Iterator[HostResult]:
-        return map(self._hydrate, self._hosts)
 
 
 @cache

@@ -260,14 +260,11 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
 def _shown_evidence(
     doc: Doc, shown: dict[tuple[str, str, str], int]
 ) -> dict[tuple[str, str, str], list[EvidenceExcerpt]]:
-    """The evidence of the results ``shown`` names, read in a second pass over the hosts: a first one
-    keeping every finding's evidence until the groups are known would hold them all at once."""
-    hosts = set(shown.values())
+    """The evidence of the results ``shown`` names, read from their hosts once the groups are known:
+    keeping every finding's evidence until then would hold them all at once."""
     out: dict[tuple[str, str, str], list[EvidenceExcerpt]] = {}
-    for index, host in enumerate(doc["hosts"]):
-        if index not in hosts:
-            continue
-        for r in host["results"]:
+    for index in sorted(set(shown.values())):
+        for r in doc["hosts"][index]["results"]:
             key = (r["check"], r["status"], r["reason"])
             if shown.get(key) == index and key not in out:
                 out[key] = evidence_excerpts(doc, r)
