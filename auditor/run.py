@@ -67,7 +67,8 @@ class Hooks:
     on_start: Callable[[int], None] | None = None  # the number of hosts, once known
     on_host: Callable[[HostResult], None] | None = None  # each finished host (whole), after its journal line
     # Who audits the host plans (the network probes stay here): None is this machine's engine; a
-    # distributed run hands them to workers. Same arguments and result as engine.run_plans.
+    # distributed run hands them to workers. Same arguments and result as engine.run_plans, which keeps
+    # what on_done returns in a finished host's place (the run's small copy of it).
     run_hosts: Callable[..., list[HostResult]] | None = None
 
 
