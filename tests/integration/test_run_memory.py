@@ -24,9 +24,9 @@ from auditor.run import AuditOptions, Hooks, audit
 
 SMALL, LARGE = 50, 400
 RETAINED_PER_HOST = 10_000  # bytes a finished host may keep alive until the run's files are written
-# What each more host may add to the run's peak: the report's row and names of the host, its HTML,
-# never its evidence (some 120 KB a host here).
-PEAK_PER_HOST = 40_000
+# What each more host may add to the run's peak: what it keeps, its row and name in the report's
+# tables, never its evidence (some 120 KB a host here; a few KB a host were measured).
+PEAK_PER_HOST = 20_000
 OUTPUT_LINES = 40  # lines of ~60 characters per evidence item: ~2.5 KB a check
 VERDICTS = [Verdict.PASS] * 14 + [Verdict.FAIL] * 4 + [Verdict.ERROR, Verdict.NOT_APPLICABLE]
 
