@@ -32,7 +32,7 @@ from auditor.inventory import Inventory, load_inventory, local_inventory, redact
 from auditor.model import CheckResult, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import split as split_network
-from auditor.output import OutputError, OutputFolder
+from auditor.output import OutputError, OutputFolder, describe
 from auditor.report.html import html_parts
 from auditor.spill import Spill, hydrate
 from auditor.transports import ConnectOptions
@@ -217,7 +217,13 @@ def _run(
         del line
         if hooks.on_host:
             hooks.on_host(result)
-        return spill.keep(result)  # what the run holds of the host until its files are written
+        try:
+            return spill.keep(result)  # what the run holds of the host until its files are written
+        except OSError as exc:  # a full disk: this host stays whole, and auditing stops as when the journal fails
+            with lock:
+                problems.append(f"cannot keep finished hosts' evidence in {folder.path}: {describe(exc)}")
+            cancel.stop.set()
+            return None
 
     run_options = RunOptions(connect=connect, jobs=options.jobs, fact_timeout=options.fact_timeout)
     background = None
