@@ -279,10 +279,11 @@ ABORTED = "aborted"  # a host's status when the run stopped while it was being a
 def run_plans(
     plans: list[HostPlan],
     options: RunOptions,
-    on_done: Callable[[HostResult], None] | None = None,
+    on_done: Callable[[HostResult], HostResult | None] | None = None,
     stop: threading.Event | None = None,
 ) -> list[HostResult]:
-    """Audit every host; results come back in plan order.
+    """Audit every host; results come back in plan order. What ``on_done`` returns for a finished host,
+    if anything, is kept in its place (a run keeps a small copy, its evidence written to disk).
 
     ``stop`` ends the run early: no new host starts, hosts in flight are aborted (their transports
     closed) and listed with status ``aborted``; hosts never started are left out. It does not wait
@@ -308,9 +309,8 @@ def run_plans(
     def finish(result: HostResult) -> None:
         with lock:
             in_flight.pop(result.host.name, None)
-        finished[result.host.name] = result
-        if on_done:
-            on_done(result)
+        kept = on_done(result) if on_done else None
+        finished[result.host.name] = result if kept is None else kept
 
     pool = ThreadPoolExecutor(max_workers=max(1, options.jobs), thread_name_prefix="audit")
     stopped = False

@@ -162,6 +162,23 @@ class OutputFolder:
     def write_text(self, name: str, text: str) -> None:
         self.write(name, lambda fh: fh.write(text))
 
+    def scratch(self) -> int:
+        """A read-write file of the folder that has no name (``O_TMPFILE``; elsewhere, a fresh name
+        unlinked at once): room on disk for what a run holds until its files are written, gone with
+        the descriptor. The caller closes it."""
+        flags = os.O_RDWR | os.O_CLOEXEC
+        try:
+            return os.open(".", flags | os.O_TMPFILE, 0o600, dir_fd=self._dir_fd)
+        except (AttributeError, OSError):  # no O_TMPFILE here, or not on this file system
+            pass
+        name = f".scratch-{secrets.token_hex(8)}{_TMP_SUFFIX}"
+        try:
+            fd = os.open(name, flags | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=self._dir_fd)
+            os.unlink(name, dir_fd=self._dir_fd)
+        except OSError as exc:
+            raise OutputError(f"cannot create a scratch file in {self.path}: {describe(exc)}") from None
+        return fd
+
     def unlink(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(name, dir_fd=self._dir_fd)

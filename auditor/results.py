@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import jsonschema
 
@@ -43,12 +43,35 @@ class SharedEvidence:
     from: the nmap scan). Each item keeps its own output, rc and time.
     """
 
-    def __init__(self, hosts: list[HostResult]):
-        uses = Counter(_key(e.command) for h in hosts for r in h.results for e in r.evidence if e.source is None)
-        self._repeated = {k for k, n in uses.items() if n > 1 and len(str(k)) >= SHARE_MIN_CHARS}
+    def __init__(self, hosts: Iterable[HostResult]):
+        """``hosts`` is read once: each item's command (one object for equal ones) or source is noted in
+        order, so the records are numbered as the hosts list them after the commands are counted (the
+        section precedes the hosts in results.json, which may be made one at a time when it is written)."""
+        uses: Counter[Any] = Counter()
+        same: dict[Any, Any] = {}
+        order: list[Any] = []  # a command key, or a source Evidence
+        for h in hosts:
+            for r in h.results:
+                for e in r.evidence:
+                    if e.source is not None:
+                        order.append(e.source)
+                    else:
+                        key = same.setdefault(_key(e.command), _key(e.command))
+                        uses[key] += 1
+                        order.append(key)
+        repeated = {k for k, n in uses.items() if n > 1 and len(str(k)) >= SHARE_MIN_CHARS}
+        del uses, same
         self._ids: dict[Any, str] = {}  # command key, or id() of a source Evidence -> record id
         self._sources: list[Evidence] = []  # kept alive while their id() is a key
         self.section: dict[str, dict[str, Any]] = {}
+        for entry in order:
+            if isinstance(entry, Evidence):
+                if ("source", id(entry)) not in self._ids:
+                    self._sources.append(entry)
+                    self._ref(("source", id(entry)), entry.to_dict)
+            elif entry in repeated and entry not in self._ids:
+                command = list(entry) if isinstance(entry, tuple) else entry  # an argument vector as it was given
+                self._ref(entry, lambda command=command: {"command": command})
 
     def _ref(self, key: Any, record: Callable[[], dict[str, Any]]) -> str:
         ref = self._ids.get(key)
@@ -60,15 +83,9 @@ class SharedEvidence:
     def item(self, e: Evidence) -> dict[str, Any]:
         """The evidence item as results.json holds it: its command by reference when shared."""
         source = e.source
-        if source is not None:
-            if ("source", id(source)) not in self._ids:
-                self._sources.append(source)
-            ref = self._ref(("source", id(source)), source.to_dict)
-        else:
-            key = _key(e.command)
-            if key not in self._repeated:
-                return e.to_dict()
-            ref = self._ids.get(key) or self._ref(key, lambda: {"command": e.command})
+        ref = self._ids[("source", id(source))] if source is not None else self._ids.get(_key(e.command))
+        if ref is None:
+            return e.to_dict()
         d = e.to_dict()
         del d["command"]
         return {"shared": ref, **d}
@@ -104,17 +121,101 @@ def host_to_dict(host: HostResult, shared: SharedEvidence | None = None, host_ke
     }
 
 
+class HostDicts(Sequence[dict[str, Any]]):
+    """``document["hosts"]`` of a run: each host's part of results.json made when it is read.
+
+    A host's evidence is most of its size (tens of KB): a run keeps each finished host small
+    (``hydrate`` brings its evidence back from disk), and whoever reads the hosts (the writer of
+    results.json, the history store, the report) gets one host at a time, as often as it asks.
+    """
+
+    def __init__(
+        self,
+        hosts: list[HostResult],
+        shared: SharedEvidence,
+        host_keys: Callable[[HostResult], str | None] | None,
+        hydrate: Callable[[HostResult], HostResult],
+    ):
+        self._hosts, self._shared, self._host_keys, self._hydrate = hosts, shared, host_keys, hydrate
+
+    def _dict(self, host: HostResult) -> dict[str, Any]:
+        return host_to_dict(self._hydrate(host), self._shared, self._host_keys(host) if self._host_keys else None)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._dict(h) for h in self._hosts[index]]
+        return self._dict(self._hosts[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for host in self._hosts:
+            yield self._dict(host)
+
+    def outlines(self) -> Iterator[dict[str, Any]]:
+        """Each host's part as ``__iter__`` gives it, but for its results' evidence (left empty, and not
+        read back): what tables and counts read, at a fraction of the cost."""
+        for host in self._hosts:
+            yield host_to_dict(host, self._shared, self._host_keys(host) if self._host_keys else None)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HostDicts | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} hosts of results.json>"
+
+
+class _Outline:
+    """The hosts as the score roll-ups read them (level, and each result's check and verdict), without
+    their evidence, reasons or texts: re-iterable, one small dict at a time."""
+
+    def __init__(self, hosts: list[HostResult]):
+        self._hosts = hosts
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for h in self._hosts:
+            yield {
+                "level": h.host.level,
+                "results": [
+                    {
+                        "check": r.check.id,
+                        "status": str(r.status),
+                        "severity": str(r.check.severity),
+                        "iso27001": r.check.iso27001,
+                        "plan": r.check.plan,
+                    }
+                    for r in h.results
+                ],
+            }
+
+
 def build(
     run: dict[str, Any],
     hosts: list[HostResult],
     complete: bool = True,
     host_keys: Callable[[HostResult], str | None] | None = None,
+    hydrate: Callable[[HostResult], HostResult] | None = None,
 ) -> dict[str, Any]:
-    shared = SharedEvidence(hosts)
-    host_dicts = [host_to_dict(h, shared, host_keys(h) if host_keys else None) for h in hosts]
+    """The document. Scores and roll-ups need only each result's check and verdict, which ``hosts`` keep.
+
+    ``hydrate`` gives a host its reasons and evidence back (a run keeps them on disk): then
+    ``document["hosts"]`` is a ``HostDicts``, each host made when read (once here for
+    ``shared_evidence``, then by each reader). Without it, ``hosts`` are whole and the document is
+    plain data (a list of hosts), as json.dumps takes it.
+    """
+    shared = SharedEvidence(map(hydrate, hosts) if hydrate else hosts)
     plan_tasks: dict[str, Counter[str]] = defaultdict(Counter)
-    for h in host_dicts:
-        for task, verdict in h["plan_tasks"].items():
+    for h in hosts:
+        for task, verdict in host_plan_tasks(h).items():
             plan_tasks[task][verdict] += 1
             plan_tasks[task]["total"] += 1
     controls: dict[str, dict[str, list[str]]] = {"2013": defaultdict(list), "2022": defaultdict(list)}
@@ -130,11 +231,17 @@ def build(
         "run": {**run, "complete": complete},
         "score": {**overall.to_dict(), "formula": FORMULA, "weights": dict(WEIGHTS)},
         "shared_evidence": shared.section,
-        "hosts": host_dicts,
+        "hosts": HostDicts(hosts, shared, host_keys, hydrate) if hydrate else _host_dicts(hosts, shared, host_keys),
         "plan_tasks": {t: dict(c) for t, c in sorted(plan_tasks.items())},
         "controls": {ed: {cid: str(rollup(v)) for cid, v in sorted(ids.items())} for ed, ids in controls.items()},
-        "scores": breakdown(host_dicts),
+        "scores": breakdown(_Outline(hosts)),
     }
+
+
+def _host_dicts(
+    hosts: list[HostResult], shared: SharedEvidence, host_keys: Callable[[HostResult], str | None] | None
+) -> list[dict[str, Any]]:
+    return [host_to_dict(h, shared, host_keys(h) if host_keys else None) for h in hosts]
 
 
 @cache
@@ -148,7 +255,15 @@ def validate(document: dict[str, Any]) -> None:
     name = document.get("schema") if isinstance(document, dict) else None
     if name not in SCHEMA_FILES:
         raise jsonschema.ValidationError(f"schema {name!r} is none of {', '.join(sorted(SCHEMA_FILES))}")
-    jsonschema.Draft202012Validator(schema(name)).validate(document)
+    hosts = document.get("hosts")
+    if isinstance(hosts, HostDicts):  # a run's hosts, made one at a time: each checked on its own
+        jsonschema.Draft202012Validator(schema(name)).validate({**document, "hosts": []})
+        host_schema = {k: v for k, v in schema(name).items() if k not in ("type", "required", "properties")}
+        each = jsonschema.Draft202012Validator({**host_schema, "$ref": "#/$defs/host"})
+        for host in hosts:
+            each.validate(host)
+    else:
+        jsonschema.Draft202012Validator(schema(name)).validate(document)
     records = document.get("shared_evidence", {})
     for host in document["hosts"]:
         for result in host["results"]:

@@ -33,8 +33,9 @@ from auditor.model import CheckResult, Host, HostPlan, HostResult, Verdict
 from auditor.network import params as network_params
 from auditor.network.plans import join as join_network
 from auditor.network.plans import split as split_network
-from auditor.output import OutputError, OutputFolder
-from auditor.report.html import render_html
+from auditor.output import OutputError, OutputFolder, describe
+from auditor.report.html import html_parts
+from auditor.spill import Spill, hydrate
 from auditor.transports import ConnectOptions
 
 EXIT_OK, EXIT_FAILURES, EXIT_BAD_INPUT, EXIT_INCOMPLETE, EXIT_BUSY = 0, 1, 2, 3, 4
@@ -65,9 +66,10 @@ class Cancel:
 class Hooks:
     cancel: Cancel = field(default_factory=Cancel)
     on_start: Callable[[int], None] | None = None  # the number of hosts, once known
-    on_host: Callable[[HostResult], None] | None = None  # each finished host, after its journal line
+    on_host: Callable[[HostResult], None] | None = None  # each finished host (whole), after its journal line
     # Who audits the host plans: None is this machine's engine; a distributed run hands them to workers.
-    # Same arguments and result as engine.run_plans.
+    # Same arguments and result as engine.run_plans, which keeps what on_done returns in a finished
+    # host's place (the run's small copy of it).
     run_hosts: Callable[..., list[HostResult]] | None = None
     # run_hosts also probes its hosts' NET-* checks (given in the same plans, after the host checks): a
     # distributed run's workers, each inside its segment. This machine then vets them and probes none.
@@ -127,12 +129,14 @@ def connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float)
 
 
 def exit_code(document: dict[str, Any]) -> int:
-    statuses = [r["status"] for h in document["hosts"] for r in h["results"]] + organisation.status_of(document)
-    if (
-        not document["run"]["complete"]
-        or any(h["status"] != "reachable" for h in document["hosts"])
-        or Verdict.ERROR in statuses
-    ):
+    statuses = set(organisation.status_of(document))
+    unreached = False
+    hosts = document["hosts"]
+    # One host at a time, and a run's without reading its evidence back: only verdicts count here.
+    for h in hosts.outlines() if isinstance(hosts, results_mod.HostDicts) else hosts:
+        unreached = unreached or h["status"] != "reachable"
+        statuses.update(r["status"] for r in h["results"])
+    if not document["run"]["complete"] or unreached or Verdict.ERROR in statuses:
         return EXIT_INCOMPLETE
     return EXIT_FAILURES if Verdict.FAIL in statuses else EXIT_OK
 
@@ -203,26 +207,36 @@ def _run(
     if recorder is not None:
         recorder.begin({"id": run_id, "started": started, "playbook": book.name, "inventory": inv.source})
     journal = folder.journal()
+    spill = Spill(folder.scratch())
     problems: list[str] = []
     lock = threading.Lock()
 
-    def on_done(result: HostResult) -> None:
+    def on_done(result: HostResult) -> HostResult | None:
         # Each finished host at once: a run killed outright still leaves what it finished.
         host = results_mod.host_to_dict(result, host_key=connect.host_key(result.host))
         line = json.dumps(host, ensure_ascii=False) + "\n"
+        del host
         with lock:
             if problems:
-                return
+                return None
             try:
                 journal.append(line)
             except OutputError as exc:  # nothing more can be recorded: stop auditing
                 problems.append(str(exc))
                 cancel.stop.set()
-                return
+                return None
             if recorder is not None:
                 recorder.host(line)
+        del line
         if hooks.on_host:
             hooks.on_host(result)
+        try:
+            return spill.keep(result)  # what the run holds of the host until its files are written
+        except OSError as exc:  # a full disk: this host stays whole, and auditing stops as when the journal fails
+            with lock:
+                problems.append(f"cannot keep finished hosts' evidence in {folder.path}: {describe(exc)}")
+            cancel.stop.set()
+            return None
 
     run_options = RunOptions(connect=connect, jobs=options.jobs, fact_timeout=options.fact_timeout)
     background = None
@@ -268,7 +282,9 @@ def _run(
     complete = not stopped and len(hosts) == len(plans)
     # After judging, before anything is counted: a waived result is left out of every score and roll-up.
     waiver_section = waivers_mod.apply(hosts, waivers) if waivers is not None else None
-    document = results_mod.build(run_info, hosts, complete=complete, host_keys=lambda h: connect.host_key(h.host))
+    document = results_mod.build(
+        run_info, hosts, complete=complete, host_keys=lambda h: connect.host_key(h.host), hydrate=hydrate
+    )
     if org is not None:
         document["organisation"] = org.section()
     if waiver_section is not None:
@@ -283,7 +299,8 @@ def _run(
         findings = recorder.findings(run_id)
         since_previous = recorder.changes_since_previous(run_id)
         recorder.close()
-    folder.write_text("report.html", render_html(document, options.lang, previous, trend=trend, findings=findings))
+    page = html_parts(document, options.lang, previous, trend=trend, findings=findings)
+    folder.write("report.html", lambda fh: fh.writelines(page))
     folder.unlink("hosts.jsonl")  # results.json now holds every host the journal had
     learned = connect.host_keys.learned if connect._host_keys else []
     history_problem = recorder.problem if recorder is not None else None

@@ -13,7 +13,7 @@ and waived) that have a definite verdict (pass or fail).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -113,11 +113,12 @@ def score_results(results: Iterable[Result]) -> Score:
 
 
 def score_groups(pairs: Iterable[tuple[str, Result]]) -> dict[str, Score]:
-    """Score of each group of (key, result) pairs, keys sorted."""
-    groups: dict[str, list[Result]] = defaultdict(list)
+    """Score of each group of (key, result) pairs, keys sorted. Counted as they come: the results
+    themselves (their evidence) are not kept."""
+    groups: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     for key, result in pairs:
-        groups[key].append(result)
-    return {key: score_results(groups[key]) for key in sorted(groups, key=natural_key)}
+        groups[key][(result["status"], result["severity"])] += 1
+    return {key: score(groups[key].elements()) for key in sorted(groups, key=natural_key)}
 
 
 def natural_key(text: str) -> tuple[Any, ...]:
@@ -163,8 +164,9 @@ def by_check(hosts: Iterable[HostDict]) -> dict[str, Score]:
     return score_groups((r["check"], r) for _, r in _results(hosts))
 
 
-def breakdown(hosts: list[HostDict]) -> dict[str, Any]:
-    """The `scores` object of results.json: every grouping above, as plain dicts."""
+def breakdown(hosts: Iterable[HostDict]) -> dict[str, Any]:
+    """The `scores` object of results.json: every grouping above, as plain dicts (``hosts`` is read once
+    for each grouping)."""
 
     def dump(scores: dict[str, Score]) -> dict[str, dict[str, Any]]:
         return {k: s.to_dict() for k, s in scores.items()}

@@ -178,7 +178,8 @@ def print_summary(document: dict[str, Any], out_dir: Path, learned: list[str]) -
 
 def print_plain_summary(document: dict[str, Any], out_dir: Path, learned: list[str], most: int = 50) -> None:
     """For logs and schedulers: one line per host (the worst first, at most ``most``), no colour."""
-    hosts = sorted(document["hosts"], key=lambda h: (h["score"] is not None, h["score"] or 0))
+    outline = ({k: v for k, v in h.items() if k != "results"} for h in document["hosts"])  # not every evidence
+    hosts = sorted(outline, key=lambda h: (h["score"] is not None, h["score"] or 0))
     for h in hosts[:most]:
         tasks = " ".join(f"{t}={v}" for t, v in sorted(h["plan_tasks"].items()))
         score = "-" if h["score"] is None else f"{h['score']:.1f}"

@@ -97,7 +97,7 @@ def dispatcher(
     def run_hosts(
         plans: list[HostPlan],
         run_options: RunOptions,
-        on_done: Callable[[HostResult], None] | None = None,
+        on_done: Callable[[HostResult], HostResult | None] | None = None,
         stop: threading.Event | None = None,
     ) -> list[HostResult]:
         settings = {
@@ -135,7 +135,7 @@ class _Dispatch:
         self.broker_id = ""
 
     def run(
-        self, plans: list[HostPlan], on_done: Callable[[HostResult], None] | None, stop: threading.Event
+        self, plans: list[HostPlan], on_done: Callable[[HostResult], HostResult | None] | None, stop: threading.Event
     ) -> list[HostResult]:
         shards = shards_mod.split(plans, self.options.shard_size)
         totals: dict[str, int] = {}
@@ -149,10 +149,9 @@ class _Dispatch:
         def deliver(plan: HostPlan, result: HostResult) -> None:
             if plan.host.name in self.results:  # a shard delivered twice: its hosts count once
                 return
-            self.results[plan.host.name] = result
+            kept = on_done(result) if on_done else None
+            self.results[plan.host.name] = result if kept is None else kept
             done[segment_of[plan.host.name]] += 1
-            if on_done:
-                on_done(result)
 
         self.broker_id = self._broker_id()
         for task_id, s in pending.items():

@@ -20,6 +20,7 @@ from auditor.model import CheckResult, Evidence, Host, HostResult, Verdict
 from auditor.network.plans import is_network
 from auditor.paths import playbooks_dir
 from auditor.results import host_to_dict
+from auditor.spill import hydrate
 
 SEGMENT_VAR = "segment"
 DEFAULT_SEGMENT = "default"
@@ -159,7 +160,8 @@ def host_lines(hosts: list[HostResult]) -> tuple[list[dict[str, Any]], dict[str,
     refs: dict[int, str] = {}
     table: dict[str, dict[str, Any]] = {}
     lines = []
-    for host in hosts:
+    for kept in hosts:
+        host = hydrate(kept)  # the run kept it small: its evidence is read back, one host at a time
         line = host_to_dict(host)
         for result, result_line in zip(host.results, line["results"], strict=True):
             for e, item in zip(result.evidence, result_line["evidence"], strict=True):

@@ -48,6 +48,8 @@ def _marker(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+# Hosts inserted at a time when a run is recorded: their evidence is held until the batch is written.
+INSERT_BATCH_HOSTS = 50
 # A result's own keys; every other key is the check's text, the same on every host (stored once).
 OWN_KEYS = ("check", "status", "reason", "evidence")
 TEXT_KEYS = ("title", "severity", "iso27001", "plan", "remediation")
@@ -201,7 +203,13 @@ class Store:
             if conn.execute(update(t.runs).where(t.runs.c.id == run["id"]).values(**row)).rowcount == 0:
                 conn.execute(insert(t.runs).values(id=run["id"], **row))
             self._insert_once(conn, "evidence", {shared_refs[ref]: canonical(item) for ref, item in shared.items()})
-            self._insert_hosts(conn, run["id"], document["hosts"])
+            batch: list[dict[str, Any]] = []
+            for n, host in enumerate(document["hosts"]):  # a batch at a time: never every host's evidence at once
+                batch.append(host)
+                if len(batch) == INSERT_BATCH_HOSTS:
+                    self._insert_hosts(conn, run["id"], batch, first=n + 1 - len(batch))
+                    batch = []
+            self._insert_hosts(conn, run["id"], batch, first=len(document["hosts"]) - len(batch))
 
     def record(self, document: dict[str, Any]) -> None:
         """A whole results.json at once (an import, a benchmark)."""

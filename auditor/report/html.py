@@ -11,6 +11,7 @@ import base64
 import contextlib
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -135,7 +136,7 @@ def context(
     task_titles, control_titles = _titles(lang)
     hosts = view.host_rows(results)
     domains = i18n.domain_labels(_)
-    all_statuses = [r["status"] for h in results["hosts"] for r in h["results"]]
+    all_statuses = (r["status"] for h in view.outlines(results) for r in h["results"])
     return {
         "r": results,
         "lang": lang,
@@ -148,7 +149,7 @@ def context(
         "formula": i18n.formula_text(_),
         "weights": WEIGHTS,
         "counts": view.verdict_counts(all_statuses),
-        "reachable": sum(1 for h in results["hosts"] if h["status"] == "reachable"),
+        "reachable": sum(1 for h in hosts if h.host["status"] == "reachable"),
         "plan_tasks": view.plan_task_rows(results, task_titles),
         "domains": {ed: view.domain_rows(results, ed, domains[ed]) for ed in ("2013", "2022")},
         "controls": {ed: view.control_rows(results, ed, control_titles.get(ed, {})) for ed in ("2013", "2022")},
@@ -179,5 +180,17 @@ def render_html(
 ) -> str:
     """``trend``: the score of the last runs of the same playbook and inventory, oldest first (the history);
     ``findings``: (host, check) -> its finding in the register (id, open_days), for the failure section."""
+    return "".join(html_parts(results, lang, previous, trend, findings))
+
+
+def html_parts(
+    results: dict[str, Any],
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    previous: dict[str, Any] | None = None,
+    trend: list[dict[str, Any]] | None = None,
+    findings: dict[tuple[str, str], dict[str, Any]] | None = None,
+) -> Iterator[str]:
+    """The page of ``render_html`` in parts, to be written as they come: a run's page holds a row and the
+    names of every host, and need not be in memory twice over as one text."""
     template = environment(i18n.check_language(lang)).get_template("report.html.j2")
-    return template.render(context(results, lang, previous, trend, findings))
+    return template.generate(context(results, lang, previous, trend, findings))

@@ -26,6 +26,14 @@ DIFF_ROWS = 200
 Doc = dict[str, Any]
 
 
+def outlines(doc: Doc) -> Iterable[dict[str, Any]]:
+    """The hosts as the tables and counts read them: a run's document (whose hosts are made as they are
+    read) gives them without reading their evidence back, which only the evidence excerpts need."""
+    hosts = doc["hosts"]
+    cheap = getattr(hosts, "outlines", None)
+    return cheap() if cheap is not None else hosts
+
+
 def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:
     counts = Counter(verdicts)
     return {v: counts.get(v, 0) for v in VERDICTS}
@@ -45,7 +53,7 @@ class PlanTaskRow:
 
 
 def plan_task_rows(doc: Doc, titles: dict[str, str]) -> list[PlanTaskRow]:
-    scores = scoring.by_plan_task(doc["hosts"])
+    scores = scoring.by_plan_task(outlines(doc))
     rows = []
     for task, counts in sorted(doc["plan_tasks"].items()):
         hosts = {v: int(counts.get(v, 0)) for v in VERDICTS}
@@ -66,19 +74,22 @@ class GroupRow:
     hosts: int = 0
 
 
-def _result_counts(doc: Doc, key_of: Any) -> tuple[dict[str, dict[str, int]], dict[str, set[int]]]:
+def _result_counts(doc: Doc, key_of: Any) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Verdicts of the results under each key, and how many hosts have any."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    hosts: dict[str, set[int]] = defaultdict(set)
-    for index, host in enumerate(doc["hosts"]):
+    hosts: Counter[str] = Counter()
+    for host in outlines(doc):
+        keys: set[str] = set()
         for result in host["results"]:
             for key in key_of(host, result):
                 counts[key][result["status"]] += 1
-                hosts[key].add(index)
+                keys.add(key)
+        hosts.update(keys)
     return {k: verdict_counts(c.elements()) for k, c in counts.items()}, hosts
 
 
 def domain_rows(doc: Doc, edition: str, names: dict[str, str]) -> list[GroupRow]:
-    scores = scoring.by_domain(doc["hosts"], edition)
+    scores = scoring.by_domain(outlines(doc), edition)
     counts, _ = _result_counts(
         doc, lambda _h, r: {scoring.domain_of(c, edition) for c in r["iso27001"].get(edition, [])}
     )
@@ -86,15 +97,15 @@ def domain_rows(doc: Doc, edition: str, names: dict[str, str]) -> list[GroupRow]
 
 
 def control_rows(doc: Doc, edition: str, titles: dict[str, str]) -> list[GroupRow]:
-    scores = scoring.by_control(doc["hosts"], edition)
+    scores = scoring.by_control(outlines(doc), edition)
     counts, _ = _result_counts(doc, lambda _h, r: set(r["iso27001"].get(edition, [])))
     return [GroupRow(k, titles.get(k, ""), s, counts[k]) for k, s in scores.items()]
 
 
 def level_rows(doc: Doc) -> list[GroupRow]:
-    scores = scoring.by_level(doc["hosts"])
+    scores = scoring.by_level(outlines(doc))
     counts, hosts = _result_counts(doc, lambda h, _r: {str(h.get("level") or scoring.UNSET_LEVEL)})
-    return [GroupRow(k, "", s, counts[k], len(hosts[k])) for k, s in scores.items()]
+    return [GroupRow(k, "", s, counts[k], hosts[k]) for k, s in scores.items()]
 
 
 @dataclass
@@ -110,19 +121,20 @@ class CheckRow:
 def check_rows(doc: Doc) -> list[CheckRow]:
     """Every check with its weight: the method section, so a reader can recompute the score."""
     meta: dict[str, dict[str, Any]] = {}
-    statuses: dict[str, list[str]] = defaultdict(list)
-    for host in doc["hosts"]:
+    statuses: dict[str, Counter[str]] = defaultdict(Counter)
+    for host in outlines(doc):
         for r in host["results"]:
-            meta.setdefault(r["check"], r)
-            statuses[r["check"]].append(r["status"])
-    scores = scoring.by_check(doc["hosts"])
+            if r["check"] not in meta:
+                meta[r["check"]] = {"title": r.get("title", {}), "severity": r["severity"]}
+            statuses[r["check"]][r["status"]] += 1
+    scores = scoring.by_check(outlines(doc))
     return [
         CheckRow(
             cid,
             meta[cid].get("title", {}),
             meta[cid]["severity"],
             scoring.weight(meta[cid]["severity"]),
-            verdict_counts(statuses[cid]),
+            verdict_counts(statuses[cid].elements()),
             scores[cid],
         )
         for cid in sorted(meta, key=natural_key)
@@ -132,7 +144,7 @@ def check_rows(doc: Doc) -> list[CheckRow]:
 @dataclass
 class HostRow:
     index: int
-    host: dict[str, Any]
+    host: dict[str, Any]  # the host's part of results.json without its results
     verdicts: dict[str, int]
 
     @property
@@ -141,7 +153,10 @@ class HostRow:
 
 
 def host_rows(doc: Doc) -> list[HostRow]:
-    return [HostRow(i, h, verdict_counts(r["status"] for r in h["results"])) for i, h in enumerate(doc["hosts"])]
+    return [
+        HostRow(i, {k: v for k, v in h.items() if k != "results"}, verdict_counts(r["status"] for r in h["results"]))
+        for i, h in enumerate(outlines(doc))
+    ]
 
 
 def worst_hosts(rows: list[HostRow], limit: int = WORST_HOSTS) -> list[HostRow]:
@@ -209,8 +224,9 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
     evidence shown is the first such host's. A 3,176-host run stays readable this way.
     """
     by_check: dict[str, Finding] = {}
-    members: dict[str, dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]] = defaultdict(dict)
-    for host in doc["hosts"]:
+    # (verdict, reason) -> the index of its first host (whose evidence is shown) and every host's name
+    members: dict[str, dict[tuple[str, str], tuple[int, list[str]]]] = defaultdict(dict)
+    for index, host in enumerate(outlines(doc)):
         for r in host["results"]:
             if r["status"] not in FINDING:
                 continue
@@ -224,17 +240,35 @@ def findings(doc: Doc, evidence_groups: int = EVIDENCE_GROUPS_PER_CHECK) -> list
                     r["iso27001"],
                     r.get("remediation", {}),
                 )
-            members[r["check"]].setdefault((r["status"], r["reason"]), []).append((host["name"], r))
+            members[r["check"]].setdefault((r["status"], r["reason"]), (index, []))[1].append(host["name"])
+    shown: dict[tuple[str, str, str], int] = {}  # (check, verdict, reason) -> the host whose evidence is shown
+    for cid in by_check:
+        ordered = sorted(members[cid].items(), key=lambda kv: (VERDICTS.index(kv[0][0]), -len(kv[1][1]), kv[0][1]))
+        members[cid] = dict(ordered)
+        shown.update({(cid, *key): first for key, (first, _) in ordered[:evidence_groups]})
+    excerpts = _shown_evidence(doc, shown)
     for cid, finding in by_check.items():
-        ordered = sorted(members[cid].items(), key=lambda kv: (VERDICTS.index(kv[0][0]), -len(kv[1]), kv[0][1]))
-        for n, ((status, reason), hosts) in enumerate(ordered):
-            first_host, first_result = hosts[0]
-            evidence = evidence_excerpts(doc, first_result) if n < evidence_groups else None
-            finding.groups.append(FindingGroup(status, reason, [h for h, _ in hosts], first_host, evidence))
+        for (status, reason), (_, hosts) in members[cid].items():
+            evidence = excerpts.get((cid, status, reason))
+            finding.groups.append(FindingGroup(status, reason, hosts, hosts[0], evidence))
     return sorted(
         by_check.values(),
         key=lambda f: (min(VERDICTS.index(g.status) for g in f.groups), -f.weight, -f.hosts, f.check),
     )
+
+
+def _shown_evidence(
+    doc: Doc, shown: dict[tuple[str, str, str], int]
+) -> dict[tuple[str, str, str], list[EvidenceExcerpt]]:
+    """The evidence of the results ``shown`` names, read from their hosts once the groups are known:
+    keeping every finding's evidence until then would hold them all at once."""
+    out: dict[tuple[str, str, str], list[EvidenceExcerpt]] = {}
+    for index in sorted(set(shown.values())):
+        for r in doc["hosts"][index]["results"]:
+            key = (r["check"], r["status"], r["reason"])
+            if shown.get(key) == index and key not in out:
+                out[key] = evidence_excerpts(doc, r)
+    return out
 
 
 def register_by_check(findings: dict[tuple[str, str], dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -301,7 +335,7 @@ _RANK = {"pass": 0, "not_applicable": 0, "waived": 0, "manual": 1, "unknown": 2,
 
 
 def _statuses(doc: Doc) -> dict[tuple[str, str], str]:
-    return {(h["name"], r["check"]): r["status"] for h in doc["hosts"] for r in h["results"]}
+    return {(h["name"], r["check"]): r["status"] for h in outlines(doc) for r in h["results"]}
 
 
 def diff(previous: Doc, current: Doc) -> Diff:
@@ -319,8 +353,8 @@ def diff(previous: Doc, current: Doc) -> Diff:
             better.append(change)
         else:
             other.append(change)
-    old_hosts = {h["name"] for h in previous["hosts"]}
-    new_hosts = {h["name"] for h in current["hosts"]}
+    old_hosts = {h["name"] for h in outlines(previous)}
+    new_hosts = {h["name"] for h in outlines(current)}
     return Diff(
         previous_run=previous["run"]["id"],
         previous_started=previous["run"]["started"],
@@ -341,10 +375,11 @@ def diff(previous: Doc, current: Doc) -> Diff:
 
 def _key_changes(previous: Doc, current: Doc) -> list[KeyChange]:
     """Hosts that presented another SSH key than in ``previous`` (a host seen without a key proves nothing)."""
-    before = {h["name"]: h.get("host_key") for h in previous["hosts"]}
+    before = {h["name"]: h.get("host_key") for h in outlines(previous)}
+    current_keys = [{"name": h["name"], "host_key": h.get("host_key")} for h in outlines(current)]
     return [
         KeyChange(h["name"], before[h["name"]], h["host_key"])
-        for h in sorted(current["hosts"], key=lambda h: h["name"])
+        for h in sorted(current_keys, key=lambda h: h["name"])
         if h.get("host_key") and before.get(h["name"]) and before[h["name"]] != h["host_key"]
     ]
 

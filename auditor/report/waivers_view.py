@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.report.view import outlines
 from auditor.scoring import natural_key
 
 Doc = dict[str, Any]
@@ -37,7 +38,7 @@ def waived_rows(doc: Doc) -> list[WaivedRow]:
             r["reason"],
             dict(r.get("waiver") or {}),
         )
-        for h in doc["hosts"]
+        for h in outlines(doc)
         for r in h["results"]
         if r["status"] == "waived"
     ]

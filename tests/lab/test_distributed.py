@@ -180,12 +180,23 @@ def auditor_run(
 
 
 def verdicts(out: Path) -> dict[str, dict[str, Any]]:
-    """Each host's status and check verdicts; its ``error`` under ``reason``."""
+    """Each host's status and check verdicts; its ``error`` under ``reason``; under ``evidence``, the
+    commands each verdict's evidence ran (a verdict without its evidence is not the same verdict)."""
     document = json.loads((out / "results.json").read_text())
     names = [h["name"] for h in document["hosts"]]
     assert len(names) == len(set(names)), names  # each host once
+    shared = document["shared_evidence"]
+
+    def commands(result: dict[str, Any]) -> list[Any]:
+        return [e["command"] if "command" in e else shared[e["shared"]]["command"] for e in result["evidence"]]
+
     return {
-        h["name"]: {"status": h["status"], "reason": h["error"], **{r["check"]: r["status"] for r in h["results"]}}
+        h["name"]: {
+            "status": h["status"],
+            "reason": h["error"],
+            **{r["check"]: r["status"] for r in h["results"]},
+            "evidence": {r["check"]: commands(r) for r in h["results"]},
+        }
         for h in document["hosts"]
     }
 

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, list[str], bool]] = [  # (name, rooms, whether its rooms
             "auditor.history.commands",
             "auditor.drill",
             "auditor.distributed",
+            "auditor.spill",
         ],
         False,
     ),
