@@ -258,7 +258,7 @@ def test_a_worker_refuses_a_host_outside_its_networks(
 ) -> None:
     _, _, got = distributed
     assert got["intruder"]["status"] == "error"
-    assert all(v == "error" for k, v in got["intruder"].items() if k not in ("status", "reason"))
+    assert all(v == "error" for k, v in got["intruder"].items() if k not in ("status", "reason", "evidence"))
     address = segments["b"].lab.hosts[0].address
     assert got["intruder"]["reason"] == (
         f"refused by this worker: {address} is outside its allowed networks ({segments['a'].lab.net})"
