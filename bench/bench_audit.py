@@ -67,14 +67,6 @@ def baseline_snippets(lab: Lab) -> list[str]:
     return plan_work(host_plans[0]).snippets
 
 
-def check_audited(results: Path, hosts: int) -> None:
-    """Every host reached and audited: a run that failed fast would look fast."""
-    document = json.loads(results.read_text())
-    reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
-    if len(reached) != hosts:
-        raise SystemExit(f"auditor reached {len(reached)} of {hosts} hosts: see {results}")
-
-
 def ansible_binary() -> Path:
     venv = CACHE / "ansible-venv"
     binary = venv / "bin" / "ansible"
@@ -177,7 +169,7 @@ def main() -> None:
                     ok = (0,) if method == "ansible" else (0, 1, 3)
                     results[method].samples.append(measure.run(cmd, env, ok=ok))
                     if method in ("auditor", "history"):
-                        check_audited(work / f"{method}-{i}" / "results.json", len(lab.hosts))
+                        measure.all_audited(work / f"{method}-{i}" / "results.json", len(lab.hosts))
             latency = single_host_latency(lab)
         finally:
             problems = lab.stop()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import math
 import os
 import statistics
@@ -86,16 +85,16 @@ def history_store(work: Path) -> Iterator[tuple[str, str]]:
         yield server.new_database(), "PostgreSQL 15 (throwaway server, fsync off)"
 
 
-def audited(results: Path, hosts: int) -> float:
-    """Checks that every host was audited; returns the mean number of hosts in flight (from the hosts'
-    start and end times, to the second): below the concurrency, slots stood idle (a shard's tail)."""
-    document = json.loads(results.read_text())
-    reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
-    if len(reached) != hosts:
-        raise SystemExit(f"{len(reached)} of {hosts} hosts audited: see {results}")
+def in_flight(results: Path, hosts: int) -> float | None:
+    """The mean number of hosts in flight (from every host's start and end times, to the second), once
+    every host is known audited: below the concurrency, slots stood idle (a shard's tail). None for a
+    run shorter than 10 s, which times to the second cannot tell."""
+    reached = measure.all_audited(results, hosts)
     spans = [(datetime.fromisoformat(h["started"]), datetime.fromisoformat(h["finished"])) for h in reached]
     wall = (max(end for _, end in spans) - min(start for start, _ in spans)).total_seconds()
-    return sum((end - start).total_seconds() for start, end in spans) / max(wall, 1.0)
+    if wall < 10:
+        return None
+    return sum((end - start).total_seconds() for start, end in spans) / wall
 
 
 def main() -> None:
@@ -111,7 +110,7 @@ def main() -> None:
     subnet = f"10.77.{args.net}.0/24" if args.hosts <= 230 else "10.77.200.0/22"
     lab = Lab([], extra=args.hosts, bridge=f"audlab{args.net}", subnet=subnet, ssh_timeout=300)
     walls: dict[str, list[float]] = {}
-    flights: dict[str, list[float]] = {}  # mean hosts in flight
+    flights: dict[str, list[float | None]] = {}  # mean hosts in flight
     with contextlib.ExitStack() as stack:
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="auditor-bench-dist-")))
         redis = stack.enter_context(running_redis())
@@ -127,7 +126,7 @@ def main() -> None:
                     out = work / f"{method}-{i}"
                     cmd = [*base, *extra, "--jobs", str(args.concurrency), "-o", str(out)]
                     sample = measure.run(cmd, env, ok=(0, 1, 3))
-                    flights.setdefault(method, []).append(audited(out / "results.json", args.hosts))
+                    flights.setdefault(method, []).append(in_flight(out / "results.json", args.hosts))
                     walls.setdefault(method, []).append(sample.wall)
                 for count in counts:
                     procs = start_workers(count, max(1, args.concurrency // count), redis, lab, work)
@@ -136,7 +135,7 @@ def main() -> None:
                         shard = max(1, math.ceil(args.hosts / (2 * count)))
                         cmd = [*base, "--distributed", "--shard-size", str(shard), "-o", str(out)]
                         sample = measure.run(cmd, env, ok=(0, 1, 3))
-                        flight = audited(out / "results.json", args.hosts)
+                        flight = in_flight(out / "results.json", args.hosts)
                         flights.setdefault(f"distributed-{count}", []).append(flight)
                         walls.setdefault(f"distributed-{count}", []).append(sample.wall)
                     finally:
@@ -149,8 +148,9 @@ def main() -> None:
     wall = {method: statistics.median(values) for method, values in walls.items()}
     print(f"hosts {args.hosts} · total concurrency {args.concurrency} · repeat {args.repeat} · store: {db_kind}")
     for method, value in wall.items():
-        in_flight = statistics.median(flights[method])
-        print(f"{method:16} wall {value:7.2f} s  hosts/s {args.hosts / value:7.2f}  hosts in flight {in_flight:5.1f}")
+        known = [f for f in flights[method] if f is not None]
+        flight = f"{statistics.median(known):5.1f}" if known else "    -"
+        print(f"{method:16} wall {value:7.2f} s  hosts/s {args.hosts / value:7.2f}  hosts in flight {flight}")
     for count in counts:
         print(f"ratio_distributed_vs_local workers={count}: {wall[f'distributed-{count}'] / wall['local+db']:.2f}")
     print(f"database_overhead_per_host_ms: {(wall['local+db'] - wall['local']) / args.hosts * 1000:.1f}")

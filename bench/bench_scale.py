@@ -80,15 +80,6 @@ def write_inventory(started: list[Lab], work: Path) -> tuple[Path, Path, Path, l
     return inventory, known_hosts, key, addresses
 
 
-def audited(results: Path, hosts: int) -> None:
-    document = json.loads(results.read_text())
-    reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
-    if len(reached) != hosts:
-        missed = [h for h in document["hosts"] if h not in reached]
-        reasons = "\n".join(f"  {h['name']}: {h['status']}: {h.get('error')}" for h in missed[:20])
-        raise SystemExit(f"{len(reached)} of {hosts} hosts audited:\n{reasons}")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=3176)
@@ -113,7 +104,7 @@ def main() -> None:
                    "--no-history", "-o", str(out)]  # fmt: skip
             auditor = measure.run(cmd, env, timeout=3600, ok=(0, 1, 3))
             report(args, floor, auditor, (out / "results.json").stat().st_size)
-            audited(out / "results.json", args.hosts)
+            measure.all_audited(out / "results.json", args.hosts)
 
 
 def report(args: argparse.Namespace, floor: measure.Sample, auditor: measure.Sample, size: int) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -82,3 +84,15 @@ def run(
     if proc.returncode not in ok:
         raise RuntimeError(f"{cmd[:3]} exited {proc.returncode}: {stderr[-2000:]}")
     return Sample(wall, usage.ru_utime + usage.ru_stime, _machine_cpu_seconds() - cpu0, peak / 1024, proc.returncode)
+
+
+def all_audited(results: Path, hosts: int) -> list[dict[str, Any]]:
+    """The run's hosts, each reached and audited: a run that failed fast would look fast (else exits,
+    naming the first hosts that were not and why)."""
+    document = json.loads(results.read_text())
+    reached = [h for h in document["hosts"] if h["status"] == "reachable" and h["results"]]
+    if len(reached) != hosts:
+        missed = [h for h in document["hosts"] if not (h["status"] == "reachable" and h["results"])]
+        reasons = "".join(f"\n  {h['name']}: {h['status']}: {h.get('error')}" for h in missed[:20])
+        raise SystemExit(f"{len(reached)} of {hosts} hosts audited (see {results}):{reasons}")
+    return reached
