@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from auditor import organisation, runlock
+from auditor import organisation, runlock, scoring
 from auditor import results as results_mod
 from auditor import waivers as waivers_mod
 from auditor.catalog import Catalog, load_catalog
@@ -131,9 +131,7 @@ def connect_options(known_hosts: str | None, tofu: bool, connect_timeout: float)
 def exit_code(document: dict[str, Any]) -> int:
     statuses = set(organisation.status_of(document))
     unreached = False
-    hosts = document["hosts"]
-    # One host at a time, and a run's without reading its evidence back: only verdicts count here.
-    for h in hosts.outlines() if isinstance(hosts, results_mod.HostDicts) else hosts:
+    for h in scoring.outlines(document):  # only verdicts count here: no evidence read back
         unreached = unreached or h["status"] != "reachable"
         statuses.update(r["status"] for r in h["results"])
     if not document["run"]["complete"] or unreached or Verdict.ERROR in statuses:

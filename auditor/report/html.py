@@ -28,7 +28,7 @@ from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from auditor.report import i18n, svg, view, waivers_view
-from auditor.scoring import WEIGHTS
+from auditor.scoring import WEIGHTS, outlines
 
 
 def _static(name: str) -> str:
@@ -136,7 +136,7 @@ def context(
     task_titles, control_titles = _titles(lang)
     hosts = view.host_rows(results)
     domains = i18n.domain_labels(_)
-    all_statuses = (r["status"] for h in view.outlines(results) for r in h["results"])
+    all_statuses = (r["status"] for h in outlines(results) for r in h["results"])
     return {
         "r": results,
         "lang": lang,

@@ -14,7 +14,7 @@ from typing import Any
 from auditor import scoring
 from auditor.evidence import shown_excerpt
 from auditor.report.evidence import evidence_of
-from auditor.scoring import Score, natural_key
+from auditor.scoring import Score, natural_key, outlines
 
 VERDICTS = ("fail", "error", "unknown", "pass", "not_applicable", "manual", "waived")
 FINDING = ("fail", "error", "unknown")
@@ -24,14 +24,6 @@ EVIDENCE_GROUPS_PER_CHECK = 20  # groups beyond this keep reason and hosts; the 
 DIFF_ROWS = 200
 
 Doc = dict[str, Any]
-
-
-def outlines(doc: Doc) -> Iterable[dict[str, Any]]:
-    """The hosts as the tables and counts read them: a run's document (whose hosts are made as they are
-    read) gives them without reading their evidence back, which only the evidence excerpts need."""
-    hosts = doc["hosts"]
-    cheap = getattr(hosts, "outlines", None)
-    return cheap() if cheap is not None else hosts
 
 
 def verdict_counts(verdicts: Iterable[str]) -> dict[str, int]:

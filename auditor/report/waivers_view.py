@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.report.view import outlines
-from auditor.scoring import natural_key
+from auditor.scoring import natural_key, outlines
 
 Doc = dict[str, Any]
 
