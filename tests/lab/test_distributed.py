@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,16 +144,20 @@ def workers(
         pool.stop()
 
 
+def segment_hosts(segments: dict[str, Segment], log_server: Callable[[Segment], str]) -> list[str]:
+    """An inventory line for every lab host, in its segment, with its segment's ``log_server``."""
+    return [
+        f"{h.name} ansible_host={h.address} ansible_user=auditor ansible_become=true "
+        f"ansible_ssh_private_key_file={s.lab.key} segment={s.name} log_server={log_server(s)}"
+        for s in segments.values()
+        for h in s.lab.hosts
+    ]
+
+
 def inventory(path: Path, segments: dict[str, Segment], extra: bool) -> Path:
     """Every lab host in its segment; ``extra``: a host worker a may not audit (an address of segment b)
     and a host of segment c, which no worker serves."""
-    lines = []
-    for s in segments.values():
-        for h in s.lab.hosts:
-            lines.append(
-                f"{h.name} ansible_host={h.address} ansible_user=auditor ansible_become=true "
-                f"ansible_ssh_private_key_file={s.lab.key} segment={s.name} log_server={s.lab.log_server}"
-            )
+    lines = segment_hosts(segments, lambda s: s.lab.log_server)
     if extra:
         lines.append(f"intruder ansible_host={segments['b'].lab.hosts[0].address} ansible_user=auditor segment=a")
         lines.append(f"orphan ansible_host={segments['a'].lab.down_address} ansible_user=auditor segment=c")
@@ -350,13 +354,7 @@ def coordinator_netns(segments: dict[str, Segment]) -> Iterator[str]:
 def net_inventory(path: Path, segments: dict[str, Segment], reacher: bool) -> Path:
     """Every lab host in its segment, its log server the segment's first host; ``reacher``: one more name for
     segment a's first host, in group portals, whose portal_url and log_server are segment b's first host."""
-    lines = []
-    for s in segments.values():
-        for h in s.lab.hosts:
-            lines.append(
-                f"{h.name} ansible_host={h.address} ansible_user=auditor ansible_become=true "
-                f"ansible_ssh_private_key_file={s.lab.key} segment={s.name} log_server={s.lab.hosts[0].name}"
-            )
+    lines = segment_hosts(segments, lambda s: s.lab.hosts[0].name)
     text = "[servers]\n" + "\n".join(lines) + "\n"
     if reacher:
         a0, b0 = segments["a"].lab.hosts[0], segments["b"].lab.hosts[0]
